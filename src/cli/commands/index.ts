@@ -1,0 +1,16 @@
+// The command table: each command is a module loaded only when it runs.
+import type { AnyCommand } from "../help.ts";
+
+export type CommandLoader = () => Promise<{ default: AnyCommand }>;
+
+export const commands: Record<string, CommandLoader> = {
+  list: () => import("./list.ts"),
+  validate: () => import("./validate.ts"),
+  version: () => import("./version.ts"),
+};
+
+/** Commands that read no config file (they skip compiling the HCL parser). */
+export const commandsWithoutConfig = new Set<string>(["version"]);
+
+/** Commands that `dstream --help` does not list. */
+export const hiddenCommands = new Set<string>();

@@ -1,0 +1,28 @@
+// dstream validate: load and check the config file; exit 0, or 2 with every problem.
+import { defineCommand } from "citty";
+import { loadConfig } from "../../config/index.ts";
+import { configArgs, globalArgs } from "../args.ts";
+import { withHelp } from "../help.ts";
+
+export default withHelp(
+  defineCommand({
+    meta: {
+      name: "dstream validate",
+      description: "Check the config file: syntax, schema, templates (env vars must be set)",
+    },
+    args: { ...configArgs, ...globalArgs },
+    async run({ args }) {
+      const config = await loadConfig({ flag: args.config });
+      const count = config.tasks.length;
+      process.stdout.write(
+        `${config.location.display}: ${count} task${count === 1 ? "" : "s"} valid\n`,
+      );
+    },
+  }),
+  {
+    examples: [
+      "dstream validate",
+      "DATABASE_URL=postgres://localhost/db dstream validate -c dstream.hcl",
+    ],
+  },
+);

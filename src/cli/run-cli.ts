@@ -1,0 +1,164 @@
+// Dispatches argv to a command and decides the exit code; the only place that knows about exiting.
+import { runCommand } from "citty";
+import { DstreamError, ExitCode, messageOf } from "../errors.ts";
+import { versionInfo } from "../version.ts";
+import { preloadHclParser } from "../config/index.ts";
+import { commands, commandsWithoutConfig, hiddenCommands } from "./commands/index.ts";
+import { checkFlags } from "./flags.ts";
+import { type AnyCommand, helpExtras, renderHelp } from "./help.ts";
+import {
+  configureLogger,
+  type LogFormat,
+  type LogLevel,
+  logFormats,
+  logger,
+  loggerSettings,
+  logLevels,
+} from "./logger.ts";
+
+/** Global flags may stand anywhere; they are taken out before the command sees argv. */
+function takeGlobalFlags(argv: string[]): { level: LogLevel; format: LogFormat; rest: string[] } {
+  let level = process.env.DSTREAM_LOG_LEVEL || "info";
+  let format = process.env.DSTREAM_LOG_FORMAT || "pretty";
+  const rest: string[] = [];
+  for (let index = 0; index < argv.length; index++) {
+    const token = argv[index] ?? "";
+    if (token === "--") {
+      rest.push(...argv.slice(index));
+      break;
+    }
+    const match = /^--(log-level|log-format)(?:=(.*))?$/.exec(token);
+    if (!match) {
+      rest.push(token);
+      continue;
+    }
+    const value = match[2] ?? argv[++index];
+    if (value === undefined) throw new DstreamError("USAGE", `flag --${match[1]} needs a value`);
+    if (match[1] === "log-level") level = value;
+    else format = value;
+  }
+  if (!(logLevels as readonly string[]).includes(level)) {
+    throw new DstreamError("USAGE", `invalid log level "${level}" (use ${logLevels.join(", ")})`);
+  }
+  if (!(logFormats as readonly string[]).includes(format)) {
+    throw new DstreamError(
+      "USAGE",
+      `invalid log format "${format}" (use ${logFormats.join(", ")})`,
+    );
+  }
+  return { level: level as LogLevel, format: format as LogFormat, rest };
+}
+
+function mainUsage(): string {
+  const names = Object.keys(commands).filter((name) => !hiddenCommands.has(name));
+  return [
+    `dstream ${versionInfo().version}: declarative data streaming pipelines`,
+    "",
+    "USAGE dstream <command> [flags]",
+    "",
+    "COMMANDS",
+    "",
+    ...names.map((name) => `  ${name}`),
+    "",
+    "Run dstream <command> --help for a command's flags and examples.",
+  ].join("\n");
+}
+
+const isHelpFlag = (token: string) => token === "--help" || token === "-h";
+
+async function dispatch(argv: string[]): Promise<number> {
+  const { level, format, rest } = takeGlobalFlags(argv);
+  configureLogger({ level, format });
+  const [name, ...commandArgv] = rest;
+  if (name === undefined) {
+    process.stderr.write(`${mainUsage()}\n`);
+    return ExitCode.usage;
+  }
+  if (isHelpFlag(name) || name === "help") {
+    process.stdout.write(`${mainUsage()}\n`);
+    return ExitCode.success;
+  }
+  if (name === "--version") return dispatch(["version"]);
+  const load = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (!load) {
+    throw new DstreamError("USAGE", `unknown command "${name}" (see dstream --help)`);
+  }
+  if (!commandsWithoutConfig.has(name)) preloadHclParser();
+  let command: AnyCommand = (await load()).default;
+  let commandName = name;
+  let args = commandArgv;
+  // Descend into nested subcommands (dstream providers pull ...).
+  for (;;) {
+    const subCommands = (await resolve(command.subCommands)) as Record<string, unknown> | undefined;
+    if (!subCommands) break;
+    const [subName, ...subArgs] = args;
+    if (subName === undefined || isHelpFlag(subName)) {
+      process.stdout.write(`${await renderHelp(command)}\n`);
+      return subName === undefined ? ExitCode.usage : ExitCode.success;
+    }
+    if (!Object.hasOwn(subCommands, subName)) {
+      throw new DstreamError(
+        "USAGE",
+        `unknown command "dstream ${commandName} ${subName}" (see dstream ${commandName} --help)`,
+      );
+    }
+    command = (await resolve(subCommands[subName])) as AnyCommand;
+    commandName = `${commandName} ${subName}`;
+    args = subArgs;
+  }
+  const doubleDash = args.indexOf("--");
+  if ((doubleDash === -1 ? args : args.slice(0, doubleDash)).some(isHelpFlag)) {
+    process.stdout.write(`${await renderHelp(command)}\n`);
+    return ExitCode.success;
+  }
+  const argsDef = ((await resolve(command.args)) ?? {}) as Parameters<typeof checkFlags>[1];
+  checkFlags(commandName, argsDef, args, helpExtras(command).variadic === true);
+  const { result } = await runCommand(command, { rawArgs: args });
+  return typeof result === "number" ? result : ExitCode.success;
+}
+
+async function resolve<T>(value: T | (() => T) | (() => Promise<T>) | Promise<T>): Promise<T> {
+  return typeof value === "function" ? await (value as () => T | Promise<T>)() : await value;
+}
+
+function reportError(error: unknown): number {
+  const debug = loggerSettings.level === "debug";
+  let problems: readonly string[];
+  let exitCode: number;
+  if (error instanceof DstreamError) {
+    problems = error.problems;
+    exitCode = error.exitCode;
+  } else if (error instanceof Error && error.name === "CLIError") {
+    problems = [Bun.stripANSI(error.message)];
+    exitCode = ExitCode.usage;
+  } else {
+    problems = [`internal error: ${messageOf(error)} (run with --log-level debug for details)`];
+    exitCode = ExitCode.runtime;
+  }
+  for (const problem of problems) {
+    if (loggerSettings.format === "json") {
+      process.stderr.write(
+        `${JSON.stringify({ time: new Date().toISOString(), level: "error", message: problem })}\n`,
+      );
+    } else {
+      process.stderr.write(`error: ${problem}\n`);
+    }
+  }
+  if (debug) {
+    let cause: unknown = error;
+    while (cause) {
+      logger.debug(cause instanceof Error ? (cause.stack ?? cause.message) : String(cause));
+      cause = cause instanceof Error ? cause.cause : undefined;
+    }
+  }
+  return exitCode;
+}
+
+/** Runs the CLI and returns the process exit code; never throws. */
+export async function runCli(argv: string[]): Promise<number> {
+  try {
+    return await dispatch(argv);
+  } catch (error) {
+    return reportError(error);
+  }
+}

@@ -1,0 +1,294 @@
+// Loads dstream.hcl: parse HCL, normalise blocks, render templates, validate, build Task values.
+import { readFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import * as v from "valibot";
+import { DstreamError, messageOf } from "../errors.ts";
+import type { BuiltinProviderName, ProviderRole } from "../protocol/builtins.ts";
+import { type ProviderReference, parseReference } from "../registry/reference.ts";
+import { type ConfigLocation, type DiscoverOptions, findConfigFile } from "./discover.ts";
+import { HclSyntaxError, parseHcl } from "./hcl.ts";
+import { type Outline, outlineHcl, outlineKey } from "./outline.ts";
+import { taskSchema, UNKNOWN_KEY } from "./schema.ts";
+import {
+  convertString,
+  convertValue,
+  type JsonValue,
+  type ValueContext,
+  type ValuePath,
+} from "./values.ts";
+
+export type ProviderSource =
+  | { kind: "ref"; reference: ProviderReference }
+  | { kind: "path"; path: string; written: string }
+  | { kind: "builtin"; name: BuiltinProviderName };
+
+export interface ProviderSpec {
+  role: ProviderRole;
+  source: ProviderSource;
+  config: Record<string, JsonValue>;
+}
+
+export interface Task {
+  name: string;
+  type: "providers";
+  input: ProviderSpec;
+  output: ProviderSpec;
+}
+
+export interface LoadedConfig {
+  location: ConfigLocation;
+  tasks: Task[];
+}
+
+export interface LoadOptions extends DiscoverOptions {
+  now?: () => Date;
+  /** False for commands that only show tasks: an unset env var then leaves its template as written. */
+  requireEnv?: boolean;
+}
+
+export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfig> {
+  const location = findConfigFile(options);
+  let source: string;
+  try {
+    source = await readFile(location.path, "utf8");
+  } catch (error) {
+    throw new DstreamError(
+      "CONFIG_NOT_FOUND",
+      `cannot read ${location.display}: ${messageOf(error)}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  return parseConfig(source, location, options);
+}
+
+/** Parses config source already read; exported for tests that feed mutated files. */
+export async function parseConfig(
+  source: string,
+  location: ConfigLocation,
+  options: LoadOptions = {},
+): Promise<LoadedConfig> {
+  let raw: Record<string, unknown>;
+  try {
+    raw = await parseHcl(source);
+  } catch (error) {
+    if (!(error instanceof HclSyntaxError)) throw error;
+    const problems = error.diagnostics.map(
+      (d) => `${location.display}:${d.line}:${d.column}: ${d.summary}`,
+    );
+    throw new DstreamError("CONFIG_SYNTAX", problems[0] ?? "invalid HCL", { problems });
+  }
+  const outline = outlineHcl(source);
+  const report = new ProblemReport(location.display, outline);
+  const context: ValueContext = {
+    env: options.env ?? process.env,
+    now: options.now ?? (() => new Date()),
+    outline,
+    requireEnv: options.requireEnv ?? true,
+    problems: [],
+  };
+  const tasks: Task[] = [];
+  for (const key of Object.keys(raw)) {
+    if (key !== "task")
+      report.add([key], `"${key}" is not allowed at the top level (only task blocks)`);
+  }
+  // hcl2json sorts keys; tasks keep the order of the file.
+  const byLine = (name: string) => report.positionOf(["task", name])?.line ?? 0;
+  const entries = taskBodies(raw.task, report).sort(([a], [b]) => byLine(a) - byLine(b));
+  for (const [name, bodies] of entries) {
+    if (bodies.length > 1) {
+      const first = report.positionOf(["task", name])?.line;
+      report.add(
+        ["task", name],
+        "defined more than once",
+        first ? { occurrence: 1, firstLine: first } : {},
+      );
+    }
+    const task = buildTask(name, bodies[0], location, context, report);
+    if (task) tasks.push(task);
+  }
+  for (const problem of context.problems) report.add(problem.path, problem.message);
+  report.throwIfAny();
+  if (tasks.length === 0) {
+    throw new DstreamError("CONFIG_INVALID", `${location.display}: no task blocks found`);
+  }
+  return { location, tasks };
+}
+
+function taskBodies(value: unknown, report: ProblemReport): [string, unknown[]][] {
+  if (value === undefined) return [];
+  if (Array.isArray(value) || typeof value !== "object" || value === null) {
+    report.add(["task"], 'a task block needs one name: task "my-pipeline" { ... }');
+    return [];
+  }
+  const entries: [string, unknown[]][] = [];
+  for (const [name, bodies] of Object.entries(value)) {
+    if (!Array.isArray(bodies)) {
+      report.add(["task", name], 'a task block takes exactly one name: task "my-pipeline" { ... }');
+      continue;
+    }
+    if (name.trim() === "") {
+      report.add(["task", name], "the task name is empty");
+      continue;
+    }
+    entries.push([name, bodies]);
+  }
+  return entries;
+}
+
+/** Unwraps a block that must appear at most once, reporting repeats. */
+function singleBlock(value: unknown, path: ValuePath, report: ProblemReport): unknown {
+  if (!Array.isArray(value)) return value;
+  if (value.length > 1) report.add(path, `only one ${String(path.at(-1))} block is allowed`);
+  return value[0];
+}
+
+function buildTask(
+  name: string,
+  body: unknown,
+  location: ConfigLocation,
+  context: ValueContext,
+  report: ProblemReport,
+): Task | undefined {
+  const taskPath = ["task", name];
+  if (typeof body !== "object" || body === null) return undefined;
+  const fields: Record<string, unknown> = { ...body };
+  for (const role of ["input", "output"] as const) {
+    const provider = singleBlock(fields[role], [...taskPath, role], report);
+    fields[role] = normaliseProvider(provider, [...taskPath, role], context, report);
+  }
+  const result = v.safeParse(taskSchema, fields);
+  if (!result.success) {
+    for (const issue of result.issues) {
+      const issuePath = [...taskPath, ...(issue.path ?? []).map((item) => item.key as string)];
+      const message =
+        issue.expected === UNKNOWN_KEY
+          ? unknownKeyMessage(issue.message, issuePath, report)
+          : issue.message;
+      report.add(issue.expected === UNKNOWN_KEY ? issuePath : issuePath, message);
+    }
+    return undefined;
+  }
+  const folder = dirname(location.path);
+  const spec = (role: ProviderRole): ProviderSpec => {
+    const provider = result.output[role];
+    return {
+      role,
+      source: providerSource(provider, folder),
+      config: provider.config as Record<string, JsonValue>,
+    };
+  };
+  return { name, type: result.output.type, input: spec("input"), output: spec("output") };
+}
+
+function providerSource(
+  provider: {
+    provider_ref?: string | undefined;
+    provider_path?: string | undefined;
+    provider?: string | undefined;
+  },
+  folder: string,
+): ProviderSource {
+  if (provider.provider_ref !== undefined) {
+    const reference = parseReference(provider.provider_ref);
+    if ("error" in reference) throw new DstreamError("INTERNAL", reference.error);
+    return { kind: "ref", reference };
+  }
+  if (provider.provider_path !== undefined) {
+    return {
+      kind: "path",
+      path: resolve(folder, provider.provider_path),
+      written: provider.provider_path,
+    };
+  }
+  return { kind: "builtin", name: provider.provider as BuiltinProviderName };
+}
+
+function unknownKeyMessage(message: string, path: ValuePath, report: ProblemReport): string {
+  const kind = report.isBlock(path) ? "block" : "attribute";
+  return `unknown ${kind} ${message.replace(" is not allowed here", "")}`;
+}
+
+/** Converts a provider block's values; `config` may be a block or an object attribute. */
+function normaliseProvider(
+  provider: unknown,
+  path: ValuePath,
+  context: ValueContext,
+  report: ProblemReport,
+): unknown {
+  if (typeof provider !== "object" || provider === null || Array.isArray(provider)) return provider;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(provider)) {
+    const keyPath = [...path, key];
+    if (key === "config") {
+      const config = singleBlock(value, keyPath, report);
+      out[key] = config === undefined ? {} : convertValue(config, keyPath, context);
+    } else if (typeof value === "string") {
+      out[key] = convertString(value, keyPath, context);
+    } else {
+      out[key] = value;
+    }
+  }
+  return out;
+}
+
+/** Collects problems with their source positions and path, and throws them all at once. */
+class ProblemReport {
+  private readonly problems: { line: number; column: number; text: string }[] = [];
+
+  constructor(
+    private readonly display: string,
+    private readonly outline: Outline,
+  ) {}
+
+  isBlock(path: ValuePath): boolean {
+    return this.outline.blocks.has(outlineKey(path));
+  }
+
+  positionOf(path: ValuePath, occurrence = 0) {
+    const names = path.filter((part): part is string => typeof part === "string");
+    for (let length = names.length; length > 0; length--) {
+      const positions = this.outline.positions.get(outlineKey(names.slice(0, length)));
+      if (positions) return positions[Math.min(occurrence, positions.length - 1)];
+    }
+    return undefined;
+  }
+
+  add(path: ValuePath, message: string, options: { occurrence?: number; firstLine?: number } = {}) {
+    const position = this.positionOf(path, options.occurrence);
+    const suffix = options.firstLine ? ` (first defined on line ${options.firstLine})` : "";
+    const where = position
+      ? `${this.display}:${position.line}:${position.column}: `
+      : `${this.display}: `;
+    this.problems.push({
+      line: position?.line ?? 0,
+      column: position?.column ?? 0,
+      text: `${where}${describePath(path)}: ${message}${suffix}`,
+    });
+  }
+
+  throwIfAny(): void {
+    if (this.problems.length === 0) return;
+    const sorted = [...this.problems].sort((a, b) => a.line - b.line || a.column - b.column);
+    const problems = sorted.map((problem) => problem.text);
+    throw new DstreamError("CONFIG_INVALID", problems[0] ?? "invalid config", { problems });
+  }
+}
+
+/** `task "orders" › input › config › tables[0]` */
+export function describePath(path: ValuePath): string {
+  const parts: string[] = [];
+  for (let index = 0; index < path.length; index++) {
+    const part = path[index];
+    if (typeof part === "number") {
+      parts[parts.length - 1] = `${parts.at(-1) ?? ""}[${part}]`;
+    } else if (index === 0 && part === "task" && typeof path[1] === "string") {
+      parts.push(`task ${JSON.stringify(path[1])}`);
+      index++;
+    } else {
+      parts.push(part ?? "");
+    }
+  }
+  return parts.join(" › ");
+}

@@ -1,0 +1,230 @@
+// Where each attribute and block stands in the HCL source, and which names were written as blocks:
+// hcl2json's JSON encodes a block and a list attribute alike, and carries no positions.
+
+export interface SourcePosition {
+  line: number;
+  column: number;
+}
+
+export interface Outline {
+  /** Position of each attribute or block by its path of names and labels, in source order. */
+  positions: Map<string, SourcePosition[]>;
+  /** Paths (names and labels) of everything written as a block. */
+  blocks: Set<string>;
+}
+
+/** Joins a path of names into an outline key. */
+export function outlineKey(path: readonly (string | number)[]): string {
+  return path.filter((part) => typeof part === "string").join("\u0000");
+}
+
+const identifierStart = /[A-Za-z_]/;
+const identifierPart = /[A-Za-z0-9_-]/;
+
+/**
+ * Scans source that HCL already accepted. It reads only body structure (names, labels, braces) and
+ * skips expressions, strings, heredocs and comments, so it stays small; on anything unexpected it
+ * stops and returns what it found, and callers treat missing entries as unknown.
+ */
+export function outlineHcl(source: string): Outline {
+  const outline: Outline = { positions: new Map(), blocks: new Set() };
+  const scanner = new Scanner(source);
+  try {
+    scanBody(scanner, [], outline);
+  } catch {
+    // Partial outlines only lose positions and block hints; parsing itself already succeeded.
+  }
+  return outline;
+}
+
+function record(outline: Outline, path: string[], position: SourcePosition): void {
+  const key = outlineKey(path);
+  const list = outline.positions.get(key);
+  if (list) list.push(position);
+  else outline.positions.set(key, [position]);
+}
+
+function scanBody(scanner: Scanner, path: string[], outline: Outline): void {
+  for (;;) {
+    scanner.skipSpaceAndComments(true);
+    const char = scanner.peek();
+    if (char === "" || char === "}") {
+      scanner.next();
+      return;
+    }
+    const position = scanner.position();
+    const name = scanner.readIdentifier();
+    if (!name) throw new Error("unexpected character in body");
+    scanner.skipSpaceAndComments(false);
+    if (scanner.peek() === "=") {
+      scanner.next();
+      record(outline, [...path, name], position);
+      scanner.skipExpression();
+      continue;
+    }
+    const labels: string[] = [];
+    for (;;) {
+      scanner.skipSpaceAndComments(false);
+      const next = scanner.peek();
+      if (next === "{") break;
+      if (next === '"') labels.push(scanner.readQuotedLabel());
+      else {
+        const label = scanner.readIdentifier();
+        if (!label) throw new Error("unexpected character in block header");
+        labels.push(label);
+      }
+    }
+    scanner.next();
+    const blockPath = [...path, name, ...labels];
+    record(outline, blockPath, position);
+    outline.blocks.add(outlineKey(blockPath));
+    scanBody(scanner, blockPath, outline);
+  }
+}
+
+class Scanner {
+  private index = 0;
+  private line = 1;
+  private column = 1;
+
+  constructor(private readonly text: string) {
+    if (text.startsWith("\uFEFF")) this.index = 1;
+  }
+
+  peek(offset = 0): string {
+    return this.text[this.index + offset] ?? "";
+  }
+
+  next(): string {
+    const char = this.text[this.index] ?? "";
+    this.index++;
+    if (char === "\n") {
+      this.line++;
+      this.column = 1;
+    } else {
+      this.column++;
+    }
+    return char;
+  }
+
+  position(): SourcePosition {
+    return { line: this.line, column: this.column };
+  }
+
+  readIdentifier(): string {
+    if (!identifierStart.test(this.peek())) return "";
+    let name = "";
+    while (this.peek() !== "" && identifierPart.test(this.peek())) name += this.next();
+    return name;
+  }
+
+  readQuotedLabel(): string {
+    this.next();
+    let label = "";
+    while (this.peek() !== "" && this.peek() !== '"') {
+      if (this.peek() === "\\") {
+        this.next();
+        const escaped = this.next();
+        label += escaped === "n" ? "\n" : escaped === "t" ? "\t" : escaped;
+      } else {
+        label += this.next();
+      }
+    }
+    this.next();
+    return label;
+  }
+
+  /** Skips blanks and comments; newlines too when `newlines` is set. */
+  skipSpaceAndComments(newlines: boolean): void {
+    for (;;) {
+      const char = this.peek();
+      if (char === " " || char === "\t" || char === "\r" || (newlines && char === "\n")) {
+        this.next();
+      } else if (char === "#" || (char === "/" && this.peek(1) === "/")) {
+        while (this.peek() !== "" && this.peek() !== "\n") this.next();
+      } else if (char === "/" && this.peek(1) === "*") {
+        this.next();
+        this.next();
+        while (this.peek() !== "" && !(this.peek() === "*" && this.peek(1) === "/")) this.next();
+        this.next();
+        this.next();
+      } else {
+        return;
+      }
+    }
+  }
+
+  /** Skips an attribute's expression: up to a newline or a closing brace outside brackets. */
+  skipExpression(): void {
+    let depth = 0;
+    for (;;) {
+      const char = this.peek();
+      if (char === "") return;
+      if (depth === 0 && (char === "\n" || char === "}")) return;
+      if (char === '"') this.skipTemplate();
+      else if (char === "<" && this.peek(1) === "<") this.skipHeredoc();
+      else if (char === "#" || (char === "/" && (this.peek(1) === "/" || this.peek(1) === "*"))) {
+        this.skipSpaceAndComments(false);
+      } else {
+        if (char === "(" || char === "[" || char === "{") depth++;
+        if (char === ")" || char === "]" || char === "}") depth--;
+        this.next();
+      }
+    }
+  }
+
+  private skipTemplate(): void {
+    this.next();
+    for (;;) {
+      const char = this.peek();
+      if (char === "" || char === "\n") return;
+      if (char === '"') {
+        this.next();
+        return;
+      }
+      if (char === "\\") {
+        this.next();
+        this.next();
+      } else if ((char === "$" || char === "%") && this.peek(1) === char && this.peek(2) === "{") {
+        this.next();
+        this.next();
+        this.next();
+      } else if ((char === "$" || char === "%") && this.peek(1) === "{") {
+        this.next();
+        this.next();
+        this.skipInterpolation();
+      } else {
+        this.next();
+      }
+    }
+  }
+
+  private skipInterpolation(): void {
+    let depth = 1;
+    while (depth > 0 && this.peek() !== "") {
+      const char = this.peek();
+      if (char === '"') {
+        this.skipTemplate();
+        continue;
+      }
+      if (char === "{") depth++;
+      if (char === "}") depth--;
+      this.next();
+    }
+  }
+
+  private skipHeredoc(): void {
+    this.next();
+    this.next();
+    if (this.peek() === "-") this.next();
+    const marker = this.readIdentifier();
+    while (this.peek() !== "" && this.peek() !== "\n") this.next();
+    for (;;) {
+      if (this.peek() === "") return;
+      this.next();
+      let line = "";
+      while (this.peek() !== "" && this.peek() !== "\n") line += this.next();
+      if (line.trim() === marker) return;
+    }
+  }
+}

@@ -1,0 +1,75 @@
+// Turns hcl2json's encoding of config values into plain JSON, once: blocks become objects (or lists
+// when repeated), HCL's "$${" escapes are undone, and {{ }} templates are rendered.
+import { type Outline, outlineKey } from "./outline.ts";
+import { renderTemplate, type TemplateContext, TemplateError } from "./template.ts";
+
+export type JsonValue =
+  | null
+  | boolean
+  | number
+  | string
+  | JsonValue[]
+  | { [key: string]: JsonValue };
+export type ValuePath = (string | number)[];
+
+export interface ValueProblem {
+  path: ValuePath;
+  message: string;
+}
+
+export interface ValueContext extends TemplateContext {
+  outline: Outline;
+  /** When false, a string whose template needs an unset env var is kept as written. */
+  requireEnv: boolean;
+  problems: ValueProblem[];
+}
+
+/** True when hcl2json wrote an HCL expression or interpolation: an unescaped "${" or "%{". */
+function hasInterpolation(text: string): boolean {
+  return /(^|[^$])\$\{|(^|[^%])%\{/.test(text.replace(/\$\$\{|%%\{/g, ""));
+}
+
+function unescapeHcl(text: string): string {
+  return text.replace(/\$\$\{/g, "${").replace(/%%\{/g, "%{");
+}
+
+/** Converts one string: rejects HCL expressions, undoes escapes, renders templates. */
+export function convertString(text: string, path: ValuePath, context: ValueContext): string {
+  if (hasInterpolation(text)) {
+    context.problems.push({
+      path,
+      message:
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the message names HCL's syntax.
+        "HCL expressions and ${...} interpolation are not supported here; write a literal value (dstream templates use {{ }})",
+    });
+    return text;
+  }
+  const literal = unescapeHcl(text);
+  try {
+    return renderTemplate(literal, context);
+  } catch (error) {
+    if (!(error instanceof TemplateError)) throw error;
+    if (error.missingVariable && !context.requireEnv) return literal;
+    context.problems.push({ path, message: error.message });
+    return literal;
+  }
+}
+
+/** Converts a config value at `path` (names and labels from the file's root). */
+export function convertValue(value: unknown, path: ValuePath, context: ValueContext): JsonValue {
+  if (typeof value === "string") return convertString(value, path, context);
+  if (value === null || typeof value === "number" || typeof value === "boolean") return value;
+  if (Array.isArray(value)) {
+    const isBlock = context.outline.blocks.has(outlineKey(path));
+    if (isBlock && value.length === 1) return convertValue(value[0], path, context);
+    return value.map((item, index) => convertValue(item, [...path, index], context));
+  }
+  if (typeof value === "object") {
+    const out: Record<string, JsonValue> = {};
+    for (const [key, item] of Object.entries(value)) {
+      out[key] = convertValue(item, [...path, key], context);
+    }
+    return out;
+  }
+  return String(value);
+}

@@ -1,0 +1,19 @@
+// Names of the providers built into dstream and the roles each can play; config validates against
+// this list and src/providers implements every entry.
+
+export type ProviderRole = "input" | "output";
+
+export const builtinProviders = {
+  counter: ["input"],
+  console: ["output"],
+  null: ["output"],
+  file: ["input", "output"],
+} as const satisfies Record<string, readonly ProviderRole[]>;
+
+export type BuiltinProviderName = keyof typeof builtinProviders;
+
+export const builtinProviderNames = Object.keys(builtinProviders) as BuiltinProviderName[];
+
+export function isBuiltinProvider(name: string): name is BuiltinProviderName {
+  return Object.hasOwn(builtinProviders, name);
+}

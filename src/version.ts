@@ -1,0 +1,21 @@
+// What this build is: version from package.json, git commit stamped in by scripts/build.ts.
+import packageJson from "../package.json" with { type: "json" };
+import { formatPlatform, hostPlatform } from "./registry/platform.ts";
+
+declare const __DSTREAM_COMMIT__: string | undefined;
+
+export interface VersionInfo {
+  version: string;
+  commit: string;
+  bun: string;
+  platform: string;
+}
+
+export function versionInfo(): VersionInfo {
+  return {
+    version: packageJson.version,
+    commit: typeof __DSTREAM_COMMIT__ === "string" ? __DSTREAM_COMMIT__ : "dev",
+    bun: Bun.version,
+    platform: formatPlatform(hostPlatform()),
+  };
+}
