@@ -90,8 +90,10 @@ export async function parseConfig(
   };
   const tasks: Task[] = [];
   for (const key of Object.keys(raw)) {
-    if (key !== "task")
-      report.add([key], `"${key}" is not allowed at the top level (only task blocks)`);
+    if (key !== "task") {
+      const kind = report.isBlock([key]) ? "block" : "attribute";
+      report.add([key], `unknown ${kind} "${key}" (only task blocks are allowed at the top level)`);
+    }
   }
   // hcl2json sorts keys; tasks keep the order of the file.
   const byLine = (name: string) => report.positionOf(["task", name])?.line ?? 0;
@@ -140,7 +142,10 @@ function taskBodies(value: unknown, report: ProblemReport): [string, unknown[]][
 /** Unwraps a block that must appear at most once, reporting repeats. */
 function singleBlock(value: unknown, path: ValuePath, report: ProblemReport): unknown {
   if (!Array.isArray(value)) return value;
-  if (value.length > 1) report.add(path, `only one ${String(path.at(-1))} block is allowed`);
+  // Point at the second block: the first is the one a reader expects to be there.
+  if (value.length > 1) {
+    report.add(path, `only one ${String(path.at(-1))} block is allowed`, { occurrence: 1 });
+  }
   return value[0];
 }
 
@@ -155,6 +160,8 @@ function buildTask(
   if (typeof body !== "object" || body === null) return undefined;
   const fields: Record<string, unknown> = { ...body };
   for (const role of ["input", "output"] as const) {
+    // Left absent, not undefined, so the schema reports "input block is missing".
+    if (!(role in fields)) continue;
     const provider = singleBlock(fields[role], [...taskPath, role], report);
     fields[role] = normaliseProvider(provider, [...taskPath, role], context, report);
   }
@@ -166,7 +173,7 @@ function buildTask(
         issue.expected === UNKNOWN_KEY
           ? unknownKeyMessage(issue.message, issuePath, report)
           : issue.message;
-      report.add(issue.expected === UNKNOWN_KEY ? issuePath : issuePath, message);
+      report.add(issuePath, message);
     }
     return undefined;
   }
@@ -242,8 +249,12 @@ class ProblemReport {
     private readonly outline: Outline,
   ) {}
 
+  /** True when `path` was written as a block, with or without labels. */
   isBlock(path: ValuePath): boolean {
-    return this.outline.blocks.has(outlineKey(path));
+    const key = outlineKey(path);
+    if (this.outline.blocks.has(key)) return true;
+    for (const block of this.outline.blocks) if (block.startsWith(`${key}\u0000`)) return true;
+    return false;
   }
 
   positionOf(path: ValuePath, occurrence = 0) {

@@ -76,7 +76,10 @@ function scanBody(scanner: Scanner, path: string[], outline: Outline): void {
     }
     scanner.next();
     const blockPath = [...path, name, ...labels];
-    record(outline, blockPath, position);
+    // Also under each shorter label prefix, so a problem about `name` alone still finds a line.
+    for (let count = 0; count <= labels.length; count++) {
+      record(outline, [...path, name, ...labels.slice(0, count)], position);
+    }
     outline.blocks.add(outlineKey(blockPath));
     scanBody(scanner, blockPath, outline);
   }

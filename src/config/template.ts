@@ -24,10 +24,8 @@ interface MissingEnv {
 }
 
 type Argument = { kind: "literal"; value: string | number } | { kind: "call"; pipeline: Command[] };
-interface Command {
-  name: string;
-  args: Argument[];
-}
+/** A function call, or (first in a pipeline only) a plain operand: {{ "x" | upper }}. */
+type Command = { name: string; args: Argument[] } | { operand: Argument };
 
 /** Renders every {{ }} action of `text`; text outside actions is kept verbatim. */
 export function renderTemplate(text: string, context: TemplateContext): string {
@@ -123,6 +121,11 @@ function isEmpty(value: Value): boolean {
 function runPipeline(pipeline: Command[], context: TemplateContext): Value {
   let piped: Value | undefined;
   for (const command of pipeline) {
+    if ("operand" in command) {
+      if (piped !== undefined) throw new TemplateError("only a function can take a piped value");
+      piped = evaluateArgument(command.operand, context);
+      continue;
+    }
     const args = command.args.map((arg) => evaluateArgument(arg, context));
     if (piped !== undefined) args.push(piped);
     piped = callFunction(command.name, args, context);
@@ -225,12 +228,21 @@ class ActionParser {
   expectEnd(): void {
     this.skipSpace();
     if (this.index < this.source.length) {
-      throw new TemplateError(`unexpected "${this.source.slice(this.index)}" in template action`);
+      throw this.unexpected();
     }
   }
 
   private parseCommand(): Command {
     this.skipSpace();
+    if (/^(?:["`(]|-?\d)/.test(this.source.slice(this.index, this.index + 2))) {
+      const operand = this.parseArgument();
+      this.skipSpace();
+      const next = this.source[this.index];
+      if (next !== undefined && next !== "|" && next !== ")") {
+        throw this.unexpected();
+      }
+      return { operand };
+    }
     const name = this.readName();
     if (!name) {
       const rest = this.source.slice(this.index).trim();
@@ -269,7 +281,7 @@ class ActionParser {
     }
     const name = this.readName();
     if (name) return { kind: "call", pipeline: [{ name, args: [] }] };
-    throw new TemplateError(`unexpected "${this.source.slice(this.index)}" in template action`);
+    throw this.unexpected();
   }
 
   private readName(): string {
@@ -295,6 +307,12 @@ class ActionParser {
     const value = this.source.slice(this.index + 1, end - 1);
     this.index = end;
     return value;
+  }
+
+  private unexpected(): TemplateError {
+    return new TemplateError(
+      `unexpected "${this.source.slice(this.index).trim()}" in template action`,
+    );
   }
 
   private skipSpace(): void {

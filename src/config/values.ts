@@ -24,6 +24,10 @@ export interface ValueContext extends TemplateContext {
   problems: ValueProblem[];
 }
 
+const EXPRESSION_MESSAGE =
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the message names HCL's syntax.
+  "HCL expressions and ${...} interpolation are not supported here; write a literal value (dstream templates use {{ }})";
+
 /** True when hcl2json wrote an HCL expression or interpolation: an unescaped "${" or "%{". */
 function hasInterpolation(text: string): boolean {
   return /(^|[^$])\$\{|(^|[^%])%\{/.test(text.replace(/\$\$\{|%%\{/g, ""));
@@ -36,12 +40,7 @@ function unescapeHcl(text: string): string {
 /** Converts one string: rejects HCL expressions, undoes escapes, renders templates. */
 export function convertString(text: string, path: ValuePath, context: ValueContext): string {
   if (hasInterpolation(text)) {
-    context.problems.push({
-      path,
-      message:
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: the message names HCL's syntax.
-        "HCL expressions and ${...} interpolation are not supported here; write a literal value (dstream templates use {{ }})",
-    });
+    context.problems.push({ path, message: EXPRESSION_MESSAGE });
     return text;
   }
   const literal = unescapeHcl(text);
@@ -53,6 +52,16 @@ export function convertString(text: string, path: ValuePath, context: ValueConte
     context.problems.push({ path, message: error.message });
     return literal;
   }
+}
+
+/** Object keys may be escaped or (wrongly) computed like values; block labels are kept as written. */
+function convertKey(key: string, path: ValuePath, context: ValueContext): string {
+  if (context.outline.blocks.has(outlineKey(path))) return key;
+  if (hasInterpolation(key)) {
+    context.problems.push({ path, message: EXPRESSION_MESSAGE });
+    return key;
+  }
+  return unescapeHcl(key);
 }
 
 /** Converts a config value at `path` (names and labels from the file's root). */
@@ -67,7 +76,7 @@ export function convertValue(value: unknown, path: ValuePath, context: ValueCont
   if (typeof value === "object") {
     const out: Record<string, JsonValue> = {};
     for (const [key, item] of Object.entries(value)) {
-      out[key] = convertValue(item, [...path, key], context);
+      out[convertKey(key, [...path, key], context)] = convertValue(item, [...path, key], context);
     }
     return out;
   }

@@ -1,0 +1,75 @@
+// Which config file dstream reads: --config, else DSTREAM_CONFIG, else ./dstream.hcl.
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { findConfigFile } from "../../../src/config/index.ts";
+import { DstreamError } from "../../../src/errors.ts";
+
+const folder = mkdtempSync(join(tmpdir(), "dstream-discover-"));
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
+writeFileSync(join(folder, "dstream.hcl"), "");
+writeFileSync(join(folder, "flag.hcl"), "");
+writeFileSync(join(folder, "env.hcl"), "");
+mkdirSync(join(folder, "sub"));
+mkdirSync(join(folder, "a-folder.hcl"));
+
+function failure(run: () => unknown): DstreamError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof DstreamError) return error;
+    throw error;
+  }
+  throw new Error("expected a DstreamError");
+}
+
+describe("findConfigFile", () => {
+  test.each([
+    ["--config wins over DSTREAM_CONFIG", "flag.hcl", "env.hcl", "flag.hcl"],
+    ["DSTREAM_CONFIG when no flag", undefined, "env.hcl", "env.hcl"],
+    ["./dstream.hcl when neither", undefined, undefined, "dstream.hcl"],
+    ["an empty DSTREAM_CONFIG counts as unset", undefined, "", "dstream.hcl"],
+  ])("%s", (_name, flag, envValue, expected) => {
+    const env = envValue === undefined ? {} : { DSTREAM_CONFIG: envValue };
+    const location = findConfigFile({ flag, env, cwd: folder });
+    expect(location).toEqual({ path: join(folder, expected), display: expected });
+  });
+
+  test("a relative path resolves against the working directory, an absolute one is kept", () => {
+    expect(findConfigFile({ flag: "../flag.hcl", env: {}, cwd: join(folder, "sub") })).toEqual({
+      path: join(folder, "flag.hcl"),
+      display: "../flag.hcl",
+    });
+    const absolute = join(folder, "env.hcl");
+    expect(findConfigFile({ flag: absolute, env: {}, cwd: "/" }).path).toBe(absolute);
+  });
+
+  test.each([
+    [
+      "missing --config file",
+      { flag: "nope.hcl", env: { DSTREAM_CONFIG: "env.hcl" } },
+      "config file not found: tried nope.hcl (from --config)",
+    ],
+    [
+      "missing DSTREAM_CONFIG file",
+      { env: { DSTREAM_CONFIG: "gone/x.hcl" } },
+      "config file not found: tried gone/x.hcl (from DSTREAM_CONFIG)",
+    ],
+    [
+      "missing default file",
+      { env: {}, cwd: join(folder, "sub") },
+      "config file not found: tried dstream.hcl (the default; set --config or DSTREAM_CONFIG)",
+    ],
+    [
+      "a directory",
+      { flag: "a-folder.hcl", env: {} },
+      "config file a-folder.hcl is not a file (from --config)",
+    ],
+  ])("%s is a one-line usage error naming the path", (_name, options, message) => {
+    const error = failure(() => findConfigFile({ cwd: folder, ...options }));
+    expect(error.code).toBe("CONFIG_NOT_FOUND");
+    expect(error.exitCode).toBe(2);
+    expect(error.problems).toEqual([message]);
+  });
+});

@@ -1,0 +1,92 @@
+// HCL syntax errors: every diagnostic of HashiCorp's parser, one line each, as file:line:col: summary.
+import { describe, expect, test } from "bun:test";
+import { parseDiagnostics, parseHcl } from "../../../src/config/hcl.ts";
+import { loadError } from "./harness.ts";
+
+const valid = `task "a" {
+  input {
+    provider = "counter"
+  }
+  output {
+    provider = "console"
+  }
+}
+`;
+
+describe("syntax errors", () => {
+  test.each([
+    ["a bare word after a block", `${valid}x\n`, ["dstream.hcl:9:1: Argument or block definition required"]],
+    ["a stray closing brace", "}\n", ["dstream.hcl:1:1: Argument or block definition required"]],
+    ["a missing value", 'task "a" {\n  input {\n    provider =\n  }\n}\n', ["dstream.hcl:3:15: Invalid expression"]],
+    ["an unclosed block", 'task "a" {', ["dstream.hcl:1:10: Unclosed configuration block"]],
+    ["a block without an opening brace", 'task "a" }', ["dstream.hcl:1:10: Invalid block definition"]],
+    ["an attribute set twice", "a = 1\na = 2\n", ["dstream.hcl:2:1: Attribute redefined"]],
+    ["a nested block on one line", 'task "a" { input { provider = "counter" } }', ["dstream.hcl:1:12: Argument definition required"]],
+    ["a quoted block type", '"task" {}', ["dstream.hcl:1:1: Invalid argument name"]],
+    ["an unterminated heredoc", 'task "a" {\n  x = <<EOT\nabc\n', ["dstream.hcl:4:1: Unterminated template string"]],
+    ["an invalid escape", 'task "a\\q" {}', ["dstream.hcl:1:8: Invalid escape sequence"]],
+    ["a list without its closing bracket", 'task "a" { x = [1, 2 }', ["dstream.hcl:1:22: Missing item separator"]],
+    ["object items without a separator", 'task "a" { x = {a = 1 b = 2} }', ["dstream.hcl:1:23: Missing attribute separator"]],
+    ["a NUL byte", 'task "a" {\u0000}', ["dstream.hcl:1:11: Invalid character", "dstream.hcl:1:11: Argument or block definition required"]],
+    [
+      "an unterminated string: every diagnostic, in the parser's order",
+      'task "a" {\n  input {\n    provider = "counter\n  }\n}',
+      [
+        "dstream.hcl:3:24: Invalid multi-line string",
+        "dstream.hcl:4:4: Invalid multi-line string",
+        "dstream.hcl:3:24: Unterminated template string",
+      ],
+    ],
+    [
+      "two broken lines",
+      'task "a" {\n  foo bar\n  x == 1\n}\n',
+      ["dstream.hcl:2:10: Invalid block definition", "dstream.hcl:3:3: Argument or block definition required"],
+    ],
+  ])("%s", async (_name, source, problems) => {
+    const error = await loadError(source);
+    expect(error.code).toBe("CONFIG_SYNTAX");
+    expect(error.exitCode).toBe(2);
+    expect(error.message).toBe(problems[0] ?? "");
+    expect(error.problems).toEqual(problems);
+  });
+
+  test("the file is named as the user gave it", async () => {
+    const error = await loadError("}\n").catch((e) => e);
+    expect(error.problems[0]).toStartWith("dstream.hcl:1:1: ");
+  });
+});
+
+describe("parseHcl", () => {
+  test("returns hcl2json's encoding: blocks as lists under their labels", async () => {
+    expect(await parseHcl('task "a" {\n  x = 1\n}\n')).toEqual({ task: { a: [{ x: 1 }] } });
+  });
+
+  test("parses again after a syntax error (the parser stays alive)", async () => {
+    await expect(parseHcl("}")).rejects.toThrow("1:1: Argument or block definition required");
+    expect(await parseHcl("a = 1")).toEqual({ a: 1 });
+  });
+});
+
+describe("parseDiagnostics", () => {
+  test("splits summary and detail and rewrites positions inside the detail", () => {
+    expect(
+      parseDiagnostics(
+        "parse config: [DSTREAM_SOURCE:2,1-2: Attribute redefined; The argument \"a\" was already set at DSTREAM_SOURCE:1,1-2. Each argument may be set only once.]",
+      ),
+    ).toEqual([
+      {
+        line: 2,
+        column: 1,
+        summary: "Attribute redefined",
+        detail:
+          'The argument "a" was already set at line 1, column 1. Each argument may be set only once.',
+      },
+    ]);
+  });
+
+  test("an error without a position is placed at 1:1", () => {
+    expect(parseDiagnostics("something odd")).toEqual([
+      { line: 1, column: 1, summary: "something odd", detail: "" },
+    ]);
+  });
+});
