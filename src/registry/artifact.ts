@@ -1,0 +1,141 @@
+// Reads a provider artifact in either layout (DESIGN.md): (a) an image index with one manifest per
+// platform, or (b) one manifest with one titled layer per platform; lists each platform's binary.
+import { DstreamError } from "../errors.ts";
+import type { FetchedManifest, RegistryClient } from "./client.ts";
+import { isIndexType, providerBinary, providerConfig, titleAnnotation } from "./media-types.ts";
+
+export interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  annotations?: Record<string, string>;
+  platform?: { os?: string; architecture?: string };
+}
+
+export interface PlatformBinary {
+  /** "linux/amd64" */
+  platform: string;
+  binary: Descriptor;
+  /** Layout (a): the platform's own manifest. */
+  manifestDigest?: string;
+}
+
+export interface ProviderArtifact {
+  digest: string;
+  mediaType: string;
+  layout: "index" | "manifest";
+  artifactType?: string;
+  annotations: Record<string, string>;
+  platforms: PlatformBinary[];
+  /** provider.json: layout (a)'s config blob or layout (b)'s provider.json layer. */
+  providerJson?: Descriptor;
+}
+
+interface ManifestJson {
+  mediaType?: string;
+  artifactType?: string;
+  annotations?: Record<string, string>;
+  config?: Descriptor;
+  layers?: Descriptor[];
+  manifests?: Descriptor[];
+}
+
+const archAliases: Record<string, string> = { x64: "amd64", amd64: "amd64", arm64: "arm64" };
+
+/** `plugin.linux_amd64`, `plugin.windows_amd64.exe`, `provider.darwin-arm64`, `provider.linux-x64`. */
+export function platformFromTitle(title: string): string | undefined {
+  const match =
+    /^plugin\.(linux|darwin|windows)_(amd64|arm64)(?:\.exe)?$/.exec(title) ??
+    /^provider\.(linux|darwin|windows)-(x64|amd64|arm64)(?:\.exe)?$/.exec(title);
+  if (!match) return undefined;
+  return `${match[1]}/${archAliases[match[2] ?? ""]}`;
+}
+
+function parseJson(manifest: FetchedManifest, subject: string): ManifestJson {
+  try {
+    const value = JSON.parse(new TextDecoder().decode(manifest.bytes)) as unknown;
+    if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+      return value as ManifestJson;
+    }
+  } catch {
+    // Reported below with the reference.
+  }
+  throw new DstreamError(
+    "REGISTRY",
+    `the manifest ${manifest.digest} of ${subject} is not a JSON object`,
+  );
+}
+
+function binaryLayer(manifest: ManifestJson): Descriptor | undefined {
+  const layers = manifest.layers ?? [];
+  return (
+    layers.find((layer) => layer.mediaType === providerBinary) ??
+    (layers.length === 1 ? layers[0] : undefined)
+  );
+}
+
+async function readIndex(
+  client: RegistryClient,
+  index: ManifestJson,
+): Promise<{ platforms: PlatformBinary[]; providerJson?: Descriptor }> {
+  const entries = (index.manifests ?? []).filter(
+    (entry) => entry.platform?.os && entry.platform.architecture,
+  );
+  let providerJson: Descriptor | undefined;
+  const platforms = await Promise.all(
+    entries.map(async (entry): Promise<PlatformBinary | undefined> => {
+      const fetched = await client.fetchManifest(entry.digest);
+      const manifest = parseJson(fetched, client.subject);
+      const binary = binaryLayer(manifest);
+      if (manifest.config?.mediaType === providerConfig) providerJson ??= manifest.config;
+      if (!binary) return undefined;
+      return {
+        platform: `${entry.platform?.os}/${entry.platform?.architecture}`,
+        binary,
+        manifestDigest: entry.digest,
+      };
+    }),
+  );
+  return {
+    platforms: platforms.filter((entry): entry is PlatformBinary => entry !== undefined),
+    ...(providerJson ? { providerJson } : {}),
+  };
+}
+
+function readSingleManifest(manifest: ManifestJson): {
+  platforms: PlatformBinary[];
+  providerJson?: Descriptor;
+} {
+  const platforms: PlatformBinary[] = [];
+  let providerJson: Descriptor | undefined;
+  for (const layer of manifest.layers ?? []) {
+    const title = layer.annotations?.[titleAnnotation] ?? "";
+    if (title === "provider.json") providerJson = layer;
+    const platform = platformFromTitle(title);
+    if (platform) platforms.push({ platform, binary: layer });
+  }
+  if (manifest.config?.mediaType === providerConfig) providerJson ??= manifest.config;
+  return { platforms, ...(providerJson ? { providerJson } : {}) };
+}
+
+/** Fetches the artifact a tag or digest names and lists its platforms (no binary is downloaded). */
+export async function readArtifact(
+  client: RegistryClient,
+  tagOrDigest: string,
+): Promise<ProviderArtifact> {
+  const fetched = await client.fetchManifest(tagOrDigest);
+  const manifest = parseJson(fetched, client.subject);
+  const mediaType = fetched.mediaType || manifest.mediaType || "";
+  const layout = isIndexType(mediaType) || manifest.manifests ? "index" : "manifest";
+  const contents =
+    layout === "index" ? await readIndex(client, manifest) : readSingleManifest(manifest);
+  return {
+    digest: fetched.digest,
+    mediaType,
+    layout,
+    ...(manifest.artifactType ? { artifactType: manifest.artifactType } : {}),
+    annotations: manifest.annotations ?? {},
+    ...contents,
+    platforms: contents.platforms.sort((a, b) => a.platform.localeCompare(b.platform)),
+  };
+}

@@ -1,0 +1,93 @@
+// Streams one blob into the cache, hashing while it streams; the file gets its final name (and +x)
+// only after its sha256 matched, so no unverified byte is ever at a path dstream executes.
+import { chmod, mkdir, open, rename } from "node:fs/promises";
+import { dirname } from "node:path";
+import { DstreamError, messageOf } from "../errors.ts";
+import type { Descriptor } from "./artifact.ts";
+import { blobPath, isCached, removeQuietly, tempPath } from "./cache.ts";
+import type { RegistryClient } from "./client.ts";
+
+export interface ProgressEvent {
+  received: number;
+  total?: number;
+}
+
+export interface DownloadRequest {
+  client: RegistryClient;
+  descriptor: Pick<Descriptor, "digest" | "size">;
+  cacheDir: string;
+  /** "linux/amd64", for messages. */
+  platform: string;
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+const ATTEMPTS = 3;
+/** A body that sends nothing for this long is a dropped connection. */
+const IDLE_TIMEOUT_MS = 60_000;
+
+class DroppedConnection extends Error {}
+
+async function streamOnce(request: DownloadRequest, temp: string): Promise<string> {
+  const { client, descriptor, onProgress } = request;
+  const controller = new AbortController();
+  let idle = setTimeout(() => controller.abort(), IDLE_TIMEOUT_MS);
+  const file = await open(temp, "w", 0o600);
+  try {
+    const response = await client.openBlob(descriptor.digest, controller.signal);
+    const length = Number(response.headers.get("content-length"));
+    const total = Number.isFinite(length) && length > 0 ? length : descriptor.size || undefined;
+    const hasher = new Bun.CryptoHasher("sha256");
+    let received = 0;
+    onProgress?.({ received, ...(total ? { total } : {}) });
+    try {
+      for await (const chunk of response.body as ReadableStream<Uint8Array>) {
+        clearTimeout(idle);
+        idle = setTimeout(() => controller.abort(), IDLE_TIMEOUT_MS);
+        hasher.update(chunk);
+        await file.write(chunk);
+        received += chunk.byteLength;
+        onProgress?.({ received, ...(total ? { total } : {}) });
+      }
+    } catch (error) {
+      throw new DroppedConnection(messageOf(error), { cause: error });
+    }
+    return `sha256:${hasher.digest("hex")}`;
+  } finally {
+    clearTimeout(idle);
+    await file.close();
+  }
+}
+
+/** Downloads and verifies a blob unless it is cached; answers the executable's path. */
+export async function downloadBlob(request: DownloadRequest): Promise<string> {
+  const { descriptor, cacheDir, client } = request;
+  const final = blobPath(cacheDir, descriptor.digest);
+  if (await isCached(cacheDir, descriptor.digest, descriptor.size)) return final;
+  await mkdir(dirname(final), { recursive: true });
+  for (let attempt = 1; ; attempt++) {
+    const temp = await tempPath(cacheDir, descriptor.digest);
+    try {
+      const actual = await streamOnce(request, temp);
+      if (actual !== descriptor.digest) {
+        throw new DstreamError(
+          "DIGEST_MISMATCH",
+          `the ${request.platform} binary of ${client.subject} does not match its digest: expected ${descriptor.digest}, got ${actual}; it was discarded and not run`,
+        );
+      }
+      await chmod(temp, 0o755);
+      // Atomic: a concurrent pull of the same blob renames identical bytes onto the same name.
+      await rename(temp, final);
+      return final;
+    } catch (error) {
+      await removeQuietly(temp);
+      if (!(error instanceof DroppedConnection)) throw error;
+      if (attempt >= ATTEMPTS) {
+        throw new DstreamError(
+          "REGISTRY",
+          `the download of ${client.subject} (${request.platform}) from registry ${client.registry} broke off ${ATTEMPTS} times: ${error.message}`,
+          { cause: error },
+        );
+      }
+    }
+  }
+}

@@ -1,0 +1,49 @@
+// dstream providers lock: pins every provider_ref of the config (all platforms) without downloading
+// binaries; refs already locked stay as they are unless upgrade is set; refs no longer used go.
+import { RegistryClient } from "./client.ts";
+import { type LockedProvider, readLockFile, writeLockFile } from "./lock-file.ts";
+import type { ProviderReference } from "./reference.ts";
+import { fetchLockEntry } from "./resolve.ts";
+import type { Env } from "./transport.ts";
+
+export interface LockOptions {
+  lockFilePath: string;
+  upgrade?: boolean;
+  env?: Env;
+}
+
+export interface LockChange {
+  reference: string;
+  digest: string;
+  platforms: string[];
+  change: "added" | "updated" | "unchanged";
+}
+
+export async function lockProviderRefs(
+  references: ProviderReference[],
+  options: LockOptions,
+): Promise<LockChange[]> {
+  const env = options.env ?? process.env;
+  const before = await readLockFile(options.lockFilePath);
+  const after = new Map<string, LockedProvider>();
+  const changes: LockChange[] = [];
+  for (const reference of references) {
+    const key = reference.original;
+    if (after.has(key)) continue;
+    const old = before.get(key);
+    const entry =
+      old && !options.upgrade
+        ? old
+        : await fetchLockEntry(new RegistryClient(reference, { env }), reference);
+    after.set(key, entry);
+    const change = !old ? "added" : old.digest === entry.digest ? "unchanged" : "updated";
+    changes.push({
+      reference: key,
+      digest: entry.digest,
+      platforms: Object.keys(entry.platforms).sort(),
+      change,
+    });
+  }
+  await writeLockFile(options.lockFilePath, after);
+  return changes;
+}

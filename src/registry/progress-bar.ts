@@ -1,0 +1,29 @@
+// A one-line download progress bar on stderr, redrawn at most 10 times a second, only on a TTY.
+import type { ProgressEvent } from "./download.ts";
+
+const WIDTH = 24;
+const REDRAW_MS = 100;
+
+const megabytes = (bytes: number) => `${(bytes / 1_000_000).toFixed(1)} MB`;
+
+export function renderProgress(label: string, event: ProgressEvent): string {
+  if (!event.total) return `${label} ${megabytes(event.received)}`;
+  const fraction = Math.min(event.received / event.total, 1);
+  const filled = Math.round(fraction * WIDTH);
+  const bar = `${"#".repeat(filled)}${"-".repeat(WIDTH - filled)}`;
+  const percent = `${Math.floor(fraction * 100)}%`.padStart(4);
+  return `${label} [${bar}] ${percent} ${megabytes(event.received)} / ${megabytes(event.total)}`;
+}
+
+/** An onProgress callback drawing on stderr; undefined when stderr is not a terminal. */
+export function stderrProgressBar(label: string): ((event: ProgressEvent) => void) | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  let drawnAt = 0;
+  return (event) => {
+    const done = event.total !== undefined && event.received >= event.total;
+    const now = performance.now();
+    if (!done && now - drawnAt < REDRAW_MS) return;
+    drawnAt = now;
+    process.stderr.write(`\r\x1b[2K${renderProgress(label, event)}${done ? "\n" : ""}`);
+  };
+}
