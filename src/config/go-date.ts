@@ -26,7 +26,7 @@ export interface ZonedTime {
 
 /** The current local time with its zone, as Go's time.Now() would see it. */
 export function localTime(date: Date): ZonedTime {
-  const offsetMinutes = -date.getTimezoneOffset();
+  const offsetMinutes = 0 - date.getTimezoneOffset(); // not -x, which gives -0 for UTC
   const zonePart = new Intl.DateTimeFormat("en-US", { timeZoneName: "short" })
     .formatToParts(date)
     .find((part) => part.type === "timeZoneName")?.value;

@@ -1,6 +1,7 @@
 // Feeds HCL source to the loader as if read from /work/cfg/dstream.hcl and returns tasks or problems.
-import { DstreamError } from "../../../src/errors.ts";
+
 import { type LoadOptions, parseConfig, type Task } from "../../../src/config/index.ts";
+import { DstreamError } from "../../../src/errors.ts";
 
 export const location = { path: "/work/cfg/dstream.hcl", display: "dstream.hcl" };
 
@@ -42,3 +43,11 @@ ${config}
 }
 `;
 }
+
+/** The env vars test/fixtures/dstream-user-examples.hcl reads. */
+export const userExampleEnv = {
+  DATABASE_CONNECTION_STRING: "Server=db;Database=shop;User Id=sa;Password=p@ss;",
+  KAFKA_SERVERS: "kafka-1:9092,kafka-2:9092",
+  API_TOKEN: "token-123",
+  DB_CONN: "postgres://user:pw@localhost/db",
+};

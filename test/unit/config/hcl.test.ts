@@ -15,19 +15,54 @@ const valid = `task "a" {
 
 describe("syntax errors", () => {
   test.each([
-    ["a bare word after a block", `${valid}x\n`, ["dstream.hcl:9:1: Argument or block definition required"]],
+    [
+      "a bare word after a block",
+      `${valid}x\n`,
+      ["dstream.hcl:9:1: Argument or block definition required"],
+    ],
     ["a stray closing brace", "}\n", ["dstream.hcl:1:1: Argument or block definition required"]],
-    ["a missing value", 'task "a" {\n  input {\n    provider =\n  }\n}\n', ["dstream.hcl:3:15: Invalid expression"]],
+    [
+      "a missing value",
+      'task "a" {\n  input {\n    provider =\n  }\n}\n',
+      ["dstream.hcl:3:15: Invalid expression"],
+    ],
     ["an unclosed block", 'task "a" {', ["dstream.hcl:1:10: Unclosed configuration block"]],
-    ["a block without an opening brace", 'task "a" }', ["dstream.hcl:1:10: Invalid block definition"]],
+    [
+      "a block without an opening brace",
+      'task "a" }',
+      ["dstream.hcl:1:10: Invalid block definition"],
+    ],
     ["an attribute set twice", "a = 1\na = 2\n", ["dstream.hcl:2:1: Attribute redefined"]],
-    ["a nested block on one line", 'task "a" { input { provider = "counter" } }', ["dstream.hcl:1:12: Argument definition required"]],
+    [
+      "a nested block on one line",
+      'task "a" { input { provider = "counter" } }',
+      ["dstream.hcl:1:12: Argument definition required"],
+    ],
     ["a quoted block type", '"task" {}', ["dstream.hcl:1:1: Invalid argument name"]],
-    ["an unterminated heredoc", 'task "a" {\n  x = <<EOT\nabc\n', ["dstream.hcl:4:1: Unterminated template string"]],
+    [
+      "an unterminated heredoc",
+      'task "a" {\n  x = <<EOT\nabc\n',
+      ["dstream.hcl:4:1: Unterminated template string"],
+    ],
     ["an invalid escape", 'task "a\\q" {}', ["dstream.hcl:1:8: Invalid escape sequence"]],
-    ["a list without its closing bracket", 'task "a" { x = [1, 2 }', ["dstream.hcl:1:22: Missing item separator"]],
-    ["object items without a separator", 'task "a" { x = {a = 1 b = 2} }', ["dstream.hcl:1:23: Missing attribute separator"]],
-    ["a NUL byte", 'task "a" {\u0000}', ["dstream.hcl:1:11: Invalid character", "dstream.hcl:1:11: Argument or block definition required"]],
+    [
+      "a list without its closing bracket",
+      'task "a" { x = [1, 2 }',
+      ["dstream.hcl:1:22: Missing item separator"],
+    ],
+    [
+      "object items without a separator",
+      'task "a" { x = {a = 1 b = 2} }',
+      ["dstream.hcl:1:23: Missing attribute separator"],
+    ],
+    [
+      "a NUL byte",
+      'task "a" {\u0000}',
+      [
+        "dstream.hcl:1:11: Invalid character",
+        "dstream.hcl:1:11: Argument or block definition required",
+      ],
+    ],
     [
       "an unterminated string: every diagnostic, in the parser's order",
       'task "a" {\n  input {\n    provider = "counter\n  }\n}',
@@ -40,7 +75,10 @@ describe("syntax errors", () => {
     [
       "two broken lines",
       'task "a" {\n  foo bar\n  x == 1\n}\n',
-      ["dstream.hcl:2:10: Invalid block definition", "dstream.hcl:3:3: Argument or block definition required"],
+      [
+        "dstream.hcl:2:10: Invalid block definition",
+        "dstream.hcl:3:3: Argument or block definition required",
+      ],
     ],
   ])("%s", async (_name, source, problems) => {
     const error = await loadError(source);
@@ -71,7 +109,7 @@ describe("parseDiagnostics", () => {
   test("splits summary and detail and rewrites positions inside the detail", () => {
     expect(
       parseDiagnostics(
-        "parse config: [DSTREAM_SOURCE:2,1-2: Attribute redefined; The argument \"a\" was already set at DSTREAM_SOURCE:1,1-2. Each argument may be set only once.]",
+        'parse config: [DSTREAM_SOURCE:2,1-2: Attribute redefined; The argument "a" was already set at DSTREAM_SOURCE:1,1-2. Each argument may be set only once.]',
       ),
     ).toEqual([
       {

@@ -48,17 +48,23 @@ describe("tasks", () => {
     [
       "no provider source",
       'task "a" {\n  input {\n  }\n  output {\n    provider = "console"\n  }\n}\n',
-      ['dstream.hcl:2:3: task "a" › input: set exactly one of provider_ref, provider_path, provider'],
+      [
+        'dstream.hcl:2:3: task "a" › input: set exactly one of provider_ref, provider_path, provider',
+      ],
     ],
     [
       "two provider sources",
       'task "a" {\n  input {\n    provider = "counter"\n  }\n  output {\n    provider = "console"\n    provider_path = "./out"\n  }\n}\n',
-      ['dstream.hcl:5:3: task "a" › output: set exactly one of provider_ref, provider_path, provider'],
+      [
+        'dstream.hcl:5:3: task "a" › output: set exactly one of provider_ref, provider_path, provider',
+      ],
     ],
     [
       "all three provider sources",
       'task "a" {\n  input {\n    provider = "counter"\n    provider_path = "./in"\n    provider_ref = "ghcr.io/a/b:v1"\n  }\n  output {\n    provider = "console"\n  }\n}\n',
-      ['dstream.hcl:2:3: task "a" › input: set exactly one of provider_ref, provider_path, provider'],
+      [
+        'dstream.hcl:2:3: task "a" › input: set exactly one of provider_ref, provider_path, provider',
+      ],
     ],
     [
       "a missing output block",
@@ -121,7 +127,9 @@ describe("tasks", () => {
     [
       "a task block with two names",
       `task "a" "b" {\n${counterToConsole}\n}\n`,
-      ['dstream.hcl:1:1: task "a": a task block takes exactly one name: task "my-pipeline" { ... }'],
+      [
+        'dstream.hcl:1:1: task "a": a task block takes exactly one name: task "my-pipeline" { ... }',
+      ],
     ],
     [
       "an empty task name",
@@ -203,7 +211,11 @@ describe("provider sources", () => {
     const [task] = await loadTasks(
       'task "a" {\n  input {\n    provider_path = "../bin/in"\n  }\n  output {\n    provider_path = "/opt/out"\n  }\n}\n',
     );
-    expect(task?.input.source).toEqual({ kind: "path", path: "/work/bin/in", written: "../bin/in" });
+    expect(task?.input.source).toEqual({
+      kind: "path",
+      path: "/work/bin/in",
+      written: "../bin/in",
+    });
     expect(task?.output.source).toEqual({ kind: "path", path: "/opt/out", written: "/opt/out" });
   });
 
@@ -248,10 +260,19 @@ describe("provider sources", () => {
   });
 
   test.each([
-    ["ghcr.io/Acme/in:v1", `repository component "Acme" must be lowercase letters and digits, separated by '.', '_', '__' or '-'`],
+    [
+      "ghcr.io/Acme/in:v1",
+      `repository component "Acme" must be lowercase letters and digits, separated by '.', '_', '__' or '-'`,
+    ],
     ["ghcr.io/acme/in", "add a tag (:v1.2.0) or a digest (@sha256:...)"],
-    ["ghcr.io/acme/in:-v1", "a tag is up to 128 letters, digits, '_', '.' or '-' and cannot start with '.' or '-'"],
-    ["ghcr.io/acme/in@sha256:abc", "the digest must be sha256: followed by 64 lowercase hex digits"],
+    [
+      "ghcr.io/acme/in:-v1",
+      "a tag is up to 128 letters, digits, '_', '.' or '-' and cannot start with '.' or '-'",
+    ],
+    [
+      "ghcr.io/acme/in@sha256:abc",
+      "the digest must be sha256: followed by 64 lowercase hex digits",
+    ],
     ["bad_host.io:99/acme/in:v1", `"bad_host.io:99" is not a valid registry host[:port]`],
     ["ghcr.io//in:v1", "the repository name is missing or has an empty path component"],
     [" ghcr.io/acme/in:v1", "it is empty or has surrounding spaces"],
