@@ -37,6 +37,8 @@ export interface DstreamErrorOptions {
   cause?: unknown;
   /** Several independent problems (config errors are reported all at once, one per line). */
   problems?: readonly string[];
+  /** Context printed under the error lines, e.g. a provider's last stderr lines. */
+  details?: readonly string[];
   exitCode?: ExitCode;
 }
 
@@ -45,12 +47,14 @@ export class DstreamError extends Error {
   readonly code: ErrorCode;
   readonly exitCode: ExitCode;
   readonly problems: readonly string[];
+  readonly details: readonly string[];
 
   constructor(code: ErrorCode, message: string, options: DstreamErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.exitCode = options.exitCode ?? (usageCodes.has(code) ? ExitCode.usage : ExitCode.runtime);
     this.problems = options.problems ?? [message];
+    this.details = options.details ?? [];
   }
 }
 

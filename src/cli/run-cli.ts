@@ -1,8 +1,8 @@
 // Dispatches argv to a command and decides the exit code; the only place that knows about exiting.
 import { runCommand } from "citty";
+import { preloadHclParser } from "../config/index.ts";
 import { DstreamError, ExitCode, messageOf } from "../errors.ts";
 import { versionInfo } from "../version.ts";
-import { preloadHclParser } from "../config/index.ts";
 import { commands, commandsWithoutConfig, hiddenCommands } from "./commands/index.ts";
 import { checkFlags } from "./flags.ts";
 import { type AnyCommand, helpExtras, renderHelp } from "./help.ts";
@@ -113,6 +113,7 @@ async function dispatch(argv: string[]): Promise<number> {
   }
   const argsDef = ((await resolve(command.args)) ?? {}) as Parameters<typeof checkFlags>[1];
   checkFlags(commandName, argsDef, args, helpExtras(command).variadic === true);
+  logger.debug(`dstream ${versionInfo().version}: ${commandName}`);
   const { result } = await runCommand(command, { rawArgs: args });
   return typeof result === "number" ? result : ExitCode.success;
 }
@@ -124,9 +125,11 @@ async function resolve<T>(value: T | (() => T) | (() => Promise<T>) | Promise<T>
 function reportError(error: unknown): number {
   const debug = loggerSettings.level === "debug";
   let problems: readonly string[];
+  let details: readonly string[] = [];
   let exitCode: number;
   if (error instanceof DstreamError) {
     problems = error.problems;
+    details = error.details;
     exitCode = error.exitCode;
   } else if (error instanceof Error && error.name === "CLIError") {
     problems = [Bun.stripANSI(error.message)];
@@ -144,6 +147,7 @@ function reportError(error: unknown): number {
       process.stderr.write(`error: ${problem}\n`);
     }
   }
+  for (const detail of details) process.stderr.write(`  ${detail}\n`);
   if (debug) {
     let cause: unknown = error;
     while (cause) {

@@ -1,0 +1,85 @@
+// dstream run <task>: run one pipeline until its input ends or a signal stops it.
+import { defineCommand } from "citty";
+import { loadConfig, type Task } from "../../config/index.ts";
+import { DstreamError } from "../../errors.ts";
+import { runTask } from "../../runtime/index.ts";
+import { configArgs, globalArgs } from "../args.ts";
+import { withHelp } from "../help.ts";
+import { logger } from "../logger.ts";
+import { parseDuration, parseSize } from "../units.ts";
+
+export function findTask(tasks: Task[], name: string, file: string): Task {
+  const task = tasks.find((candidate) => candidate.name === name);
+  if (task) return task;
+  const names = tasks.map((candidate) => candidate.name).join(", ");
+  throw new DstreamError("TASK_NOT_FOUND", `task "${name}" not found in ${file} (tasks: ${names})`);
+}
+
+export default withHelp(
+  defineCommand({
+    meta: {
+      name: "dstream run",
+      description: "Run a task: its input provider's events into its output provider",
+    },
+    args: {
+      task: { type: "positional", description: "Task name from the config file", required: true },
+      ...configArgs,
+      "buffer-bytes": {
+        type: "string",
+        default: "8MiB",
+        description: "Bytes in flight to the output before reading pauses",
+        valueHint: "size",
+      },
+      "max-line-bytes": {
+        type: "string",
+        default: "16MiB",
+        description: "Longest line accepted; a longer one fails the task",
+        valueHint: "size",
+      },
+      "shutdown-timeout": {
+        type: "string",
+        default: "10s",
+        description: "After a stop signal, how long providers get before SIGKILL",
+        valueHint: "duration",
+      },
+      quiet: { type: "boolean", alias: "q", description: "No live display and no summary line" },
+      "stats-json": {
+        type: "string",
+        description: "Write the run's counters as JSON to this file",
+        valueHint: "file",
+      },
+      upgrade: {
+        type: "boolean",
+        description: "Re-resolve provider_ref tags instead of using the lock file",
+      },
+      ...globalArgs,
+    },
+    async run({ args }) {
+      const bufferBytes = parseSize("--buffer-bytes", args["buffer-bytes"]);
+      const maxLineBytes = parseSize("--max-line-bytes", args["max-line-bytes"]);
+      const shutdownTimeoutMs = parseDuration("--shutdown-timeout", args["shutdown-timeout"]);
+      const config = await loadConfig({ flag: args.config });
+      const task = findTask(config.tasks, args.task, config.location.display);
+      const quiet = args.quiet === true;
+      await runTask(task, {
+        configPath: config.location.path,
+        bufferBytes,
+        maxLineBytes,
+        shutdownTimeoutMs,
+        live: !quiet && process.stderr.isTTY === true,
+        statsJsonPath: args["stats-json"],
+        upgrade: args.upgrade === true,
+        log: (line) => {
+          if (!quiet) logger.info(line);
+        },
+      });
+    },
+  }),
+  {
+    examples: [
+      "dstream run my-pipeline",
+      "dstream run my-pipeline -c examples/quickstart.hcl",
+      "dstream run orders --buffer-bytes 32MiB --shutdown-timeout 30s --stats-json stats.json",
+    ],
+  },
+);

@@ -1,0 +1,41 @@
+// Flag values with units: sizes ("8MiB", "512k", "1048576") and durations ("10s", "500ms", "2m").
+import { DstreamError } from "../errors.ts";
+
+const sizeUnits: Record<string, number> = {
+  "": 1,
+  b: 1,
+  k: 1024,
+  kb: 1000,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1000 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1000 ** 3,
+  gib: 1024 ** 3,
+};
+
+export function parseSize(flag: string, text: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
+  const unit = sizeUnits[match?.[2]?.toLowerCase() ?? "x"];
+  if (!match || unit === undefined) {
+    throw new DstreamError(
+      "USAGE",
+      `${flag}: "${text}" is not a size (e.g. 8MiB, 512KiB, 1048576)`,
+    );
+  }
+  const bytes = Math.floor(Number(match[1]) * unit);
+  if (bytes < 1) throw new DstreamError("USAGE", `${flag}: must be at least 1 byte`);
+  return bytes;
+}
+
+const durationUnits: Record<string, number> = { ms: 1, s: 1000, "": 1000, m: 60_000 };
+
+export function parseDuration(flag: string, text: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|)$/i.exec(text.trim());
+  const unit = durationUnits[match?.[2]?.toLowerCase() ?? "x"];
+  if (!match || unit === undefined) {
+    throw new DstreamError("USAGE", `${flag}: "${text}" is not a duration (e.g. 10s, 500ms, 2m)`);
+  }
+  return Math.round(Number(match[1]) * unit);
+}

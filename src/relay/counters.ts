@@ -1,0 +1,89 @@
+// The relay's live counters in a SharedArrayBuffer: the worker writes, the main thread reads with
+// Atomics, no message per line. Each slot has exactly one writer (the relay worker).
+
+export const Slot = {
+  /** Lines delivered to the output. */
+  LINES: 0,
+  /** Bytes delivered to the output. */
+  BYTES: 1,
+  /** Empty lines dropped. */
+  EMPTY_LINES: 2,
+  /** Writes that had to wait for the output (backpressure events). */
+  WAITS: 3,
+  /** Milliseconds spent waiting for the output. */
+  WAIT_MS: 4,
+  /** Bytes read from the input and not yet handed to the output's pipe. */
+  BUFFERED: 5,
+  /** Highest BUFFERED seen. */
+  BUFFERED_MAX: 6,
+  /** RelayState of the worker. */
+  STATE: 7,
+} as const;
+const SLOT_COUNT = 8;
+
+export const RelayState = {
+  STARTING: 0n,
+  RUNNING: 1n,
+  DRAINING: 2n,
+  DONE: 3n,
+  FAILED: 4n,
+} as const;
+
+export interface CounterSnapshot {
+  lines: number;
+  bytes: number;
+  emptyLines: number;
+  waits: number;
+  waitMs: number;
+  buffered: number;
+  bufferedMax: number;
+}
+
+export function createCounterBuffer(): SharedArrayBuffer {
+  return new SharedArrayBuffer(SLOT_COUNT * BigInt64Array.BYTES_PER_ELEMENT);
+}
+
+/** Writer side, used only by the relay worker. */
+export class CounterWriter {
+  private readonly slots: BigInt64Array;
+
+  constructor(buffer: SharedArrayBuffer) {
+    this.slots = new BigInt64Array(buffer);
+  }
+
+  add(slot: number, amount: number): void {
+    if (amount !== 0) Atomics.add(this.slots, slot, BigInt(amount));
+  }
+
+  set(slot: number, value: number | bigint): void {
+    Atomics.store(this.slots, slot, BigInt(value));
+  }
+
+  /** Records the current buffered bytes and raises BUFFERED_MAX when exceeded. */
+  setBuffered(bytes: number): void {
+    const value = BigInt(bytes);
+    Atomics.store(this.slots, Slot.BUFFERED, value);
+    if (value > Atomics.load(this.slots, Slot.BUFFERED_MAX)) {
+      Atomics.store(this.slots, Slot.BUFFERED_MAX, value);
+    }
+  }
+}
+
+/** Reader side: never blocks the writer. */
+export function readCounters(buffer: SharedArrayBuffer): CounterSnapshot {
+  const slots = new BigInt64Array(buffer);
+  const read = (slot: number) => Number(Atomics.load(slots, slot));
+  return {
+    lines: read(Slot.LINES),
+    bytes: read(Slot.BYTES),
+    emptyLines: read(Slot.EMPTY_LINES),
+    waits: read(Slot.WAITS),
+    waitMs: read(Slot.WAIT_MS),
+    buffered: read(Slot.BUFFERED),
+    bufferedMax: read(Slot.BUFFERED_MAX),
+  };
+}
+
+export function readState(buffer: SharedArrayBuffer): bigint {
+  return Atomics.load(new BigInt64Array(buffer), Slot.STATE);
+}

@@ -1,0 +1,106 @@
+// Frames a byte stream into lines by scanning for "\n": complete lines pass through as subarrays of
+// the chunk they arrived in (no copy); only a line split across chunks is joined, once.
+
+export class LineTooLongError extends Error {
+  constructor(
+    readonly lineNumber: number,
+    readonly maxLineBytes: number,
+  ) {
+    super(`line ${lineNumber} is longer than --max-line-bytes (${maxLineBytes} bytes)`);
+  }
+}
+
+const NEWLINE = 10;
+const CARRIAGE_RETURN = 13;
+const NEWLINE_BYTES = new Uint8Array([NEWLINE]);
+
+/** Receives output regions; each is whole lines ending in "\n". */
+export type Emit = (bytes: Uint8Array, lines: number) => void;
+
+export class LineFramer {
+  /** Lines seen so far, empty ones included (for error line numbers). */
+  private seen = 0;
+  private emptyCount = 0;
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+
+  constructor(private readonly maxLineBytes: number) {}
+
+  get emptyLines(): number {
+    return this.emptyCount;
+  }
+
+  /** Bytes held for a line whose newline has not arrived yet. */
+  get pendingLength(): number {
+    return this.pendingBytes;
+  }
+
+  push(chunk: Uint8Array, emit: Emit): void {
+    let position = 0;
+    if (this.pendingBytes > 0) {
+      const newline = chunk.indexOf(NEWLINE);
+      if (newline === -1) {
+        this.hold(chunk);
+        return;
+      }
+      this.completePending(chunk.subarray(0, newline + 1), emit);
+      position = newline + 1;
+    }
+    let regionStart = position;
+    let lineStart = position;
+    let lines = 0;
+    for (;;) {
+      const newline = chunk.indexOf(NEWLINE, lineStart);
+      if (newline === -1) break;
+      const length = newline - lineStart;
+      this.seen++;
+      if (length > this.maxLineBytes) throw new LineTooLongError(this.seen, this.maxLineBytes);
+      if (length === 0 || (length === 1 && chunk[lineStart] === CARRIAGE_RETURN)) {
+        if (lineStart > regionStart) emit(chunk.subarray(regionStart, lineStart), lines);
+        lines = 0;
+        regionStart = newline + 1;
+        this.emptyCount++;
+      } else {
+        lines++;
+      }
+      lineStart = newline + 1;
+    }
+    if (lineStart > regionStart) emit(chunk.subarray(regionStart, lineStart), lines);
+    if (lineStart < chunk.length) this.hold(chunk.subarray(lineStart));
+  }
+
+  /** Delivers a last line that had no newline, with one added. */
+  finish(emit: Emit): void {
+    if (this.pendingBytes === 0) return;
+    this.completePending(NEWLINE_BYTES, emit);
+  }
+
+  private hold(piece: Uint8Array): void {
+    this.pending.push(piece);
+    this.pendingBytes += piece.length;
+    if (this.pendingBytes > this.maxLineBytes) {
+      throw new LineTooLongError(this.seen + 1, this.maxLineBytes);
+    }
+  }
+
+  /** Joins the held pieces with `end` (which ends in "\n") into one line: the only copy. */
+  private completePending(end: Uint8Array, emit: Emit): void {
+    const line = new Uint8Array(this.pendingBytes + end.length);
+    let offset = 0;
+    for (const piece of this.pending) {
+      line.set(piece, offset);
+      offset += piece.length;
+    }
+    line.set(end, offset);
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.seen++;
+    const length = line.length - 1;
+    if (length > this.maxLineBytes) throw new LineTooLongError(this.seen, this.maxLineBytes);
+    if (length === 0 || (length === 1 && line[0] === CARRIAGE_RETURN)) {
+      this.emptyCount++;
+      return;
+    }
+    emit(line, 1);
+  }
+}

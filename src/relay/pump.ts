@@ -1,0 +1,123 @@
+// Pumps lines from the input's stdout to the output's stdin: bytes only, bounded buffering, live
+// counters. It stops reading while the output is behind, so the input blocks on its own pipe.
+import { CounterWriter, Slot } from "./counters.ts";
+import { LineFramer } from "./line-framer.ts";
+
+export interface PumpLimits {
+  /** Bytes allowed in flight towards the output before reading pauses. */
+  bufferBytes: number;
+  maxLineBytes: number;
+}
+
+/** Bun's stream reader: readMany hands over every chunk already queued in one call. */
+export interface ChunkReader {
+  readMany():
+    | Promise<{ done: boolean; value: Uint8Array[] }>
+    | { done: boolean; value: Uint8Array[] };
+}
+
+/** Bun's FileSink: write/flush return a Promise while the pipe is full. */
+export interface ChunkSink {
+  write(bytes: Uint8Array): number | Promise<number>;
+  flush(): number | Promise<number>;
+}
+
+export interface PumpProgress {
+  /** Lines handed to the output. */
+  lines: number;
+  /** Bytes held: a partial line plus writes the output has not taken yet. */
+  inFlightBytes: number;
+  inFlightLines: number;
+}
+
+export class LinePump {
+  private readonly framer: LineFramer;
+  private readonly counters: CounterWriter;
+  private pendingWrites: Promise<number>[] = [];
+  private pendingBytes = 0;
+  private pendingLines = 0;
+  private linesOut = 0;
+  private emptyReported = 0;
+  private waitedMs = 0;
+
+  constructor(
+    counterBuffer: SharedArrayBuffer,
+    private readonly limits: PumpLimits,
+  ) {
+    this.framer = new LineFramer(limits.maxLineBytes);
+    this.counters = new CounterWriter(counterBuffer);
+  }
+
+  progress(): PumpProgress {
+    return {
+      lines: this.linesOut,
+      inFlightBytes: this.pendingBytes + this.framer.pendingLength,
+      inFlightLines: this.pendingLines + (this.framer.pendingLength > 0 ? 1 : 0),
+    };
+  }
+
+  /** Runs until the reader ends; the caller closes the sink. Throws on a too-long line or a dead output. */
+  async run(reader: ChunkReader, sink: ChunkSink): Promise<void> {
+    const emit = (bytes: Uint8Array, lines: number) => {
+      const written = sink.write(bytes);
+      this.linesOut += lines;
+      if (typeof written === "number") {
+        this.counters.add(Slot.LINES, lines);
+        this.counters.add(Slot.BYTES, bytes.length);
+        return;
+      }
+      this.pendingWrites.push(written);
+      this.pendingBytes += bytes.length;
+      this.pendingLines += lines;
+    };
+    for (;;) {
+      const { done, value } = await reader.readMany();
+      if (done) break;
+      for (const chunk of value) {
+        this.framer.push(chunk, emit);
+        this.updateBuffered();
+        if (this.pendingBytes >= this.limits.bufferBytes) await this.settle();
+      }
+      this.reportEmpty();
+      // Flush after every batch so a slow input's lines are not held back in the sink's buffer.
+      await this.waitFor(sink.flush());
+      await this.settle();
+    }
+    this.framer.finish(emit);
+    this.reportEmpty();
+    await this.waitFor(sink.flush());
+    await this.settle();
+  }
+
+  private reportEmpty(): void {
+    const empty = this.framer.emptyLines;
+    this.counters.add(Slot.EMPTY_LINES, empty - this.emptyReported);
+    this.emptyReported = empty;
+  }
+
+  private updateBuffered(): void {
+    this.counters.setBuffered(this.pendingBytes + this.framer.pendingLength);
+  }
+
+  /** Waits for writes the output has not taken yet: a backpressure event. */
+  private async settle(): Promise<void> {
+    if (this.pendingWrites.length === 0) return;
+    const writes = this.pendingWrites;
+    this.pendingWrites = [];
+    await this.waitFor(Promise.all(writes));
+    this.counters.add(Slot.LINES, this.pendingLines);
+    this.counters.add(Slot.BYTES, this.pendingBytes);
+    this.pendingBytes = 0;
+    this.pendingLines = 0;
+    this.updateBuffered();
+  }
+
+  private async waitFor(result: unknown): Promise<void> {
+    if (!(result instanceof Promise)) return;
+    const started = performance.now();
+    this.counters.add(Slot.WAITS, 1);
+    await result;
+    this.waitedMs += performance.now() - started;
+    this.counters.set(Slot.WAIT_MS, Math.round(this.waitedMs));
+  }
+}

@@ -1,0 +1,74 @@
+// Turns a task's provider source into the argv that starts it: built-in, file on disk, or OCI pull.
+import { accessSync, constants, statSync } from "node:fs";
+import type { ProviderSpec, Task } from "../config/index.ts";
+import { DstreamError } from "../errors.ts";
+import { type ResolveOptions, resolveProviderRef } from "../registry/index.ts";
+import { selfCommand } from "./self-command.ts";
+
+export interface ProviderCommand {
+  argv: string[];
+  /** How the user wrote the provider: built-in name, path as written, or OCI reference. */
+  label: string;
+}
+
+export type RegistryOptions = Omit<ResolveOptions, "env">;
+
+export function providerLabel(spec: ProviderSpec): string {
+  switch (spec.source.kind) {
+    case "builtin":
+      return spec.source.name;
+    case "path":
+      return spec.source.written;
+    case "ref":
+      return spec.source.reference.original;
+  }
+}
+
+/** Checks a provider_path before anything starts; a bad one is a config error (exit 2). */
+function checkExecutable(task: Task, spec: ProviderSpec, path: string, written: string): void {
+  const where = `task "${task.name}" › ${spec.role} › provider_path`;
+  let stats: ReturnType<typeof statSync>;
+  try {
+    stats = statSync(path);
+  } catch {
+    throw new DstreamError(
+      "PROVIDER_NOT_FOUND",
+      `${where}: ${written} not found (looked at ${path})`,
+    );
+  }
+  if (stats.isDirectory()) {
+    throw new DstreamError(
+      "PROVIDER_NOT_FOUND",
+      `${where}: ${written} is a directory, not an executable`,
+    );
+  }
+  if (process.platform === "win32") return;
+  try {
+    accessSync(path, constants.X_OK);
+  } catch {
+    throw new DstreamError(
+      "PROVIDER_NOT_FOUND",
+      `${where}: ${written} is not executable (chmod +x ${written})`,
+    );
+  }
+}
+
+export async function resolveProviderCommand(
+  task: Task,
+  spec: ProviderSpec,
+  registry: RegistryOptions,
+): Promise<ProviderCommand> {
+  const label = providerLabel(spec);
+  const { source } = spec;
+  switch (source.kind) {
+    case "builtin":
+      return { argv: selfCommand(["__provider", source.name]), label };
+    case "path":
+      checkExecutable(task, spec, source.path, source.written);
+      return { argv: [source.path], label };
+    case "ref": {
+      const resolved = await resolveProviderRef(source.reference, registry);
+      return { argv: [resolved.path], label };
+    }
+  }
+}

@@ -1,0 +1,124 @@
+// One provider child process: started in its own process group, sent its command envelope, its
+// stderr forwarded with a [task/role] prefix and its last lines kept for error reports.
+import type { Subprocess } from "bun";
+
+export interface ProviderLaunch {
+  role: "input" | "output";
+  /** How users know this provider: built-in name, path as written, or OCI reference. */
+  label: string;
+  argv: string[];
+  env: Record<string, string>;
+  cwd: string;
+  /** The command envelope line, without its newline. */
+  envelope: string;
+  /** `[task/role]` */
+  logPrefix: string;
+}
+
+export interface ProviderExit {
+  exitCode: number | null;
+  signal: string | null;
+  stderrTail: string[];
+}
+
+export const STDERR_TAIL_LINES = 20;
+
+/** The last N lines of a provider's stderr. */
+export class StderrTail {
+  private readonly lines: string[] = [];
+
+  constructor(private readonly limit = STDERR_TAIL_LINES) {}
+
+  push(line: string): void {
+    this.lines.push(line);
+    if (this.lines.length > this.limit) this.lines.shift();
+  }
+
+  snapshot(): string[] {
+    return [...this.lines];
+  }
+}
+
+export type ProviderSubprocess = Subprocess<"pipe", "pipe", "pipe">;
+
+export class ProviderProcess {
+  readonly process: ProviderSubprocess;
+  readonly tail = new StderrTail();
+  /** Resolves once stderr has been read to its end. */
+  readonly stderrDone: Promise<void>;
+
+  constructor(readonly launch: ProviderLaunch) {
+    this.process = Bun.spawn(launch.argv, {
+      cwd: launch.cwd,
+      env: launch.env,
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "pipe",
+      // Own process group: a terminal's Ctrl-C reaches dstream only, which then stops providers in order.
+      detached: process.platform !== "win32",
+    });
+    this.process.stdin.write(`${launch.envelope}\n`);
+    this.stderrDone = this.forwardStderr();
+  }
+
+  get pid(): number {
+    return this.process.pid;
+  }
+
+  /** Signals the provider's whole process group (its children too); ignores ones already gone. */
+  signal(signal: "SIGTERM" | "SIGKILL"): void {
+    if (this.process.exitCode !== null || this.process.signalCode !== null) return;
+    try {
+      if (process.platform === "win32") this.process.kill(signal);
+      else process.kill(-this.process.pid, signal);
+    } catch {
+      try {
+        this.process.kill(signal);
+      } catch {
+        // Already exited between the check and the signal.
+      }
+    }
+  }
+
+  async exited(): Promise<ProviderExit> {
+    await this.process.exited;
+    await this.stderrDone;
+    const signal = this.process.signalCode;
+    return {
+      exitCode: this.process.exitCode,
+      signal: signal === null ? null : String(signal),
+      stderrTail: this.tail.snapshot(),
+    };
+  }
+
+  private async forwardStderr(): Promise<void> {
+    const decoder = new TextDecoder();
+    let partial = "";
+    const emit = (line: string) => {
+      const text = line.endsWith("\r") ? line.slice(0, -1) : line;
+      this.tail.push(text);
+      process.stderr.write(`${this.launch.logPrefix} ${text}\n`);
+    };
+    try {
+      for await (const chunk of this.process.stderr) {
+        partial += decoder.decode(chunk, { stream: true });
+        let newline = partial.indexOf("\n");
+        while (newline !== -1) {
+          emit(partial.slice(0, newline));
+          partial = partial.slice(newline + 1);
+          newline = partial.indexOf("\n");
+        }
+      }
+    } catch {
+      // A provider killed mid-write leaves a broken pipe; what was read is kept.
+    }
+    partial += decoder.decode();
+    if (partial) emit(partial);
+  }
+}
+
+/** "exit code 3", "signal SIGKILL" */
+export function describeExit(exit: Pick<ProviderExit, "exitCode" | "signal">): string {
+  if (exit.signal) return `was killed by ${exit.signal}`;
+  return `exited with code ${exit.exitCode}`;
+}

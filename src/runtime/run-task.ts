@@ -1,0 +1,134 @@
+// dstream run: resolve both providers, run the relay under supervision, report and judge the end.
+import { writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import type { Task } from "../config/index.ts";
+import { DstreamError, ExitCode, messageOf } from "../errors.ts";
+import { createCounterBuffer, readCounters } from "../relay/counters.ts";
+import { formatSummary, type RunStats, startLiveDisplay, statsOf } from "./progress.ts";
+import { type ProviderCommand, resolveProviderCommand } from "./provider-command.ts";
+import type { ProviderLaunch } from "./provider-process.ts";
+import { type SuperviseOutcome, superviseSession } from "./supervisor.ts";
+import type { SessionReport } from "./worker-messages.ts";
+
+export interface RunTaskOptions {
+  /** The config file; the lock file sits beside it. */
+  configPath: string;
+  bufferBytes: number;
+  maxLineBytes: number;
+  shutdownTimeoutMs: number;
+  /** Live display on stderr (a TTY and not --quiet). */
+  live: boolean;
+  statsJsonPath?: string | undefined;
+  upgrade?: boolean;
+  /** Receives the summary line and notices (stderr). */
+  log: (line: string) => void;
+}
+
+export interface RunResult {
+  stats: RunStats;
+}
+
+function launchOf(task: Task, role: "input" | "output", command: ProviderCommand): ProviderLaunch {
+  const spec = task[role];
+  return {
+    role,
+    label: command.label,
+    argv: command.argv,
+    env: { ...process.env, DSTREAM_TASK: task.name, DSTREAM_ROLE: role } as Record<string, string>,
+    cwd: process.cwd(),
+    envelope: JSON.stringify({ command: "run", config: spec.config }),
+    logPrefix: `[${task.name}/${role}]`,
+  };
+}
+
+export async function runTask(task: Task, options: RunTaskOptions): Promise<RunResult> {
+  const registry = {
+    lockFilePath: join(dirname(options.configPath), "dstream.lock.hcl"),
+    ...(options.upgrade ? { upgrade: true } : {}),
+  };
+  const input = await resolveProviderCommand(task, task.input, registry);
+  const output = await resolveProviderCommand(task, task.output, registry);
+  const counters = createCounterBuffer();
+  const started = performance.now();
+  const display = startLiveDisplay(task.name, counters, options.live);
+  let outcome: SuperviseOutcome;
+  try {
+    outcome = await superviseSession({
+      config: {
+        input: launchOf(task, "input", input),
+        output: launchOf(task, "output", output),
+        limits: { bufferBytes: options.bufferBytes, maxLineBytes: options.maxLineBytes },
+        counters,
+      },
+      shutdownTimeoutMs: options.shutdownTimeoutMs,
+      onStopRequested: (signal) => {
+        display.stop();
+        options.log(`${signal}: stopping task "${task.name}" (draining; a second signal forces)`);
+      },
+    });
+  } finally {
+    display.stop();
+  }
+  const stats = statsOf(task.name, readCounters(counters), performance.now() - started);
+  const error = judge(task, outcome, options.shutdownTimeoutMs);
+  if (options.statsJsonPath) await writeStats(options.statsJsonPath, stats, error);
+  options.log(`${task.name}: ${formatSummary(stats)}`);
+  if (error) throw error;
+  return { stats };
+}
+
+function counts(report: SessionReport | undefined): string {
+  if (!report) return "";
+  return ` (${report.relayedLines} lines relayed, ${report.inFlightLines} in flight)`;
+}
+
+function judge(task: Task, outcome: SuperviseOutcome, timeoutMs: number): DstreamError | undefined {
+  const prefix = `task "${task.name}"`;
+  switch (outcome.kind) {
+    case "forced":
+      return new DstreamError(
+        "STOP_TIMEOUT",
+        `${prefix}: forced stop on a second ${outcome.signal}; providers killed`,
+        {
+          exitCode: ExitCode.forcedStop,
+        },
+      );
+    case "timed-out":
+      return new DstreamError(
+        "STOP_TIMEOUT",
+        `${prefix}: providers did not stop within ${timeoutMs / 1000} s of SIGTERM and were killed${counts(outcome.report)}`,
+      );
+    case "finished": {
+      const { report } = outcome;
+      if (!report.failure) return undefined;
+      const role = report.failure.role;
+      const tail = role ? report[role].stderrTail : [];
+      const details =
+        tail.length > 0
+          ? [`last stderr lines of the ${role} provider:`, ...tail.map((line) => `  ${line}`)]
+          : [];
+      return new DstreamError(
+        report.failure.code,
+        `${prefix}: ${report.failure.message}${counts(report)}`,
+        {
+          details,
+        },
+      );
+    }
+  }
+}
+
+async function writeStats(
+  path: string,
+  stats: RunStats,
+  error: DstreamError | undefined,
+): Promise<void> {
+  const body = { ...stats, ok: !error, ...(error ? { error: error.message } : {}) };
+  try {
+    await writeFile(path, `${JSON.stringify(body, null, 2)}\n`);
+  } catch (cause) {
+    throw new DstreamError("USAGE", `cannot write --stats-json ${path}: ${messageOf(cause)}`, {
+      cause,
+    });
+  }
+}

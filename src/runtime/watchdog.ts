@@ -1,0 +1,35 @@
+// Providers must not outlive dstream, even when it is killed with SIGKILL: a tiny sh process holds
+// a pipe from us and kills the providers' process groups when that pipe closes.
+import type { Subprocess } from "bun";
+
+export interface Watchdog {
+  /** dstream ends normally: the providers are gone already, retire the watchdog. */
+  release(): void;
+}
+
+export function startWatchdog(processGroups: number[]): Watchdog {
+  if (process.platform === "win32") return { release() {} };
+  let watcher: Subprocess<"pipe", "ignore", "ignore"> | undefined;
+  try {
+    watcher = Bun.spawn(
+      [
+        "/bin/sh",
+        "-c",
+        // `read` returns when our end of the pipe closes, which the kernel does when dstream dies.
+        'read _; for group in "$@"; do kill -KILL -- "-$group" 2>/dev/null; done',
+        "dstream-watchdog",
+        ...processGroups.map(String),
+      ],
+      { stdin: "pipe", stdout: "ignore", stderr: "ignore", detached: true },
+    );
+    watcher.unref();
+  } catch {
+    // Without /bin/sh we still stop providers on every path except our own SIGKILL.
+    return { release() {} };
+  }
+  return {
+    release() {
+      watcher?.kill("SIGKILL");
+    },
+  };
+}
