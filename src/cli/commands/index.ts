@@ -4,13 +4,16 @@ import type { AnyCommand } from "../help.ts";
 export type CommandLoader = () => Promise<{ default: AnyCommand }>;
 
 export const commands: Record<string, CommandLoader> = {
+  run: () => import("./run.ts"),
   list: () => import("./list.ts"),
   validate: () => import("./validate.ts"),
   version: () => import("./version.ts"),
+  providers: () => import("./providers.ts"),
+  __provider: () => import("./provider.ts"),
 };
 
 /** Commands that read no config file (they skip compiling the HCL parser). */
-export const commandsWithoutConfig = new Set<string>(["version"]);
+export const commandsWithoutConfig = new Set<string>(["version", "__provider"]);
 
 /** Commands that `dstream --help` does not list. */
-export const hiddenCommands = new Set<string>();
+export const hiddenCommands = new Set<string>(["__provider"]);
