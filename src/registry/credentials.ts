@@ -42,8 +42,12 @@ async function readDockerConfig(env: Env): Promise<DockerConfig | undefined> {
 }
 
 /** Asks docker-credential-<helper>; a helper that is missing or knows nothing gives undefined. */
-async function askHelper(helper: string, serverUrl: string): Promise<Credentials | undefined> {
-  const program = Bun.which(`docker-credential-${helper}`);
+async function askHelper(
+  helper: string,
+  serverUrl: string,
+  env: Env,
+): Promise<Credentials | undefined> {
+  const program = Bun.which(`docker-credential-${helper}`, env.PATH ? { PATH: env.PATH } : {});
   if (!program) return undefined;
   const child = Bun.spawn([program, "get"], {
     stdin: new TextEncoder().encode(serverUrl),
@@ -53,7 +57,16 @@ async function askHelper(helper: string, serverUrl: string): Promise<Credentials
   });
   const [output, exitCode] = await Promise.all([new Response(child.stdout).text(), child.exited]);
   if (exitCode !== 0) return undefined;
-  const answer = JSON.parse(output) as { Username?: string; Secret?: string };
+  let answer: { Username?: string; Secret?: string };
+  try {
+    answer = JSON.parse(output);
+  } catch (error) {
+    throw new DstreamError(
+      "REGISTRY",
+      `docker-credential-${helper} answered something other than JSON for ${serverUrl}`,
+      { cause: error },
+    );
+  }
   if (!answer.Secret) return undefined;
   // Docker's convention: the user name "<token>" marks an identity (refresh) token.
   if (answer.Username === "<token>") return { kind: "identity-token", token: answer.Secret };
@@ -85,12 +98,12 @@ export async function findCredentials(
   const keys = configKeys(registry);
   for (const key of keys) {
     const helper = config.credHelpers?.[key];
-    if (helper) return askHelper(helper, key);
+    if (helper) return askHelper(helper, key, env);
   }
   const authKey = Object.keys(config.auths ?? {}).find((key) => keys.includes(keyHost(key)));
   const entry = authKey === undefined ? undefined : config.auths?.[authKey];
   const inline = entry ? fromAuthEntry(entry) : undefined;
   if (inline) return inline;
-  if (config.credsStore) return askHelper(config.credsStore, authKey ?? keys[0] ?? registry);
+  if (config.credsStore) return askHelper(config.credsStore, authKey ?? keys[0] ?? registry, env);
   return undefined;
 }

@@ -1,0 +1,54 @@
+// dstream providers pull [task...]: download and verify this machine's binary of each provider_ref.
+import { defineCommand } from "citty";
+import { formatPlatform, hostPlatform, resolveProviderRef } from "../../../registry/index.ts";
+import { configArgs, globalArgs } from "../../args.ts";
+import { withHelp } from "../../help.ts";
+import { logger } from "../../logger.ts";
+import { configRefs } from "./config-refs.ts";
+
+export default withHelp(
+  defineCommand({
+    meta: {
+      name: "dstream providers pull",
+      description:
+        "Download and verify the providers the tasks pull by provider_ref (all tasks by default)",
+    },
+    args: {
+      task: {
+        type: "positional",
+        required: false,
+        description: "Task names",
+        valueHint: "task...",
+      },
+      upgrade: {
+        type: "boolean",
+        description: "Re-resolve tags even when the lock file pins them",
+      },
+      ...configArgs,
+      ...globalArgs,
+    },
+    async run({ args }) {
+      const { references, lockFilePath } = await configRefs(args.config, args._);
+      if (references.length === 0) {
+        logger.info("no task uses provider_ref: nothing to pull");
+        return;
+      }
+      const platform = formatPlatform(hostPlatform());
+      for (const reference of references) {
+        const resolved = await resolveProviderRef(reference, {
+          lockFilePath,
+          ...(args.upgrade ? { upgrade: true } : {}),
+        });
+        process.stdout.write(`${reference.original}  ${platform}  ${resolved.digest}\n`);
+      }
+    },
+  }),
+  {
+    variadic: true,
+    examples: [
+      "dstream providers pull",
+      "dstream providers pull orders customers",
+      "dstream providers pull --upgrade -c pipelines/prod.hcl",
+    ],
+  },
+);
