@@ -1,0 +1,115 @@
+// file input: reads files (a path or a glob) as JSON values to wrap, or as ready envelopes to pass on.
+import { stat } from "node:fs/promises";
+import * as v from "valibot";
+import {
+  configObject,
+  defineInput,
+  type InputItem,
+  type ProviderContext,
+} from "../../sdk/index.ts";
+import { LineSplitter, WholeLineCutter } from "../../sdk/line-splitter.ts";
+import { describeFileError } from "./file-errors.ts";
+import { followFile } from "./follow.ts";
+import { isGlob, resolveFiles } from "./glob.ts";
+
+export const fileInputConfigSchema = v.pipe(
+  configObject({
+    /** A file, or a glob (`logs/*.jsonl`) read file after file in sorted order. */
+    path: v.pipe(v.string("must be a string"), v.nonEmpty("must not be empty")),
+    /**
+     * jsonl: each line is any JSON value, sent as `{"data":<value>,"metadata":{"file","line"}}`;
+     * raw: each line already is an envelope and is passed on byte for byte.
+     */
+    format: v.optional(v.picklist(["jsonl", "raw"], 'must be "jsonl" or "raw"'), "jsonl"),
+    /** Keep reading what is appended, across rotation and truncation, like `tail -F`. */
+    follow: v.optional(v.boolean("must be true or false"), false),
+  }),
+  v.forward(
+    v.check((config) => !(config.follow && isGlob(config.path)), "needs one file, not a glob"),
+    ["follow"],
+  ),
+);
+
+type FileInputConfig = v.InferOutput<typeof fileInputConfigSchema>;
+type Context = ProviderContext<FileInputConfig>;
+
+const decoder = new TextDecoder();
+const newline = Uint8Array.of(10);
+
+async function requireFile(path: string): Promise<void> {
+  try {
+    const info = await stat(path);
+    if (!info.isFile()) throw new Error(`cannot read "${path}": not a file`);
+  } catch (error) {
+    if ((error as { code?: string }).code) throw new Error(describeFileError("read", path, error));
+    throw error;
+  }
+}
+
+function chunksOf(path: string, context: Context): AsyncIterable<Uint8Array> {
+  if (context.config.follow) return followFile(path, context);
+  return Bun.file(path).stream();
+}
+
+/** Raw lines go out as they were read: no per-line work, only the last byte of each chunk looked at. */
+async function* rawLines(path: string, context: Context): AsyncGenerator<Uint8Array> {
+  if (context.config.follow) {
+    // A followed file may end mid-line while its writer is still busy: hand on whole lines only.
+    const cutter = new WholeLineCutter();
+    for await (const chunk of chunksOf(path, context)) {
+      const lines = cutter.push(chunk);
+      if (lines) yield lines;
+    }
+    return;
+  }
+  let last = 10;
+  for await (const chunk of chunksOf(path, context)) {
+    if (chunk.length === 0) continue;
+    last = chunk[chunk.length - 1] ?? last;
+    yield chunk;
+  }
+  if (last !== 10) yield newline;
+}
+
+async function* jsonLines(path: string, context: Context): AsyncGenerator<InputItem> {
+  const splitter = new LineSplitter();
+  let lineNumber = 0;
+  const ready: InputItem[] = [];
+  const wrap = (line: Uint8Array) => {
+    lineNumber++;
+    const text = decoder.decode(line).trim();
+    if (text === "") return;
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch {
+      throw new Error(
+        `${path}:${lineNumber}: not valid JSON (format "jsonl" needs one JSON value per line)`,
+      );
+    }
+    ready.push({ data, metadata: { file: path, line: lineNumber } });
+  };
+  for await (const chunk of chunksOf(path, context)) {
+    try {
+      splitter.push(chunk, wrap);
+    } finally {
+      // The lines before a bad one still go out, so the error is the last thing seen.
+      yield* ready.splice(0);
+    }
+  }
+  const last = splitter.end();
+  if (last && !context.config.follow) wrap(last);
+  yield* ready.splice(0);
+}
+
+export const fileInput = defineInput({
+  schema: fileInputConfigSchema,
+  async *run(config, context) {
+    const files = await resolveFiles(config.path);
+    for (const path of files) {
+      if (context.signal.aborted) return;
+      if (!config.follow) await requireFile(path);
+      yield* config.format === "raw" ? rawLines(path, context) : jsonLines(path, context);
+    }
+  },
+});

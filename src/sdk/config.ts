@@ -1,0 +1,31 @@
+// Validates a provider's config with the author's valibot schema; problems become "<path>: <problem>".
+import * as v from "valibot";
+import type { ConfigSchema } from "./types.ts";
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+/** One problem per issue, joined with "; " so the whole report fits the one handshake line. */
+export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string {
+  return issues.map((issue) => `${v.getDotPath(issue) ?? "config"}: ${issue.message}`).join("; ");
+}
+
+export function parseConfig<S extends ConfigSchema>(schema: S, config: unknown): v.InferOutput<S> {
+  const result = v.safeParse(schema, config);
+  if (!result.success) throw new ConfigError(describeIssues(result.issues));
+  return result.output;
+}
+
+/**
+ * A config object that rejects unknown keys by name, so a typo is an error rather than a silent
+ * default; the message lists the allowed keys.
+ */
+export function configObject<const TEntries extends v.ObjectEntries>(entries: TEntries) {
+  const allowed = Object.keys(entries).join(", ");
+  return v.strictObject(entries, (issue) =>
+    issue.expected === "never"
+      ? `unknown setting (allowed: ${allowed})`
+      : `must be an object, got ${issue.received}`,
+  );
+}

@@ -1,0 +1,18 @@
+// The TypeScript provider SDK: define an input or an output, then run it over protocol v1.
+export type { Envelope } from "../protocol/index.ts";
+export { Batch, BatchLineError } from "./batch.ts";
+export { configObject, describeIssues } from "./config.ts";
+export { defineInput, defineOutput, type InputProvider, type OutputProvider } from "./define.ts";
+export { runProvider, serve } from "./run-provider.ts";
+export type { StdoutWriter } from "./stdout-writer.ts";
+export type {
+  BatchLimits,
+  ConfigOf,
+  ConfigSchema,
+  InputDefinition,
+  InputItem,
+  LifecycleOutcome,
+  OutputDefinition,
+  OutputSink,
+  ProviderContext,
+} from "./types.ts";

@@ -1,0 +1,111 @@
+// Writes what an input yields to stdout: envelopes serialised in batches, byte chunks as they come.
+import type { InputItem, ProviderContext } from "./types.ts";
+
+/** Serialised lines are gathered up to this size before one write to stdout. */
+export const inputFlushBytes = 64 * 1024;
+/** After a stop, how long the input may take to finish its current line and clean up. */
+export const inputStopGraceMs = 1000;
+
+const NEWLINE = 10;
+const newlineBytes = Uint8Array.of(NEWLINE);
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+const STOPPED = Symbol("stopped");
+
+function whenAborted(signal: AbortSignal): Promise<typeof STOPPED> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve(STOPPED);
+    else signal.addEventListener("abort", () => resolve(STOPPED), { once: true });
+  });
+}
+
+function withinGrace<T>(promise: Promise<T>): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const grace = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), inputStopGraceMs);
+  });
+  return Promise.race([promise, grace]).finally(() => clearTimeout(timer));
+}
+
+/** Pulls items until the source ends or the stop signal fires, then flushes stdout. */
+export async function pumpInput<C>(
+  source: AsyncIterable<InputItem> | Iterable<InputItem>,
+  context: ProviderContext<C>,
+): Promise<void> {
+  const { stdout, signal } = context;
+  const iterator: AsyncIterator<InputItem> | Iterator<InputItem> =
+    Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]();
+  let pending = "";
+  let flushScheduled = false;
+  // Whether the bytes written so far end a line: a stop must not cut a raw line in half.
+  let atLineEnd = true;
+
+  const writeBytes = async (bytes: Uint8Array) => {
+    if (bytes.length === 0) return;
+    await stdout.write(bytes);
+    atLineEnd = bytes[bytes.length - 1] === NEWLINE;
+  };
+  const flushPending = async () => {
+    if (pending.length === 0) return;
+    const text = pending;
+    pending = "";
+    await stdout.write(text);
+  };
+  const scheduleFlush = () => {
+    if (flushScheduled) return;
+    flushScheduled = true;
+    setImmediate(() => {
+      flushScheduled = false;
+      // Errors surface on the next synchronous write or the final flush.
+      flushPending().catch(() => {});
+    });
+  };
+  const emit = async (item: InputItem) => {
+    if (item instanceof Uint8Array) {
+      await flushPending();
+      await writeBytes(item);
+      return;
+    }
+    if (!atLineEnd) await writeBytes(newlineBytes);
+    pending += `${JSON.stringify(item)}\n`;
+    if (pending.length < inputFlushBytes) return scheduleFlush();
+    await flushPending();
+    // A producer that never awaits a timer must still let SIGTERM and pipe events through.
+    await yieldToEventLoop();
+  };
+
+  const stopped = whenAborted(signal);
+  let step: Promise<IteratorResult<InputItem>> | undefined;
+  try {
+    // Checked first: a source that resolves at once would otherwise always win the race.
+    while (!signal.aborted) {
+      step = Promise.resolve(iterator.next());
+      const result = await Promise.race([step, stopped]);
+      if (result === STOPPED || result.done) break;
+      step = undefined;
+      await emit(result.value);
+    }
+    if (signal.aborted && !atLineEnd) await withinGrace(finishLine(step, iterator, writeBytes));
+  } finally {
+    if (signal.aborted) await withinGrace(Promise.resolve(iterator.return?.()));
+  }
+  await flushPending();
+  if (!atLineEnd) await writeBytes(newlineBytes);
+  await stdout.flush();
+}
+
+/** After a stop mid-line on the raw path: write up to the end of the current line. */
+async function finishLine(
+  pendingStep: Promise<IteratorResult<InputItem>> | undefined,
+  iterator: AsyncIterator<InputItem> | Iterator<InputItem>,
+  writeBytes: (bytes: Uint8Array) => Promise<void>,
+): Promise<void> {
+  for (let step = pendingStep; ; step = undefined) {
+    const result = await (step ?? iterator.next());
+    if (result.done || !(result.value instanceof Uint8Array)) return;
+    const newline = result.value.indexOf(NEWLINE);
+    if (newline !== -1) return writeBytes(result.value.subarray(0, newline + 1));
+    await writeBytes(result.value);
+  }
+}

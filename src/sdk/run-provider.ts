@@ -1,0 +1,121 @@
+// Runs one provider definition over protocol v1: command envelope, config, handshake, data, stop.
+import { type LifecycleCommand, providerEnv } from "../protocol/index.ts";
+import { ConfigError, parseConfig } from "./config.ts";
+import { pumpInput } from "./input.ts";
+import { runLifecycle } from "./lifecycle.ts";
+import { pumpOutput } from "./output.ts";
+import { openStdin, ProtocolError, type StdinSession } from "./stdin.ts";
+import { StdoutWriter } from "./stdout-writer.ts";
+import { listenForStop, type StopSignal } from "./stop-signal.ts";
+import type { OutputSink, ProviderContext, ProviderDefinition } from "./types.ts";
+
+/** Thrown by an output's open(): the message becomes the handshake error. */
+class OpenError extends Error {
+  override readonly name = "OpenError";
+}
+
+function logLine(message: string): void {
+  process.stderr.write(`${message}\n`);
+}
+
+function describeFailure(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === "EPIPE") return "stdout was closed by its reader (EPIPE)";
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function sendLine(stdout: StdoutWriter, value: unknown): Promise<void> {
+  await stdout.write(`${JSON.stringify(value)}\n`);
+  await stdout.flush();
+}
+
+async function serveCommand(
+  definition: ProviderDefinition,
+  session: StdinSession,
+  stdout: StdoutWriter,
+  stop: StopSignal,
+): Promise<number> {
+  const { command } = session;
+  const lifecycle = command.command === "run" ? undefined : (command.command as LifecycleCommand);
+  let config: unknown;
+  try {
+    config = parseConfig(definition.schema, command.config);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    logLine(`error: invalid config: ${error.message}`);
+    const line = lifecycle
+      ? { status: "Failed", message: error.message, resources: [] }
+      : { status: "error", message: error.message };
+    await sendLine(stdout, line);
+    return 1;
+  }
+  const context: ProviderContext<unknown> = {
+    config,
+    task: process.env[providerEnv.task] ?? "",
+    role: definition.role,
+    signal: stop.signal,
+    sleep: stop.sleep,
+    log: logLine,
+    stdout,
+  };
+  if (lifecycle) {
+    session.release();
+    const result = await runLifecycle(lifecycle, definition, context);
+    await sendLine(stdout, result);
+    return result.status === "Success" ? 0 : 1;
+  }
+  if (definition.role === "input") {
+    session.release();
+    await sendLine(stdout, { status: "ready" });
+    await pumpInput(definition.run(config, context), context);
+    return 0;
+  }
+  let sink: OutputSink<unknown> = definition;
+  try {
+    sink = (await definition.open?.(context)) ?? definition;
+  } catch (error) {
+    throw new OpenError(describeFailure(error), { cause: error });
+  }
+  await sendLine(stdout, { status: "ready" });
+  // close() runs even after a failed write (to fsync what was written); the first error wins.
+  let failure: unknown;
+  try {
+    await pumpOutput({ sink, limits: definition.batch, data: session.data, context });
+  } catch (error) {
+    failure = error;
+  }
+  try {
+    await sink.close?.(context);
+  } catch (error) {
+    failure ??= error;
+  }
+  if (failure !== undefined) throw failure;
+  await stdout.flush();
+  return 0;
+}
+
+/** Runs the provider in this process and returns its exit code: 0 done, 1 failed. Never throws. */
+export async function runProvider(definition: ProviderDefinition): Promise<number> {
+  const stop = listenForStop();
+  const stdout = new StdoutWriter();
+  let session: StdinSession | undefined;
+  try {
+    session = await openStdin();
+    return await serveCommand(definition, session, stdout, stop);
+  } catch (error) {
+    const message = describeFailure(error);
+    logLine(`error: ${message}`);
+    if (error instanceof ProtocolError || error instanceof OpenError) {
+      await sendLine(stdout, { status: "error", message }).catch(() => {});
+    }
+    return 1;
+  } finally {
+    session?.release();
+    stop.dispose();
+  }
+}
+
+/** For a provider compiled to its own executable: run it, then exit with its code. */
+export async function serve(definition: ProviderDefinition): Promise<never> {
+  process.exit(await runProvider(definition));
+}

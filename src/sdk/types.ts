@@ -1,0 +1,86 @@
+// The shapes a provider author writes: input and output definitions, their contexts and results.
+import type * as v from "valibot";
+import type { Envelope, LifecycleCommand, ProviderRole } from "../protocol/index.ts";
+import type { Batch } from "./batch.ts";
+import type { StdoutWriter } from "./stdout-writer.ts";
+
+// biome-ignore lint/suspicious/noExplicitAny: a config schema may have any output type.
+export type ConfigSchema = v.GenericSchema<unknown, any>;
+export type ConfigOf<S extends ConfigSchema> = v.InferOutput<S>;
+
+/** What a lifecycle hook returns; omitted fields default to Success, "", []. */
+export interface LifecycleOutcome {
+  status?: "Success" | "Failed";
+  message?: string;
+  resources?: unknown[];
+}
+
+export type LifecycleHook<C> = (
+  config: C,
+  context: ProviderContext<C>,
+) => LifecycleOutcome | undefined | Promise<LifecycleOutcome | undefined>;
+
+export type LifecycleHooks<C> = Partial<Record<LifecycleCommand, LifecycleHook<C>>>;
+
+export interface ProviderContext<C> {
+  config: C;
+  /** DSTREAM_TASK, or "" when started by hand. */
+  task: string;
+  role: ProviderRole;
+  /** Aborted on SIGTERM or SIGINT: stop producing, let the SDK flush. */
+  signal: AbortSignal;
+  /** Resolves after `ms`, or at once when the provider is told to stop. */
+  sleep(ms: number): Promise<void>;
+  /** Writes one log line to stderr (dstream prefixes it with [task/role]). */
+  log(message: string): void;
+  /** The provider's stdout, with backpressure: await what write() returns when it is a promise. */
+  stdout: StdoutWriter;
+}
+
+/** An input yields envelopes, or Uint8Array chunks that already are JSON lines (the fast path). */
+export type InputItem = Envelope | Uint8Array;
+
+export interface InputDefinition<S extends ConfigSchema> extends LifecycleHooks<ConfigOf<S>> {
+  schema: S;
+  run(
+    config: ConfigOf<S>,
+    context: ProviderContext<ConfigOf<S>>,
+  ): AsyncIterable<InputItem> | Iterable<InputItem>;
+}
+
+export interface BatchLimits {
+  /** Lines per batch at most (default 1000). */
+  maxLines?: number;
+  /** Bytes per batch at most, newlines excluded (default 1 MiB); a longer line is a batch alone. */
+  maxBytes?: number;
+  /** How long a batch may wait for more lines once stdin has nothing ready (default 0: deliver). */
+  maxWaitMs?: number;
+}
+
+/** Where an output's data goes; either method may be given, `writeRaw` wins when both are. */
+export interface OutputSink<C> {
+  /** Receives batches of lines (empty lines are skipped). */
+  write?(batch: Batch, context: ProviderContext<C>): void | Promise<void>;
+  /** Receives stdin as it arrives, cut at line ends: each chunk holds whole lines ending in \n. */
+  writeRaw?(chunk: Uint8Array, context: ProviderContext<C>): void | Promise<void>;
+  /** After the last line (EOF or stop): flush, fsync, report. */
+  close?(context: ProviderContext<C>): void | Promise<void>;
+}
+
+export interface OutputDefinition<S extends ConfigSchema>
+  extends LifecycleHooks<ConfigOf<S>>,
+    OutputSink<ConfigOf<S>> {
+  schema: S;
+  batch?: BatchLimits;
+  /**
+   * Runs before the ready handshake; a throw becomes the handshake error. May return a sink
+   * (per-run state, or a write method chosen by config) used instead of the definition's own.
+   */
+  open?(
+    context: ProviderContext<ConfigOf<S>>,
+  ): OutputSink<ConfigOf<S>> | undefined | Promise<OutputSink<ConfigOf<S>> | undefined>;
+}
+
+export type ProviderDefinition =
+  | ({ role: "input" } & InputDefinition<ConfigSchema>)
+  | ({ role: "output" } & OutputDefinition<ConfigSchema>);
