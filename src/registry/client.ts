@@ -84,7 +84,7 @@ export class RegistryClient {
     if (response.status === 404) {
       return new DstreamError(
         "REGISTRY",
-        `${what} of ${this.subject} was not found in registry ${this.registry} (404): check the repository name and the tag or digest`,
+        `the ${what} of ${this.subject} was not found in registry ${this.registry} (404): check the repository name and the tag or digest`,
       );
     }
     return new DstreamError(

@@ -28,7 +28,7 @@ const providers: LockedProviders = new Map([
       },
     },
   ],
-  ["localhost:5000/x@" + a, { digest: a, platforms: { "linux/arm64": { digest: c, size: 1 } } }],
+  [`localhost:5000/x@${a}`, { digest: a, platforms: { "linux/arm64": { digest: c, size: 1 } } }],
 ]);
 
 async function readText(text: string): Promise<LockedProviders> {
