@@ -1,2 +1,8 @@
 // The runtime's public face: run a task, run lifecycle commands.
+export {
+  type LifecycleOutcome,
+  type LifecycleTarget,
+  lifecycleFailure,
+  runLifecycle,
+} from "./lifecycle.ts";
 export { type RunResult, type RunTaskOptions, runTask } from "./run-task.ts";

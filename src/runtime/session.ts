@@ -15,6 +15,8 @@ export class Session {
   private input: ProviderProcess | undefined;
   private output: ProviderProcess | undefined;
   private inputEnded = false;
+  /** The input's stdout reached its end (or relaying gave up): the output may now finish. */
+  private relayEnded = false;
 
   constructor(private readonly config: SessionConfig) {}
 
@@ -58,7 +60,7 @@ export class Session {
     });
     // An output that ends while the input still runs: stop the input, nothing more can be delivered.
     const outputGone = outputExit.then((exit) => {
-      if (!this.inputEnded) {
+      if (!this.inputEnded && !this.relayEnded) {
         this.fail({
           code: "PROVIDER_FAILED",
           role: "output",
@@ -70,7 +72,9 @@ export class Session {
     });
 
     const pump = new LinePump(config.counters, config.limits);
-    const pumping = this.pumpInput(input, output, pump);
+    const pumping = this.pumpInput(input, output, pump).finally(() => {
+      this.relayEnded = true;
+    });
     await Promise.race([pumping, outputGone]);
     await this.closeOutputStdin(output);
     const [inputResult, outputResult] = await Promise.all([inputExit, outputExit]);

@@ -1,6 +1,7 @@
 // Main-thread side of a run: starts the relay worker, turns signals into an ordered stop, bounds
 // every wait, and makes sure no provider survives an unexpected end.
 import { DstreamError } from "../errors.ts";
+import { isCompiledBinary } from "./self-command.ts";
 import type {
   MainToWorker,
   SessionConfig,
@@ -25,8 +26,9 @@ export type SuperviseOutcome =
 /** How long to wait for the worker's report after SIGKILLing the providers. */
 const KILL_GRACE_MS = 3000;
 
-function workerUrl(): URL {
-  return new URL("./worker.ts", import.meta.url);
+/** In the binary, entrypoints sit under Bun's virtual root by their path relative to src/. */
+function workerUrl(): string | URL {
+  return isCompiledBinary() ? "./runtime/worker.ts" : new URL("./worker.ts", import.meta.url);
 }
 
 export async function superviseSession(options: SuperviseOptions): Promise<SuperviseOutcome> {

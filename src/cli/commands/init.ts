@@ -1,0 +1,4 @@
+// dstream init <task>: see lifecycle.ts.
+import { lifecycleCommand } from "./lifecycle.ts";
+
+export default lifecycleCommand("init");

@@ -1,0 +1,77 @@
+// dstream init|plan|status|destroy <task>: lifecycle commands sent to a task's providers.
+import { defineCommand } from "citty";
+import { loadConfig } from "../../config/index.ts";
+import type { LifecycleCommand } from "../../protocol/index.ts";
+import { type LifecycleOutcome, lifecycleFailure, runLifecycle } from "../../runtime/index.ts";
+import { configArgs, globalArgs, jsonArgs } from "../args.ts";
+import { withHelp } from "../help.ts";
+import { parseDuration } from "../units.ts";
+import { findTask } from "./run.ts";
+
+const descriptions: Record<LifecycleCommand, string> = {
+  init: "Ask a task's providers to create what they need (tables, topics, slots)",
+  plan: "Ask a task's providers what init or run would change",
+  status: "Ask a task's providers for their current state",
+  destroy: "Ask a task's providers to remove what init created",
+};
+
+function formatOutcome(outcome: LifecycleOutcome): string[] {
+  const status = outcome.result?.status ?? "Failed";
+  const message = outcome.problem ?? outcome.result?.message ?? "";
+  const lines = [`${outcome.role} (${outcome.label}): ${status}${message ? ` - ${message}` : ""}`];
+  for (const resource of outcome.result?.resources ?? []) {
+    lines.push(`  ${typeof resource === "string" ? resource : JSON.stringify(resource)}`);
+  }
+  return lines;
+}
+
+export function lifecycleCommand(command: LifecycleCommand) {
+  return withHelp(
+    defineCommand({
+      meta: { name: `dstream ${command}`, description: descriptions[command] },
+      args: {
+        task: { type: "positional", description: "Task name from the config file", required: true },
+        ...configArgs,
+        provider: {
+          type: "enum",
+          options: ["input", "output", "both"],
+          default: "output",
+          description: "Which provider gets the command",
+          valueHint: "input|output|both",
+        },
+        timeout: {
+          type: "string",
+          default: "60s",
+          description: "How long each provider gets to answer",
+          valueHint: "duration",
+        },
+        ...jsonArgs,
+        ...globalArgs,
+      },
+      async run({ args }) {
+        const timeoutMs = parseDuration("--timeout", String(args.timeout));
+        const config = await loadConfig({ flag: args.config });
+        const task = findTask(config.tasks, String(args.task), config.location.display);
+        const outcomes = await runLifecycle(task, command, {
+          configPath: config.location.path,
+          target: String(args.provider) as "input" | "output" | "both",
+          timeoutMs,
+        });
+        if (args.json) {
+          process.stdout.write(`${JSON.stringify(outcomes)}\n`);
+        } else {
+          process.stdout.write(`${outcomes.flatMap(formatOutcome).join("\n")}\n`);
+        }
+        const failure = lifecycleFailure(task, command, outcomes);
+        if (failure) throw failure;
+      },
+    }),
+    {
+      examples: [
+        `dstream ${command} my-pipeline`,
+        `dstream ${command} my-pipeline --provider both -c dstream.hcl`,
+        `dstream ${command} my-pipeline --json`,
+      ],
+    },
+  );
+}
