@@ -3,6 +3,7 @@ import { defineCommand } from "citty";
 import { loadConfig, type ProviderSource } from "../../config/index.ts";
 import { configArgs, globalArgs, jsonArgs } from "../args.ts";
 import { withHelp } from "../help.ts";
+import { logger } from "../logger.ts";
 
 export function describeSource(source: ProviderSource): string {
   switch (source.kind) {
@@ -22,6 +23,7 @@ export default withHelp(
     async run({ args }) {
       // Listing needs no secrets: an unset env var leaves its template as written.
       const config = await loadConfig({ flag: args.config, requireEnv: false });
+      logger.debug(`read ${config.location.path}: ${config.tasks.length} tasks`);
       if (args.json) {
         const tasks = config.tasks.map((task) => ({
           name: task.name,

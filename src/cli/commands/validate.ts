@@ -3,6 +3,7 @@ import { defineCommand } from "citty";
 import { loadConfig } from "../../config/index.ts";
 import { configArgs, globalArgs } from "../args.ts";
 import { withHelp } from "../help.ts";
+import { logger } from "../logger.ts";
 
 export default withHelp(
   defineCommand({
@@ -13,6 +14,7 @@ export default withHelp(
     args: { ...configArgs, ...globalArgs },
     async run({ args }) {
       const config = await loadConfig({ flag: args.config });
+      logger.debug(`read ${config.location.path}: ${config.tasks.length} tasks`);
       const count = config.tasks.length;
       process.stdout.write(
         `${config.location.display}: ${count} task${count === 1 ? "" : "s"} valid\n`,
