@@ -66,18 +66,23 @@ export class RegistryClient {
     }
     if (response.status === 401 || response.status === 403) {
       await response.body?.cancel();
-      throw this.accessError(response.status);
+      throw this.accessError(response.status, (await this.credentials) !== undefined);
     }
     return response;
   }
 
-  private accessError(status: number): DstreamError {
-    const credentialsHint = `log in with docker login ${this.registry}, or set DSTREAM_REGISTRY_USERNAME and DSTREAM_REGISTRY_PASSWORD`;
-    const what =
-      status === 401
-        ? `registry ${this.registry} needs credentials for ${this.subject} (401 Unauthorized): ${credentialsHint}`
-        : `registry ${this.registry} denied ${this.actions === "pull" ? "pull" : "push"} access to ${this.subject} (403 Forbidden): check that these credentials may ${this.actions === "pull" ? "pull" : "push"} ${this.repository}`;
-    return new DstreamError("REGISTRY", what);
+  private accessError(status: number, hadCredentials: boolean): DstreamError {
+    const action = this.actions === "pull" ? "pull" : "push";
+    if (status === 403) {
+      return new DstreamError(
+        "REGISTRY",
+        `registry ${this.registry} denied ${action} access to ${this.subject} (403 Forbidden): check that these credentials may ${action} ${this.repository}`,
+      );
+    }
+    const message = hadCredentials
+      ? `registry ${this.registry} rejected the credentials for ${this.subject} (401 Unauthorized): check DSTREAM_REGISTRY_USERNAME and DSTREAM_REGISTRY_PASSWORD, or docker login ${this.registry} again`
+      : `registry ${this.registry} needs credentials for ${this.subject} (401 Unauthorized): log in with docker login ${this.registry}, or set DSTREAM_REGISTRY_USERNAME and DSTREAM_REGISTRY_PASSWORD`;
+    return new DstreamError("REGISTRY", message);
   }
 
   private statusError(response: Response, what: string): DstreamError {

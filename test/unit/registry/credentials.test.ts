@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { findCredentials } from "../../../src/registry/credentials.ts";
+import { type Credentials, findCredentials } from "../../../src/registry/credentials.ts";
 
 const folder = await mkdtemp(join(tmpdir(), "dstream-creds-"));
 afterAll(() => rm(folder, { recursive: true, force: true }));
@@ -30,7 +30,11 @@ async function dockerConfig(config: unknown): Promise<Record<string, string>> {
   return { HOME: home, PATH: `${bin}:/usr/bin:/bin` };
 }
 
-const basic = (username: string, password: string) => ({ kind: "basic", username, password });
+const basic = (username: string, password: string): Credentials => ({
+  kind: "basic",
+  username,
+  password,
+});
 const auth = (text: string) => Buffer.from(text).toString("base64");
 
 describe("findCredentials", () => {

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { DstreamError } from "../../../src/errors.ts";
 import {
   formatLockFile,
+  type LockedProvider,
   type LockedProviders,
   readLockFile,
   updateLockFile,
@@ -17,7 +18,7 @@ const a = `sha256:${"a".repeat(64)}`;
 const b = `sha256:${"b".repeat(64)}`;
 const c = `sha256:${"c".repeat(64)}`;
 
-const providers: LockedProviders = new Map([
+const providers: LockedProviders = new Map<string, LockedProvider>([
   [
     "ghcr.io/acme/pg-cdc:v1.2.0",
     {
@@ -109,7 +110,7 @@ describe("dstream.lock.hcl", () => {
     expect(error.message).toBe(
       `${file}:${message} (fix it, or delete the file and run dstream providers lock)`,
     );
-    expect(error.exitCode).toBe(exitCode);
+    expect(error.exitCode as number).toBe(exitCode);
   });
 
   test("updateLockFile keeps entries another process wrote meanwhile", async () => {
