@@ -54,7 +54,11 @@ export class LineFramer {
       if (newline === -1) break;
       const length = newline - lineStart;
       this.seen++;
-      if (length > this.maxLineBytes) throw new LineTooLongError(this.seen, this.maxLineBytes);
+      if (length > this.maxLineBytes) {
+        // Lines before the bad one are delivered: nothing valid is lost.
+        if (lineStart > regionStart) emit(chunk.subarray(regionStart, lineStart), lines);
+        throw new LineTooLongError(this.seen, this.maxLineBytes);
+      }
       if (length === 0 || (length === 1 && chunk[lineStart] === CARRIAGE_RETURN)) {
         if (lineStart > regionStart) emit(chunk.subarray(regionStart, lineStart), lines);
         lines = 0;

@@ -59,9 +59,9 @@ describe("LineFramer", () => {
     for (let round = 0; round < 2000; round++) {
       const input = randomInput(next);
       const cutCount = Math.floor(next() * 6);
-      const cuts = Array.from({ length: cutCount }, () => Math.floor(next() * (input.length + 1))).sort(
-        (a, b) => a - b,
-      );
+      const cuts = Array.from({ length: cutCount }, () =>
+        Math.floor(next() * (input.length + 1)),
+      ).sort((a, b) => a - b);
       expect(frameInChunks(input, cuts)).toEqual(referenceFrame(input));
     }
   });
@@ -110,4 +110,15 @@ describe("LineFramer", () => {
       }
     }
   });
+});
+
+test("lines before a too-long line are still emitted", () => {
+  const framer = new LineFramer(5);
+  const emitted: string[] = [];
+  expect(() =>
+    framer.push(new Uint8Array(Buffer.from("ok\nfine\n123456\n")), (bytes) =>
+      emitted.push(Buffer.from(bytes).toString()),
+    ),
+  ).toThrow("line 3 is longer than --max-line-bytes (5 bytes)");
+  expect(emitted.join("")).toBe("ok\nfine\n");
 });

@@ -1,0 +1,176 @@
+// dstream run through the compiled binary, from a folder with no node_modules: the quick start,
+// providers in other languages, the handshake being optional, a 1M-line file copy, the line limit.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createHash } from "node:crypto";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createWorkspace, type Workspace } from "./helpers.ts";
+
+let workspace: Workspace;
+
+beforeAll(async () => {
+  workspace = await createWorkspace();
+});
+afterAll(() => workspace.remove());
+
+function script(name: string, body: string): string {
+  const path = workspace.write(name, body);
+  chmodSync(path, 0o755);
+  return path;
+}
+
+function pipeline(file: string, input: string, output: string): string {
+  return workspace.write(
+    file,
+    `task "t" {\n  input {\n${input}\n  }\n  output {\n${output}\n  }\n}\n`,
+  );
+}
+
+describe("dstream run", () => {
+  test("counter -> console prints the quick start's messages exactly", async () => {
+    pipeline(
+      "quick.hcl",
+      '    provider = "counter"\n    config {\n      interval = 10\n      maxCount = 5\n    }',
+      '    provider = "console"\n    config { outputFormat = "simple" }',
+    );
+    const result = await workspace.run(["run", "t", "-c", "quick.hcl", "--quiet"]);
+    expect(result.stderr).toBe("");
+    expect(result.exitCode).toBe(0);
+    const lines = result.stdout.trimEnd().split("\n");
+    expect(lines).toHaveLength(5);
+    lines.forEach((line, index) => {
+      expect(line).toMatch(
+        new RegExp(
+          `^Message #${index + 1}: \\{"value":${index + 1},"timestamp":"\\d{4}-\\d\\d-\\d\\dT[0-9:.]+Z"\\}$`,
+        ),
+      );
+    });
+  });
+
+  test("providers written in bash and Python, with and without the handshake", async () => {
+    script(
+      "emit.sh",
+      '#!/bin/bash\nread -r envelope\necho \'{"status":"ready"}\'\nfor i in 1 2 3; do echo "{\\"data\\":{\\"n\\":$i}}"; done\n',
+    );
+    script(
+      "upper.py",
+      [
+        "#!/usr/bin/env python3",
+        "import json, sys",
+        "envelope = json.loads(sys.stdin.readline())",
+        "assert envelope['command'] == 'run', envelope",
+        "prefix = envelope['config']['prefix']",
+        "for line in sys.stdin:",
+        "    event = json.loads(line)",
+        "    print(prefix + json.dumps(event['data'], separators=(',', ':')), flush=True)",
+        "",
+      ].join("\n"),
+    );
+    pipeline(
+      "langs.hcl",
+      '    provider_path = "./emit.sh"',
+      '    provider_path = "./upper.py"\n    config { prefix = "py:" }',
+    );
+    const result = await workspace.run(["run", "t", "-c", "langs.hcl", "--quiet"]);
+    expect(result.exitCode).toBe(0);
+    // The bash input's ready line is consumed, never relayed; the Python output sends none at all.
+    expect(result.stdout).toBe('py:{"n":1}\npy:{"n":2}\npy:{"n":3}\n');
+  });
+
+  test("stderr of both providers is forwarded with a [task/role] prefix, the summary goes to stderr", async () => {
+    script("talk-in.sh", '#!/bin/sh\nread -r envelope\necho "starting" >&2\necho \'{"data":1}\'\n');
+    script("talk-out.sh", '#!/bin/sh\nread -r envelope\ncat >/dev/null\necho "flushed" >&2\n');
+    pipeline(
+      "talk.hcl",
+      '    provider_path = "./talk-in.sh"',
+      '    provider_path = "./talk-out.sh"',
+    );
+    const result = await workspace.run(["run", "t", "-c", "talk.hcl"], { env: { NO_COLOR: "1" } });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toContain("[t/input] starting\n");
+    expect(result.stderr).toContain("[t/output] flushed\n");
+    expect(result.stderr).toMatch(/t: 1 lines, 11 B in \d+\.\d s \(.*\), 0 backpressure waits/);
+  });
+
+  test("1,000,000 lines file -> file arrive byte for byte (sha256 equal), counted in --stats-json", async () => {
+    const lines: string[] = [];
+    for (let index = 0; index < 1_000_000; index++) {
+      lines.push(
+        `{"data":{"id":${index},"text":"line ${index} of the copy test"},"metadata":{"sequence":${index}}}\n`,
+      );
+    }
+    const source = workspace.write("big.jsonl", lines.join(""));
+    const target = join(workspace.folder, "copy.jsonl");
+    pipeline(
+      "copy.hcl",
+      `    provider = "file"\n    config {\n      path = "${source}"\n      format = "raw"\n    }`,
+      `    provider = "file"\n    config { path = "${target}" }`,
+    );
+    const result = await workspace.run(
+      ["run", "t", "-c", "copy.hcl", "--quiet", "--stats-json", "stats.json"],
+      {
+        timeoutMs: 60_000,
+      },
+    );
+    expect(result.stderr).toBe("");
+    expect(result.exitCode).toBe(0);
+    const sha = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
+    expect(sha(target)).toBe(sha(source));
+    const stats = JSON.parse(readFileSync(join(workspace.folder, "stats.json"), "utf8"));
+    expect(stats).toMatchObject({
+      task: "t",
+      ok: true,
+      lines: 1_000_000,
+      bytes: readFileSync(source).length,
+      emptyLines: 0,
+    });
+  });
+
+  test("--max-line-bytes: a line exactly at the limit passes, one byte over fails naming the line", async () => {
+    const atLimit = `{"data":"${"x".repeat(90)}"}`;
+    writeFileSync(join(workspace.folder, "at.jsonl"), `${atLimit}\n`);
+    writeFileSync(join(workspace.folder, "over.jsonl"), `{"data":1}\n${atLimit}x\n`);
+    for (const name of ["at", "over"]) {
+      pipeline(
+        `${name}.hcl`,
+        `    provider = "file"\n    config {\n      path = "${name}.jsonl"\n      format = "raw"\n    }`,
+        '    provider = "console"\n    config { outputFormat = "json" }',
+      );
+    }
+    const limit = String(atLimit.length);
+    const ok = await workspace.run([
+      "run",
+      "t",
+      "-c",
+      "at.hcl",
+      "--quiet",
+      "--max-line-bytes",
+      limit,
+    ]);
+    expect(ok.exitCode).toBe(0);
+    expect(ok.stdout).toBe(`${atLimit}\n`);
+    const over = await workspace.run([
+      "run",
+      "t",
+      "-c",
+      "over.hcl",
+      "--quiet",
+      "--max-line-bytes",
+      limit,
+    ]);
+    expect(over.exitCode).toBe(1);
+    expect(over.stderr).toBe(
+      `error: task "t": input provider file: line 2 is longer than --max-line-bytes (${limit} bytes) (1 lines relayed, 0 in flight)\n`,
+    );
+  });
+
+  test("a provider_path that does not exist stops before anything starts (exit 2)", async () => {
+    pipeline("missing.hcl", '    provider_path = "./nope"', '    provider = "console"');
+    const result = await workspace.run(["run", "t", "-c", "missing.hcl"]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toBe(
+      `error: task "t" › input › provider_path: ./nope not found (looked at ${join(workspace.folder, "nope")})\n`,
+    );
+  });
+});
