@@ -25,6 +25,8 @@ const ATTEMPTS = 3;
 /** A body that sends nothing for this long is a dropped connection. */
 const IDLE_TIMEOUT_MS = 60_000;
 
+const RETRY_PAUSE_MS = 250;
+
 class DroppedConnection extends Error {}
 
 async function streamOnce(request: DownloadRequest, temp: string): Promise<string> {
@@ -34,22 +36,32 @@ async function streamOnce(request: DownloadRequest, temp: string): Promise<strin
   const file = await open(temp, "w", 0o600);
   try {
     const response = await client.openBlob(descriptor.digest, controller.signal);
-    const length = Number(response.headers.get("content-length"));
-    const total = Number.isFinite(length) && length > 0 ? length : descriptor.size || undefined;
+    const total = descriptor.size;
     const hasher = new Bun.CryptoHasher("sha256");
     let received = 0;
-    onProgress?.({ received, ...(total ? { total } : {}) });
+    onProgress?.({ received, total });
     try {
       for await (const chunk of response.body as ReadableStream<Uint8Array>) {
         clearTimeout(idle);
         idle = setTimeout(() => controller.abort(), IDLE_TIMEOUT_MS);
+        received += chunk.byteLength;
+        // More bytes than the descriptor promises cannot match it; stop before filling the disk.
+        if (received > descriptor.size) break;
         hasher.update(chunk);
         await file.write(chunk);
-        received += chunk.byteLength;
-        onProgress?.({ received, ...(total ? { total } : {}) });
+        onProgress?.({ received, total });
       }
     } catch (error) {
       throw new DroppedConnection(messageOf(error), { cause: error });
+    }
+    if (received < descriptor.size) {
+      throw new DroppedConnection(`the body ended after ${received} of ${descriptor.size} bytes`);
+    }
+    if (received > descriptor.size) {
+      throw new DstreamError(
+        "DIGEST_MISMATCH",
+        `the ${request.platform} binary of ${client.subject} is larger than the ${descriptor.size} bytes its digest ${descriptor.digest} covers; it was discarded and not run`,
+      );
     }
     return `sha256:${hasher.digest("hex")}`;
   } finally {
@@ -88,6 +100,7 @@ export async function downloadBlob(request: DownloadRequest): Promise<string> {
           { cause: error },
         );
       }
+      await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS * attempt));
     }
   }
 }

@@ -1,0 +1,158 @@
+// Retries with backoff: the real registry behind proxies that answer 503 and 429, drop connections
+// before answering, and cut a blob off halfway; the pull still ends with the verified binary.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { formatPlatform, hostPlatform } from "../../../src/registry/index.ts";
+import {
+  freePort,
+  type RunningRegistry,
+  runDstream,
+  startRegistry,
+} from "../../helpers/registry.ts";
+
+const host = formatPlatform(hostPlatform());
+let registry: RunningRegistry;
+let folder: string;
+let binaryDigest: string;
+const servers: { stop(force?: boolean): void }[] = [];
+
+async function forward(request: Request): Promise<Response> {
+  const url = new URL(request.url);
+  const upstream = await fetch(`http://${registry.host}${url.pathname}${url.search}`, {
+    method: request.method,
+    headers: request.headers,
+  });
+  return new Response(upstream.body, { status: upstream.status, headers: upstream.headers });
+}
+
+async function pull(proxyHost: string) {
+  const dir = await mkdtemp(join(folder, "project-"));
+  await writeFile(
+    join(dir, "dstream.hcl"),
+    `task "t" {\n  input {\n    provider_ref = "${proxyHost}/acme/flaky:v1"\n  }\n  output {\n    provider = "null"\n  }\n}\n`,
+  );
+  return runDstream(["providers", "pull"], {
+    cwd: dir,
+    env: { DSTREAM_CACHE_DIR: join(dir, "cache") },
+  });
+}
+
+beforeAll(async () => {
+  folder = await mkdtemp(join(tmpdir(), "dstream-retries-"));
+  registry = await startRegistry();
+  const binary = join(folder, "flaky");
+  const bytes = new Uint8Array(2 * 1024 * 1024).fill(65);
+  bytes.set(new TextEncoder().encode("#!/bin/sh\nexit 0\n"));
+  await writeFile(binary, bytes);
+  await chmod(binary, 0o755);
+  binaryDigest = `sha256:${new Bun.CryptoHasher("sha256").update(bytes).digest("hex")}`;
+  const pushed = await runDstream([
+    "providers",
+    "push",
+    `${registry.host}/acme/flaky:v1`,
+    "--platform",
+    `${host}=${binary}`,
+  ]);
+  expect(pushed.exitCode).toBe(0);
+});
+afterAll(async () => {
+  for (const server of servers) server.stop(true);
+  await registry?.stop();
+  await rm(folder, { recursive: true, force: true });
+});
+
+describe("retries", () => {
+  test("503 then 429 on every request, and a blob cut off halfway", async () => {
+    const seen = new Map<string, number>();
+    let blobCutOff = false;
+    const proxy = Bun.serve({
+      hostname: "127.0.0.1",
+      port: await freePort(),
+      async fetch(request) {
+        const key = `${request.method} ${new URL(request.url).pathname}`;
+        const count = (seen.get(key) ?? 0) + 1;
+        seen.set(key, count);
+        if (count === 1) return new Response("busy", { status: 503 });
+        if (count === 2)
+          return new Response("slow down", { status: 429, headers: { "retry-after": "0" } });
+        const response = await forward(request);
+        if (!key.includes("/blobs/") || blobCutOff) return response;
+        blobCutOff = true;
+        const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+        let sent = 0;
+        const half = new ReadableStream<Uint8Array>({
+          async pull(controller) {
+            const { value, done } = await reader.read();
+            if (done || sent > 1024 * 1024) {
+              // Ends early while Content-Length promises the whole blob: a dropped connection.
+              await reader.cancel();
+              controller.close();
+              return;
+            }
+            sent += value.byteLength;
+            controller.enqueue(value);
+          },
+        });
+        return new Response(half, { status: 200, headers: response.headers });
+      },
+    });
+    servers.push(proxy);
+    const pulled = await pull(`127.0.0.1:${proxy.port}`);
+    expect(pulled.stderr).toBe("");
+    expect(pulled.exitCode).toBe(0);
+    expect(pulled.stdout).toBe(`127.0.0.1:${proxy.port}/acme/flaky:v1  ${host}  ${binaryDigest}\n`);
+    expect(blobCutOff).toBe(true);
+    expect(Math.min(...seen.values())).toBeGreaterThanOrEqual(3);
+  });
+
+  test("connections closed before any answer are retried", async () => {
+    let dropped = 0;
+    const port = await freePort();
+    const proxy = Bun.listen<{
+      upstream?: Awaited<ReturnType<typeof Bun.connect>>;
+      pending: Uint8Array[];
+    }>({
+      hostname: "127.0.0.1",
+      port,
+      socket: {
+        async open(socket) {
+          socket.data = { pending: [] };
+          if (dropped < 2) {
+            dropped++;
+            socket.end();
+            return;
+          }
+          const [registryHost, registryPort] = registry.host.split(":");
+          socket.data.upstream = await Bun.connect({
+            hostname: registryHost as string,
+            port: Number(registryPort),
+            socket: {
+              data: (_upstream, chunk) => {
+                socket.write(chunk);
+              },
+              close: () => {
+                socket.end();
+              },
+            },
+          });
+          for (const chunk of socket.data.pending) socket.data.upstream.write(chunk);
+        },
+        data(socket, chunk) {
+          if (socket.data.upstream) socket.data.upstream.write(chunk);
+          else socket.data.pending.push(new Uint8Array(chunk));
+        },
+        close(socket) {
+          socket.data.upstream?.end();
+        },
+      },
+    });
+    servers.push(proxy);
+    const pulled = await pull(`127.0.0.1:${port}`);
+    expect(pulled.stderr).toBe("");
+    expect(pulled.exitCode).toBe(0);
+    expect(pulled.stdout).toBe(`127.0.0.1:${port}/acme/flaky:v1  ${host}  ${binaryDigest}\n`);
+    expect(dropped).toBe(2);
+  });
+});
