@@ -1,4 +1,5 @@
 // Writes what an input yields to stdout: envelopes serialised in batches, byte chunks as they come.
+import { STOPPED, StopRace } from "./stop-race.ts";
 import type { InputItem, ProviderContext } from "./types.ts";
 
 /** Serialised lines are gathered up to this size before one write to stdout. */
@@ -10,15 +11,6 @@ const NEWLINE = 10;
 const newlineBytes = Uint8Array.of(NEWLINE);
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-const STOPPED = Symbol("stopped");
-
-function whenAborted(signal: AbortSignal): Promise<typeof STOPPED> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve(STOPPED);
-    else signal.addEventListener("abort", () => resolve(STOPPED), { once: true });
-  });
-}
 
 function withinGrace<T>(promise: Promise<T>): Promise<T | undefined> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -75,19 +67,20 @@ export async function pumpInput<C>(
     await yieldToEventLoop();
   };
 
-  const stopped = whenAborted(signal);
+  const stopRace = new StopRace(signal);
   let step: Promise<IteratorResult<InputItem>> | undefined;
   try {
     // Checked first: a source that resolves at once would otherwise always win the race.
     while (!signal.aborted) {
       step = Promise.resolve(iterator.next());
-      const result = await Promise.race([step, stopped]);
+      const result = await stopRace.race(step);
       if (result === STOPPED || result.done) break;
       step = undefined;
       await emit(result.value);
     }
     if (signal.aborted && !atLineEnd) await withinGrace(finishLine(step, iterator, writeBytes));
   } finally {
+    stopRace.dispose();
     if (signal.aborted) await withinGrace(Promise.resolve(iterator.return?.()));
   }
   await flushPending();

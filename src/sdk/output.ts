@@ -1,6 +1,7 @@
 // Feeds an output's sink from stdin: whole-line raw chunks, or batches bounded by lines, bytes and wait.
 import { Batch } from "./batch.ts";
 import { LineSplitter, WholeLineCutter } from "./line-splitter.ts";
+import { STOPPED, StopRace } from "./stop-race.ts";
 import type { BatchLimits, OutputSink, ProviderContext } from "./types.ts";
 
 export const defaultBatchLimits: Required<BatchLimits> = {
@@ -72,10 +73,7 @@ export async function pumpOutput<C>(options: OutputPumpOptions<C>): Promise<void
   const cutter = sink.writeRaw ? new WholeLineCutter() : undefined;
   const splitter = new LineSplitter();
   const batcher = new Batcher(limits);
-  const stopped = new Promise<void>((resolve) => {
-    if (context.signal.aborted) resolve();
-    context.signal.addEventListener("abort", () => resolve(), { once: true });
-  });
+  const stopRace = new StopRace(context.signal);
   let stopDeadline: number | undefined;
   let lastDataAt = Date.now();
   let batchDeadline: number | undefined;
@@ -99,34 +97,38 @@ export async function pumpOutput<C>(options: OutputPumpOptions<C>): Promise<void
     else batchDeadline ??= Date.now() + limits.maxWaitMs;
   };
 
-  const iterator = data[Symbol.asyncIterator]();
-  let next = iterator.next();
-  for (;;) {
-    if (context.signal.aborted) stopDeadline ??= Date.now() + stopDrainMs;
-    const deadlines = [batchDeadline];
-    if (stopDeadline !== undefined) deadlines.push(stopDeadline, lastDataAt + stopIdleMs);
-    const defined = deadlines.filter((deadline) => deadline !== undefined);
-    const wait = defined.length > 0 ? Math.min(...defined) - Date.now() : undefined;
-    const waitFor = stopDeadline === undefined ? Promise.race([next, stopped]) : next;
-    const result = await raceTimeout(waitFor, wait);
-    if (result === undefined) continue; // the stop signal: recompute deadlines
-    if (result === TIMEOUT) {
-      if (batchDeadline !== undefined && Date.now() >= batchDeadline) {
-        batcher.seal();
-        batchDeadline = undefined;
-        await deliverReady();
+  try {
+    const iterator = data[Symbol.asyncIterator]();
+    let next = iterator.next();
+    for (;;) {
+      if (context.signal.aborted) stopDeadline ??= Date.now() + stopDrainMs;
+      const deadlines = [batchDeadline];
+      if (stopDeadline !== undefined) deadlines.push(stopDeadline, lastDataAt + stopIdleMs);
+      const defined = deadlines.filter((deadline) => deadline !== undefined);
+      const wait = defined.length > 0 ? Math.min(...defined) - Date.now() : undefined;
+      const waitFor = stopDeadline === undefined ? stopRace.race(next) : next;
+      const result = await raceTimeout(waitFor, wait);
+      if (result === STOPPED) continue; // recompute the deadlines: draining has begun
+      if (result === TIMEOUT) {
+        if (batchDeadline !== undefined && Date.now() >= batchDeadline) {
+          batcher.seal();
+          batchDeadline = undefined;
+          await deliverReady();
+        }
+        if (stopDeadline !== undefined) {
+          const now = Date.now();
+          if (now >= stopDeadline || now >= lastDataAt + stopIdleMs) break;
+        }
+        continue;
       }
-      if (stopDeadline !== undefined) {
-        const now = Date.now();
-        if (now >= stopDeadline || now >= lastDataAt + stopIdleMs) break;
-      }
-      continue;
+      if (result.done) break;
+      lastDataAt = Date.now();
+      await consume(result.value);
+      // Read on only after consuming: an always-pending read makes Bun deliver many small chunks.
+      next = iterator.next();
     }
-    if (result.done) break;
-    lastDataAt = Date.now();
-    await consume(result.value);
-    // Read on only after consuming: an always-pending read makes Bun deliver many small chunks.
-    next = iterator.next();
+  } finally {
+    stopRace.dispose();
   }
   const last = cutter ? cutter.end() : splitter.end();
   if (cutter && last) await sink.writeRaw?.(last, context);

@@ -2,10 +2,10 @@
 import * as v from "valibot";
 import { configObject, defineInput } from "../../sdk/index.ts";
 
-const wholeNumber = (name: string, defaultValue: number) =>
+const wholeNumber = (defaultValue: number) =>
   v.optional(
     v.pipe(
-      v.number(`must be a number (${name})`),
+      v.number("must be a number"),
       v.integer("must be a whole number"),
       v.minValue(0, "must be 0 or more"),
     ),
@@ -14,9 +14,9 @@ const wholeNumber = (name: string, defaultValue: number) =>
 
 export const counterConfigSchema = configObject({
   /** Milliseconds between messages; 0 emits as fast as the pipe takes them. */
-  interval: wholeNumber("milliseconds between messages", 1000),
+  interval: wholeNumber(1000),
   /** Messages to emit before exiting; 0 = forever (until SIGTERM). */
-  maxCount: wholeNumber("messages before stopping, 0 = forever", 0),
+  maxCount: wholeNumber(0),
 });
 
 export const counterInput = defineInput({
