@@ -10,10 +10,7 @@ const consolaLevels: Record<LogLevel, number> = { debug: 4, info: 3, warn: 1, er
 
 const jsonReporter: ConsolaReporter = {
   log(entry: LogObject) {
-    const [first, ...rest] = entry.args;
-    const message = [first, ...rest].map((arg) =>
-      typeof arg === "string" ? arg : Bun.inspect(arg),
-    );
+    const message = entry.args.map((arg) => (typeof arg === "string" ? arg : Bun.inspect(arg)));
     process.stderr.write(
       `${JSON.stringify({ time: entry.date.toISOString(), level: entry.type, message: message.join(" ") })}\n`,
     );
