@@ -22,10 +22,14 @@ export function parseConfig<S extends ConfigSchema>(schema: S, config: unknown):
  * default; the message lists the allowed keys.
  */
 export function configObject<const TEntries extends v.ObjectEntries>(entries: TEntries) {
-  const allowed = Object.keys(entries).join(", ");
-  return v.strictObject(entries, (issue) =>
-    issue.expected === "never"
-      ? `unknown setting (allowed: ${allowed})`
-      : `must be an object, got ${issue.received}`,
-  );
+  const keys = Object.keys(entries);
+  const unknown =
+    keys.length === 0
+      ? "unknown setting (this provider takes none)"
+      : `unknown setting (allowed: ${keys.join(", ")})`;
+  return v.strictObject(entries, (issue) => {
+    if (issue.expected === "never") return unknown;
+    if (issue.received === "undefined" && issue.expected?.startsWith('"')) return "is required";
+    return `must be an object, got ${issue.received}`;
+  });
 }

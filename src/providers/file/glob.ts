@@ -21,8 +21,13 @@ export async function resolveFiles(path: string): Promise<string[]> {
   if (!isGlob(path)) return [path];
   const { root, rest } = splitGlob(path);
   const matches: string[] = [];
-  for await (const match of new Bun.Glob(rest).scan({ cwd: root, onlyFiles: true, dot: false })) {
-    matches.push(root === "." ? match : join(root, match));
+  try {
+    for await (const match of new Bun.Glob(rest).scan({ cwd: root, onlyFiles: true })) {
+      matches.push(root === "." ? match : join(root, match));
+    }
+  } catch (error) {
+    // A folder that does not exist simply matches nothing.
+    if ((error as { code?: string }).code !== "ENOENT") throw error;
   }
   if (matches.length === 0) throw new Error(`no file matches "${path}"`);
   return matches.sort();

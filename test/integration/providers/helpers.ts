@@ -35,7 +35,8 @@ export interface Finished {
 
 export class ProviderProcess {
   readonly child: Bun.Subprocess<"pipe", "pipe", "pipe">;
-  #stdout = new Uint8Array(0);
+  #stdoutChunks: Uint8Array[] = [];
+  #stdoutText: string | undefined;
   #stderr = "";
   readonly #reading: Promise<void>;
 
@@ -46,7 +47,8 @@ export class ProviderProcess {
   }
 
   get stdout(): string {
-    return new TextDecoder().decode(this.#stdout);
+    this.#stdoutText ??= Buffer.concat(this.#stdoutChunks).toString("utf8");
+    return this.#stdoutText;
   }
 
   write(text: string | Uint8Array): void {
@@ -84,10 +86,8 @@ export class ProviderProcess {
 
   async #collectStdout(): Promise<void> {
     for await (const chunk of this.child.stdout) {
-      const joined = new Uint8Array(this.#stdout.length + chunk.length);
-      joined.set(this.#stdout);
-      joined.set(chunk, this.#stdout.length);
-      this.#stdout = joined;
+      this.#stdoutChunks.push(chunk);
+      this.#stdoutText = undefined;
     }
   }
 
