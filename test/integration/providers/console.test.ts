@@ -60,7 +60,7 @@ describe.each(launchers)("console ($label)", (launcher) => {
     });
     const printed = result.stdout.split("\n").slice(1, -1);
     expect(printed).toHaveLength(2500);
-    printed.forEach((line, index) => expect(line).toBe(`Message #${index + 1}: ${index + 1}`));
+    expect(printed).toEqual(printed.map((_, index) => `Message #${index + 1}: ${index + 1}`));
   });
 
   test("a line that is not JSON fails with its line number", async () => {
