@@ -1,9 +1,8 @@
 // Dispatches argv to a command and decides the exit code; the only place that knows about exiting.
 import { runCommand } from "citty";
-import { preloadHclParser } from "../config/index.ts";
 import { DstreamError, ExitCode, messageOf } from "../errors.ts";
 import { versionInfo } from "../version.ts";
-import { commands, commandsWithoutConfig, hiddenCommands } from "./commands/index.ts";
+import { commands, hiddenCommands } from "./commands/index.ts";
 import { checkFlags } from "./flags.ts";
 import { type AnyCommand, helpExtras, renderHelp } from "./help.ts";
 import {
@@ -83,7 +82,6 @@ async function dispatch(argv: string[]): Promise<number> {
   if (!load) {
     throw new DstreamError("USAGE", `unknown command "${name}" (see dstream --help)`);
   }
-  if (!commandsWithoutConfig.has(name)) preloadHclParser();
   let command: AnyCommand = (await load()).default;
   let commandName = name;
   let args = commandArgv;

@@ -36,13 +36,6 @@ function loadBridge(): Promise<{ go: GoRuntime; api: GoBridge }> {
   return bridge;
 }
 
-/** Starts compiling the parser in the background; commands that read config call it first. */
-export function preloadHclParser(): void {
-  loadBridge().catch(() => {
-    // parseHcl reports the failure when it is actually needed.
-  });
-}
-
 /** One HCL diagnostic, positioned in the file as the user named it. */
 export interface HclDiagnostic {
   line: number;

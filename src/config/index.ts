@@ -1,7 +1,6 @@
 // The config layer's public face: find and load dstream.hcl into typed tasks.
 export type { ConfigLocation } from "./discover.ts";
 export { findConfigFile } from "./discover.ts";
-export { preloadHclParser } from "./hcl.ts";
 export type { LoadedConfig, LoadOptions, ProviderSource, ProviderSpec, Task } from "./load.ts";
 export { loadConfig, parseConfig } from "./load.ts";
 export type { JsonValue } from "./values.ts";

@@ -8,6 +8,7 @@ import { type ProviderReference, parseReference } from "../registry/reference.ts
 import { type ConfigLocation, type DiscoverOptions, findConfigFile } from "./discover.ts";
 import { HclSyntaxError, parseHcl } from "./hcl.ts";
 import { type Outline, outlineHcl, outlineKey } from "./outline.ts";
+import { openParseCache } from "./parse-cache.ts";
 import { taskSchema, UNKNOWN_KEY } from "./schema.ts";
 import {
   convertString,
@@ -44,6 +45,8 @@ export interface LoadOptions extends DiscoverOptions {
   now?: () => Date;
   /** False for commands that only show tasks: an unset env var then leaves its template as written. */
   requireEnv?: boolean;
+  /** Reuse the parse of an unchanged file from the cache folder (loadConfig turns it on). */
+  cache?: boolean;
 }
 
 export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfig> {
@@ -60,7 +63,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
       },
     );
   }
-  return parseConfig(source, location, options);
+  return parseConfig(source, location, { cache: true, ...options });
 }
 
 /** Parses config source already read; exported for tests that feed mutated files. */
@@ -71,7 +74,10 @@ export async function parseConfig(
 ): Promise<LoadedConfig> {
   let raw: Record<string, unknown>;
   try {
-    raw = await parseHcl(source);
+    const cache = options.cache ? openParseCache(options.env ?? process.env) : undefined;
+    const cached = cache?.get(source);
+    raw = cached ?? (await parseHcl(source));
+    if (!cached) cache?.set(source, raw);
   } catch (error) {
     if (!(error instanceof HclSyntaxError)) throw error;
     const problems = error.diagnostics.map(

@@ -16,8 +16,5 @@ export const commands: Record<string, CommandLoader> = {
   __provider: () => import("./provider.ts"),
 };
 
-/** Commands that read no config file (they skip compiling the HCL parser). */
-export const commandsWithoutConfig = new Set<string>(["version", "__provider"]);
-
 /** Commands that `dstream --help` does not list. */
 export const hiddenCommands = new Set<string>(["__provider"]);
