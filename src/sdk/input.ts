@@ -67,6 +67,12 @@ export async function pumpInput<C>(
     await yieldToEventLoop();
   };
 
+  const finish = async () => {
+    await flushPending();
+    if (!atLineEnd) await writeBytes(newlineBytes);
+    await stdout.flush();
+  };
+
   const stopRace = new StopRace(signal);
   let step: Promise<IteratorResult<InputItem>> | undefined;
   try {
@@ -79,13 +85,15 @@ export async function pumpInput<C>(
       await emit(result.value);
     }
     if (signal.aborted && !atLineEnd) await withinGrace(finishLine(step, iterator, writeBytes));
+  } catch (error) {
+    // What the source produced before failing still goes out; the source's error is the one told.
+    await finish().catch(() => {});
+    throw error;
   } finally {
     stopRace.dispose();
     if (signal.aborted) await withinGrace(Promise.resolve(iterator.return?.()));
   }
-  await flushPending();
-  if (!atLineEnd) await writeBytes(newlineBytes);
-  await stdout.flush();
+  await finish();
 }
 
 /** After a stop mid-line on the raw path: write up to the end of the current line. */

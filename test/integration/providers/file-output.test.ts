@@ -38,7 +38,8 @@ describe.each(launchers)("file output ($label)", (launcher) => {
 
   test("rotateBytes: full files become path.1, path.2..., cut only between lines", async () => {
     const path = join(folder, "out.jsonl");
-    const lines = Array.from({ length: 7 }, (_, index) => `{"data":${index}}\n`);
+    const line = (index: number) => `{"data":${index}}\n`;
+    const lines = Array.from({ length: 7 }, (_, index) => line(index));
     const result = await runToEnd(await launcher.command("file"), {
       role: "output",
       config: { path, rotateBytes: 25 },
@@ -46,10 +47,10 @@ describe.each(launchers)("file output ($label)", (launcher) => {
     });
     expect(result.exitCode).toBe(0);
     // Each line is 11 bytes: two fit in 25.
-    expect(readFileSync(`${path}.1`, "utf8")).toBe(lines[0] + lines[1]);
-    expect(readFileSync(`${path}.2`, "utf8")).toBe(lines[2] + lines[3]);
-    expect(readFileSync(`${path}.3`, "utf8")).toBe(lines[4] + lines[5]);
-    expect(readFileSync(path, "utf8")).toBe(lines[6]);
+    expect(readFileSync(`${path}.1`, "utf8")).toBe(line(0) + line(1));
+    expect(readFileSync(`${path}.2`, "utf8")).toBe(line(2) + line(3));
+    expect(readFileSync(`${path}.3`, "utf8")).toBe(line(4) + line(5));
+    expect(readFileSync(path, "utf8")).toBe(line(6));
   });
 
   test("rotation numbers continue after the ones already on disk", async () => {
