@@ -66,6 +66,9 @@ export class LinePump {
         this.counters.add(Slot.BYTES, bytes.length);
         return;
       }
+      // Its failure surfaces through settle() or flush(); a flush failing first must not leave
+      // this rejection unhandled (that would crash the worker instead of failing the task).
+      written.catch(() => {});
       this.pendingWrites.push(written);
       this.pendingBytes += bytes.length;
       this.pendingLines += lines;

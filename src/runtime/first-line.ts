@@ -8,6 +8,8 @@ const HANDSHAKE_MAX_BYTES = 4096;
 
 export interface FirstLine {
   handshake?: Handshake;
+  /** The first line's opening bytes as text (at most HANDSHAKE_MAX_BYTES), for checks and errors. */
+  preview: string;
   /** The stream with the handshake removed; reads start with the bytes already taken. */
   reader: ChunkReader;
 }
@@ -36,12 +38,14 @@ export async function readFirstLine(stream: ReadableStream<Uint8Array>): Promise
   }
   let handshake: Handshake | undefined;
   let rest = taken;
+  const joined = Buffer.concat(taken);
+  const lineEnd = newlineAt === -1 ? joined.length : newlineAt;
+  const preview = joined.subarray(0, Math.min(lineEnd, HANDSHAKE_MAX_BYTES)).toString("utf8");
   if (newlineAt !== -1 && newlineAt <= HANDSHAKE_MAX_BYTES) {
-    const joined = Buffer.concat(taken);
-    handshake = parseHandshake(joined.subarray(0, newlineAt).toString("utf8"));
+    handshake = parseHandshake(preview);
     if (handshake) rest = [joined.subarray(newlineAt + 1)];
   }
-  return { ...(handshake ? { handshake } : {}), reader: prepend(rest, reader, ended) };
+  return { ...(handshake ? { handshake } : {}), preview, reader: prepend(rest, reader, ended) };
 }
 
 function prepend(head: Uint8Array[], reader: BunReader, ended: boolean): ChunkReader {

@@ -59,6 +59,7 @@ export async function runTask(task: Task, options: RunTaskOptions): Promise<RunR
         output: launchOf(task, "output", output),
         limits: { bufferBytes: options.bufferBytes, maxLineBytes: options.maxLineBytes },
         counters,
+        shutdownTimeoutMs: options.shutdownTimeoutMs,
       },
       shutdownTimeoutMs: options.shutdownTimeoutMs,
       onStopRequested: (signal) => {

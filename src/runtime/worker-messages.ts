@@ -8,6 +8,8 @@ export interface SessionConfig {
   output: ProviderLaunch;
   limits: PumpLimits;
   counters: SharedArrayBuffer;
+  /** After the task fails, how long the input gets to stop on SIGTERM before both are killed. */
+  shutdownTimeoutMs: number;
 }
 
 export interface SessionFailure {
