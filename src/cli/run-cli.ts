@@ -4,7 +4,7 @@ import { DstreamError, ExitCode, messageOf } from "../errors.ts";
 import { versionInfo } from "../version.ts";
 import { commands, hiddenCommands } from "./commands/index.ts";
 import { checkFlags } from "./flags.ts";
-import { type AnyCommand, helpExtras, renderHelp } from "./help.ts";
+import { type AnyCommand, columns, helpExtras, renderHelp } from "./help.ts";
 import {
   configureLogger,
   type LogFormat,
@@ -48,8 +48,15 @@ function takeGlobalFlags(argv: string[]): { level: LogLevel; format: LogFormat; 
   return { level: level as LogLevel, format: format as LogFormat, rest };
 }
 
-function mainUsage(): string {
-  const names = Object.keys(commands).filter((name) => !hiddenCommands.has(name));
+async function mainUsage(): Promise<string> {
+  const rows: [string, string][] = [];
+  for (const [name, load] of Object.entries(commands)) {
+    if (hiddenCommands.has(name)) continue;
+    const meta = (await load()).default.meta;
+    const description =
+      typeof meta === "object" && meta !== null && "description" in meta ? meta.description : "";
+    rows.push([name, String(description ?? "")]);
+  }
   return [
     `dstream ${versionInfo().version}: declarative data streaming pipelines`,
     "",
@@ -57,9 +64,18 @@ function mainUsage(): string {
     "",
     "COMMANDS",
     "",
-    ...names.map((name) => `  ${name}`),
+    ...columns(rows),
     "",
-    "Run dstream <command> --help for a command's flags and examples.",
+    "COMMON FLAGS",
+    "",
+    ...columns([
+      ["-c, --config <path>", "Config file (else DSTREAM_CONFIG, else ./dstream.hcl)"],
+      ["--log-level <level>", "debug, info, warn or error (DSTREAM_LOG_LEVEL)"],
+      ["--log-format <format>", "pretty or json (DSTREAM_LOG_FORMAT)"],
+    ]),
+    "",
+    "Run dstream <command> --help for its flags and examples. Exit codes: 0 ok, 1 run-time failure,",
+    "2 usage or config error, 130 forced stop.",
   ].join("\n");
 }
 
@@ -70,11 +86,11 @@ async function dispatch(argv: string[]): Promise<number> {
   configureLogger({ level, format });
   const [name, ...commandArgv] = rest;
   if (name === undefined) {
-    process.stderr.write(`${mainUsage()}\n`);
+    process.stderr.write(`${await mainUsage()}\n`);
     return ExitCode.usage;
   }
   if (isHelpFlag(name) || name === "help") {
-    process.stdout.write(`${mainUsage()}\n`);
+    process.stdout.write(`${await mainUsage()}\n`);
     return ExitCode.success;
   }
   if (name === "--version") return dispatch(["version"]);

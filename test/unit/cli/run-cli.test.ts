@@ -36,7 +36,7 @@ describe("dispatch", () => {
       expect(result.stderr).toBe("");
       for (const name of Object.keys(commands)) {
         if (hiddenCommands.has(name)) expect(result.stdout).not.toContain(name);
-        else expect(result.stdout).toContain(`\n  ${name}\n`);
+        else expect(result.stdout).toMatch(new RegExp(`\\n  ${name} +\\S`));
       }
     },
   );
