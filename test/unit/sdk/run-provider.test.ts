@@ -1,6 +1,8 @@
 // The SDK end to end, in real processes: batching by lines and by wait, lifecycle hooks,
 // raw and envelope items mixed, and failures inside author code.
 import { expect, test } from "bun:test";
+import { rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ready, runToEnd, startProvider } from "../../integration/providers/helpers.ts";
 
@@ -88,4 +90,17 @@ test("a lifecycle command with a bad config answers Failed with the problem", as
     message: 'failAfter: Invalid type: Expected number but received "x"',
     resources: [],
   });
+});
+
+test("an input may return a ReadableStream of JSON lines: passed through byte for byte", async () => {
+  const content = '{"data":1}\n{"data" : 2}';
+  const path = join(tmpdir(), `dstream-stream-input-${process.pid}.jsonl`);
+  writeFileSync(path, content);
+  try {
+    const result = await runToEnd(fixture("stream-input.ts"), { config: { path } });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toBe(`${ready}${content}\n`);
+  } finally {
+    rmSync(path, { force: true });
+  }
 });

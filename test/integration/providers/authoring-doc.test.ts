@@ -1,0 +1,55 @@
+// The bash provider printed in docs/provider-authoring.md works as written: run it as dstream would.
+import { afterAll, expect, test } from "bun:test";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { runDstream } from "../../helpers/binary.ts";
+import { ready, runToEnd } from "./helpers.ts";
+
+const doc = readFileSync(resolve(import.meta.dir, "../../../docs/provider-authoring.md"), "utf8");
+const folder = mkdtempSync(join(tmpdir(), "dstream-doc-"));
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+function bashInput(): string {
+  const match = /<!-- provider-authoring:bash-input -->\n```bash\n([\s\S]*?)```/.exec(doc);
+  if (!match?.[1]) throw new Error("the marked bash provider is missing from the doc");
+  const path = join(folder, "seq-input.sh");
+  writeFileSync(path, match[1]);
+  chmodSync(path, 0o755);
+  return path;
+}
+
+test("the bash input speaks protocol v1", async () => {
+  const script = bashInput();
+  const run = await runToEnd([script], { role: "input", config: { count: 2 } });
+  expect(run.exitCode).toBe(0);
+  expect(run.stdout).toBe(
+    `${ready}{"data":{"n":1},"metadata":{"sequence":1}}\n{"data":{"n":2},"metadata":{"sequence":2}}\n`,
+  );
+  expect(run.stderr).toBe("emitted 2 events\n");
+  const bad = await runToEnd([script], { role: "input", config: { count: "many" } });
+  expect(bad.exitCode).toBe(1);
+  expect(bad.stdout).toBe('{"status":"error","message":"count: must be a whole number"}\n');
+  const plan = await runToEnd([script], { command: "plan" });
+  expect(plan.stdout).toBe('{"status":"Success","message":"nothing to do","resources":[]}\n');
+});
+
+test("the bash input runs under dstream into the console built-in", async () => {
+  bashInput();
+  writeFileSync(
+    join(folder, "dstream.hcl"),
+    `task "bash-to-console" {
+  input {
+    provider_path = "./seq-input.sh"
+    config { count = 3 }
+  }
+  output {
+    provider = "console"
+  }
+}
+`,
+  );
+  const result = await runDstream(["run", "bash-to-console", "--quiet"], { cwd: folder });
+  expect(result.stdout).toBe('Message #1: {"n":1}\nMessage #2: {"n":2}\nMessage #3: {"n":3}\n');
+  expect(result.exitCode).toBe(0);
+});
