@@ -1,42 +1,17 @@
-// HashiCorp's HCL parser (Go, compiled to wasm by @cdktn/hcl2json), loaded from bytes embedded in
-// the binary: the package's own loader reads a build-time path and hangs on other machines.
-import "@cdktn/hcl2json/wasm/wasm_exec.js";
-import wasmPath from "@cdktn/hcl2json/main.wasm.gz" with { type: "file" };
+// HCL parsing with HashiCorp's parser (see hcl-wasm.ts), and its diagnostics as line, column and
+// summary.
 import { DstreamError, messageOf } from "../errors.ts";
-
-type Callback = (error: string | null, result?: string) => void;
-interface GoBridge {
-  parse(fileName: string, source: string, callback: Callback): void;
-}
-interface GoRuntime {
-  importObject: Parameters<typeof WebAssembly.instantiate>[1];
-  run(instance: WebAssembly.Instance): Promise<void>;
-  exited: boolean;
-}
+import { callGoParser, GoParserError, preloadGoParser } from "./hcl-wasm.ts";
 
 /** Name handed to the parser so its diagnostics can be told apart from their message text. */
 const SOURCE_NAME = "DSTREAM_SOURCE";
-const PARSE_TIMEOUT_MS = 10_000;
 
-let bridge: Promise<{ go: GoRuntime; api: GoBridge }> | undefined;
-
-function loadBridge(): Promise<{ go: GoRuntime; api: GoBridge }> {
-  bridge ??= (async () => {
-    const bytes = await Bun.file(wasmPath).bytes();
-    // The compiled binary embeds it already unpacked (scripts/build.ts); from source it is gzip.
-    const wasm = bytes[0] === 0x1f && bytes[1] === 0x8b ? Bun.gunzipSync(bytes) : bytes;
-    const GoConstructor = (globalThis as unknown as { Go: new () => GoRuntime }).Go;
-    const go = new GoConstructor();
-    const { instance } = await WebAssembly.instantiate(wasm, go.importObject);
-    const api = {} as GoBridge;
-    (globalThis as Record<string, unknown>).__parse_terraform_config_wasm__ = api;
-    void go.run(instance);
-    return { go, api };
-  })();
-  return bridge;
+/** Starts compiling the parser in the background; commands that read config call it first. */
+export function preloadHclParser(): void {
+  preloadGoParser();
 }
 
-/** One HCL diagnostic, positioned in the file as the user named it. */
+/** One HCL diagnostic; line 0 when the parser gave no position. */
 export interface HclDiagnostic {
   line: number;
   column: number;
@@ -53,29 +28,21 @@ export class HclSyntaxError extends Error {
 
 /** Parses HCL source into hcl2json's JSON form (blocks as arrays, expressions as "${...}"). */
 export async function parseHcl(source: string): Promise<Record<string, unknown>> {
-  let loaded: { go: GoRuntime; api: GoBridge };
+  let result: Awaited<ReturnType<typeof callGoParser>>;
   try {
-    loaded = await loadBridge();
+    result = await callGoParser(SOURCE_NAME, source);
   } catch (error) {
-    throw new DstreamError("INTERNAL", `could not load the HCL parser: ${messageOf(error)}`, {
-      cause: error,
-    });
+    if (error instanceof RangeError) {
+      // Go's recursive descent overflows the stack somewhere past a thousand levels.
+      throw new HclSyntaxError([
+        { line: 0, column: 0, summary: "nested too deeply for the HCL parser", detail: "" },
+      ]);
+    }
+    const reason = error instanceof GoParserError ? error.message : messageOf(error);
+    throw new DstreamError("INTERNAL", reason, { cause: error });
   }
-  if (loaded.go.exited) {
-    throw new DstreamError("INTERNAL", "the HCL parser stopped unexpectedly");
-  }
-  const json = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new DstreamError("INTERNAL", "the HCL parser took too long (over 10 s)")),
-      PARSE_TIMEOUT_MS,
-    );
-    loaded.api.parse(SOURCE_NAME, source, (error, result) => {
-      clearTimeout(timer);
-      if (error) reject(new HclSyntaxError(parseDiagnostics(error)));
-      else resolve(result ?? "{}");
-    });
-  });
-  return JSON.parse(json) as Record<string, unknown>;
+  if ("error" in result) throw new HclSyntaxError(parseDiagnostics(result.error));
+  return JSON.parse(result.json) as Record<string, unknown>;
 }
 
 const diagnosticStart = new RegExp(`${SOURCE_NAME}:(\\d+),(\\d+)-(?:\\d+,)?\\d+: `, "g");
@@ -86,7 +53,7 @@ export function parseDiagnostics(message: string): HclDiagnostic[] {
   const text = message.replace(/^parse config: \[/, "").replace(/\]$/, "");
   const starts = [...text.matchAll(diagnosticStart)];
   if (starts.length === 0) {
-    return [{ line: 1, column: 1, summary: text.trim() || "invalid HCL", detail: "" }];
+    return [{ line: 0, column: 0, summary: text.trim() || "invalid HCL", detail: "" }];
   }
   return starts.map((match, index) => {
     const bodyStart = (match.index ?? 0) + match[0].length;

@@ -80,8 +80,10 @@ export async function parseConfig(
     if (!cached) cache?.set(source, raw);
   } catch (error) {
     if (!(error instanceof HclSyntaxError)) throw error;
-    const problems = error.diagnostics.map(
-      (d) => `${location.display}:${d.line}:${d.column}: ${d.summary}`,
+    const problems = error.diagnostics.map((d) =>
+      d.line > 0
+        ? `${location.display}:${d.line}:${d.column}: ${d.summary}`
+        : `${location.display}: ${d.summary}`,
     );
     throw new DstreamError("CONFIG_SYNTAX", problems[0] ?? "invalid HCL", { problems });
   }

@@ -209,9 +209,12 @@ function callFunction(name: string, args: Value[], context: TemplateContext): Va
   }
 }
 
+const MAX_NESTING = 100;
+
 /** Parses `name arg... | name arg...`; args are "strings", `raw strings`, numbers, names, (pipelines). */
 class ActionParser {
   private index = 0;
+  private depth = 0;
 
   constructor(private readonly source: string) {}
 
@@ -267,7 +270,10 @@ class ActionParser {
     if (char === "`") return { kind: "literal", value: this.readRaw() };
     if (char === "(") {
       this.index++;
+      // Parsing recurses per parenthesis: bound it so no input can exhaust the stack.
+      if (++this.depth > MAX_NESTING) throw new TemplateError("template action nested too deeply");
       const pipeline = this.parsePipeline();
+      this.depth--;
       this.skipSpace();
       if (this.source[this.index] !== ")")
         throw new TemplateError('missing ")" in template action');

@@ -101,6 +101,16 @@ task "b" {
     ]);
   });
 
+  test("a file nested past the HCL parser's stack: one line, exit 2, stdout untouched", async () => {
+    writeFileSync(join(folder, "deep.hcl"), `a = ${"[".repeat(50_000)}${"]".repeat(50_000)}\n`);
+    expect(await dstream(["validate", "-c", "deep.hcl"], { cwd: folder })).toEqual({
+      exitCode: 2,
+      stdout: "",
+      stderr: "error: deep.hcl: nested too deeply for the HCL parser\n",
+      timedOut: false,
+    });
+  });
+
   test("a syntax error: every diagnostic, exit 2", async () => {
     writeFileSync(join(folder, "syntax.hcl"), 'task "a" {\n  foo bar\n  x == 1\n}\n');
     const result = await dstream(["validate", "-c", "syntax.hcl"], { cwd: folder });

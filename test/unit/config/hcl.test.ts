@@ -1,7 +1,7 @@
 // HCL syntax errors: every diagnostic of HashiCorp's parser, one line each, as file:line:col: summary.
 import { describe, expect, test } from "bun:test";
 import { parseDiagnostics, parseHcl } from "../../../src/config/hcl.ts";
-import { loadError } from "./harness.ts";
+import { loadError, loadProblems } from "./harness.ts";
 
 const valid = `task "a" {
   input {
@@ -99,6 +99,27 @@ describe("parseHcl", () => {
     expect(await parseHcl('task "a" {\n  x = 1\n}\n')).toEqual({ task: { a: [{ x: 1 }] } });
   });
 
+  test.each([
+    ["lists", `a = ${"[".repeat(50_000)}${"]".repeat(50_000)}`],
+    ["unclosed objects", `a = ${"{".repeat(50_000)}`],
+    ["blocks", `${"b {\n".repeat(5_000)}${"}\n".repeat(5_000)}`],
+  ])(
+    "%s nested past the parser's stack: a clean error, then the parser works again",
+    async (_name, source) => {
+      expect(await loadProblems(source)).toEqual([
+        "dstream.hcl: nested too deeply for the HCL parser",
+      ]);
+      expect(await parseHcl("a = [[[1]]]")).toEqual({ a: [[[1]]] });
+    },
+  );
+
+  test("a thousand levels still parse", async () => {
+    const deep = `a = ${"[".repeat(1000)}${"]".repeat(1000)}`;
+    expect(JSON.stringify(await parseHcl(deep))).toBe(
+      `{"a":${"[".repeat(1000)}${"]".repeat(1000)}}`,
+    );
+  });
+
   test("parses again after a syntax error (the parser stays alive)", async () => {
     await expect(parseHcl("}")).rejects.toThrow("1:1: Argument or block definition required");
     expect(await parseHcl("a = 1")).toEqual({ a: 1 });
@@ -122,9 +143,9 @@ describe("parseDiagnostics", () => {
     ]);
   });
 
-  test("an error without a position is placed at 1:1", () => {
+  test("an error without a position gets line 0 (printed without one)", () => {
     expect(parseDiagnostics("something odd")).toEqual([
-      { line: 1, column: 1, summary: "something odd", detail: "" },
+      { line: 0, column: 0, summary: "something odd", detail: "" },
     ]);
   });
 });

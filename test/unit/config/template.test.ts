@@ -51,6 +51,7 @@ describe("renderTemplate", () => {
     ["a parenthesised pipeline", '{{ (env "MIXED") | upper }}', "MIXED"],
     ["three stages", '{{ env "NOPE" | default "MiX" | lower }}', "mix"],
     ["a number literal", "{{ 42 }}", "42"],
+    ["parentheses nested to the limit", `{{ ${"lower (".repeat(100)}"X"${")".repeat(100)} }}`, "x"],
     ["a raw string with a quote", '{{ `a"b` }}', 'a"b'],
     ["now is RFC 3339 in the local zone", "{{ now }}", "2026-03-04T05:06:07Z"],
     ["date of now", '{{ date "2006-01-02" }}', "2026-03-04"],
@@ -94,6 +95,11 @@ describe("renderTemplate", () => {
       "text where a time is expected",
       '{{ date "2006" "x" }}',
       "template function date expects a time, as from now",
+    ],
+    [
+      "parentheses nested past the limit",
+      `{{ ${"upper (".repeat(101)}"x"${")".repeat(101)} }}`,
+      "template action nested too deeply",
     ],
     [
       "required of an unset variable",
