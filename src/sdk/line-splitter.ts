@@ -47,21 +47,29 @@ export class LineSplitter {
   }
 }
 
-/** Cuts chunks at their last \n, so each piece handed on holds whole lines only. */
+/** Cuts chunks at line ends, so each piece handed on holds whole lines only. */
 export class WholeLineCutter {
   #pending: Uint8Array[] = [];
 
-  /** The whole lines this chunk completes (with their \n), or undefined when it completes none. */
-  push(chunk: Uint8Array): Uint8Array | undefined {
+  /**
+   * The whole lines this chunk completes, with their \n: a line begun in earlier chunks comes as
+   * its own small joined piece, the rest stays a view into the chunk (no copy of the bulk).
+   */
+  push(chunk: Uint8Array): Uint8Array[] {
     const last = chunk.lastIndexOf(NEWLINE);
     if (last === -1) {
       if (chunk.length > 0) this.#pending.push(chunk);
-      return undefined;
+      return [];
     }
-    const head = chunk.subarray(0, last + 1);
-    const lines = this.#pending.length > 0 ? concat(this.#pending, head) : head;
+    const pieces: Uint8Array[] = [];
+    let start = 0;
+    if (this.#pending.length > 0) {
+      start = chunk.indexOf(NEWLINE) + 1;
+      pieces.push(concat(this.#pending, chunk.subarray(0, start)));
+    }
+    if (start < last + 1) pieces.push(chunk.subarray(start, last + 1));
     this.#pending = last + 1 < chunk.length ? [chunk.subarray(last + 1)] : [];
-    return lines;
+    return pieces;
   }
 
   /** The unfinished last line with a \n added, or undefined when the stream ended on a \n. */

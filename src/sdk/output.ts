@@ -85,8 +85,7 @@ export async function pumpOutput<C>(options: OutputPumpOptions<C>): Promise<void
   };
   const consume = async (chunk: Uint8Array) => {
     if (cutter) {
-      const lines = cutter.push(chunk);
-      if (lines) await sink.writeRaw?.(lines, context);
+      for (const lines of cutter.push(chunk)) await sink.writeRaw?.(lines, context);
       return;
     }
     splitter.push(chunk, batcher.add);

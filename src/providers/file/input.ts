@@ -57,8 +57,7 @@ async function* rawLines(path: string, context: Context): AsyncGenerator<Uint8Ar
     // A followed file may end mid-line while its writer is still busy: hand on whole lines only.
     const cutter = new WholeLineCutter();
     for await (const chunk of chunksOf(path, context)) {
-      const lines = cutter.push(chunk);
-      if (lines) yield lines;
+      yield* cutter.push(chunk);
     }
     return;
   }

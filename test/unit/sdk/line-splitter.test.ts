@@ -37,14 +37,14 @@ describe("WholeLineCutter", () => {
   test.each([
     [["a\nb"], ["a\n"], "b\n"],
     [["a", "b\nc", "d\n"], ["ab\n", "cd\n"], undefined],
+    [["a", "b\nc\nd\ne"], ["ab\n", "c\nd\n"], "e\n"],
     [["no newline"], [], "no newline\n"],
     [["x\n"], ["x\n"], undefined],
   ])("%j -> pieces %j, end %j", (chunks, pieces, end) => {
     const cutter = new WholeLineCutter();
     const out: string[] = [];
     for (const chunk of chunks) {
-      const piece = cutter.push(bytes(chunk));
-      if (piece) out.push(text(piece));
+      for (const piece of cutter.push(bytes(chunk))) out.push(text(piece));
     }
     const last = cutter.end();
     expect({ out, end: last && text(last) }).toEqual({ out: pieces, end });
