@@ -6,7 +6,10 @@ import type { BunPlugin } from "bun";
 import { platformNamed, type ReleasePlatform, releasePlatforms } from "./platforms.ts";
 
 /** Extra entrypoints loaded at run time (workers); without them the binary lacks these files. */
-export const workerEntrypoints: string[] = ["src/runtime/worker.ts"];
+export const workerEntrypoints: string[] = [
+  "src/runtime/worker.ts",
+  "src/registry/blob-writer-worker.ts",
+];
 
 /** Embeds the HCL parser's wasm uncompressed: saves ~16 ms of gunzip at every start. */
 const rawWasm: BunPlugin = {

@@ -1,9 +1,10 @@
 // Streams one blob into the cache, hashing while it streams; the file gets its final name (and +x)
 // only after its sha256 matched, so no unverified byte is ever at a path dstream executes.
-import { chmod, mkdir, open, rename } from "node:fs/promises";
+import { chmod, mkdir, rename } from "node:fs/promises";
 import { dirname } from "node:path";
 import { DstreamError, messageOf } from "../errors.ts";
 import type { Descriptor } from "./artifact.ts";
+import { type BlobWriter, openBlobWriter } from "./blob-writer.ts";
 import { blobPath, isCached, removeQuietly, tempPath } from "./cache.ts";
 import type { RegistryClient } from "./client.ts";
 
@@ -29,15 +30,27 @@ const RETRY_PAUSE_MS = 250;
 
 class DroppedConnection extends Error {}
 
+async function finishWriting(request: DownloadRequest, writer: BlobWriter): Promise<string> {
+  try {
+    return await writer.finish();
+  } catch (error) {
+    throw new DstreamError(
+      "REGISTRY",
+      `cannot write the ${request.platform} binary of ${request.client.subject} into the cache ${request.cacheDir}: ${messageOf(error)}`,
+      { cause: error },
+    );
+  }
+}
+
 async function streamOnce(request: DownloadRequest, temp: string): Promise<string> {
   const { client, descriptor, onProgress } = request;
   const controller = new AbortController();
   let idle = setTimeout(() => controller.abort(), IDLE_TIMEOUT_MS);
-  const file = await open(temp, "w", 0o600);
+  const writer = openBlobWriter(temp, descriptor.size);
+  let finished = false;
   try {
     const response = await client.openBlob(descriptor.digest, controller.signal);
     const total = descriptor.size;
-    const hasher = new Bun.CryptoHasher("sha256");
     let received = 0;
     onProgress?.({ received, total });
     try {
@@ -47,8 +60,7 @@ async function streamOnce(request: DownloadRequest, temp: string): Promise<strin
         received += chunk.byteLength;
         // More bytes than the descriptor promises cannot match it; stop before filling the disk.
         if (received > descriptor.size) break;
-        hasher.update(chunk);
-        await file.write(chunk);
+        writer.write(chunk);
         onProgress?.({ received, total });
       }
     } catch (error) {
@@ -63,10 +75,12 @@ async function streamOnce(request: DownloadRequest, temp: string): Promise<strin
         `the ${request.platform} binary of ${client.subject} is larger than the ${descriptor.size} bytes its digest ${descriptor.digest} covers; it was discarded and not run`,
       );
     }
-    return `sha256:${hasher.digest("hex")}`;
+    const digest = await finishWriting(request, writer);
+    finished = true;
+    return digest;
   } finally {
     clearTimeout(idle);
-    await file.close();
+    if (!finished) await writer.abort();
   }
 }
 
