@@ -26,6 +26,12 @@ function raceTimeout<T>(promise: Promise<T>, ms: number | undefined): Promise<T 
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** Milliseconds until the earliest deadline given, or undefined when there is none. */
+function msUntilFirst(deadlines: (number | undefined)[]): number | undefined {
+  const set = deadlines.filter((deadline) => deadline !== undefined);
+  return set.length > 0 ? Math.min(...set) - Date.now() : undefined;
+}
+
 /** Collects lines into batches; full batches wait in `ready` until the reader loop delivers them. */
 class Batcher {
   readonly ready: Batch[] = [];
@@ -100,11 +106,16 @@ export async function pumpOutput<C>(options: OutputPumpOptions<C>): Promise<void
     const iterator = data[Symbol.asyncIterator]();
     let next = iterator.next();
     for (;;) {
-      if (context.signal.aborted) stopDeadline ??= Date.now() + stopDrainMs;
-      const deadlines = [batchDeadline];
-      if (stopDeadline !== undefined) deadlines.push(stopDeadline, lastDataAt + stopIdleMs);
-      const defined = deadlines.filter((deadline) => deadline !== undefined);
-      const wait = defined.length > 0 ? Math.min(...defined) - Date.now() : undefined;
+      if (context.signal.aborted && stopDeadline === undefined) {
+        // Quiet time counts from the signal: what arrives right after it is still drained.
+        lastDataAt = Date.now();
+        stopDeadline = lastDataAt + stopDrainMs;
+      }
+      const wait = msUntilFirst([
+        batchDeadline,
+        stopDeadline,
+        stopDeadline === undefined ? undefined : lastDataAt + stopIdleMs,
+      ]);
       const waitFor = stopDeadline === undefined ? stopRace.race(next) : next;
       const result = await raceTimeout(waitFor, wait);
       if (result === STOPPED) continue; // recompute the deadlines: draining has begun

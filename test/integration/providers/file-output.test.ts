@@ -82,6 +82,21 @@ describe.each(launchers)("file output ($label)", (launcher) => {
     expect(readFileSync(path, "utf8")).toBe('{"data":1}\n{"data":2}\n');
   });
 
+  test("SIGTERM right after data that follows a quiet spell: that data is still written", async () => {
+    const path = join(folder, "out.jsonl");
+    const output = startProvider(await launcher.command("file"), {
+      role: "output",
+      config: { path },
+    });
+    await output.waitForLines(1);
+    await Bun.sleep(500);
+    output.write('{"data":"late"}\n');
+    output.child.kill("SIGTERM");
+    const result = await output.finish(5000);
+    expect(result.exitCode).toBe(0);
+    expect(readFileSync(path, "utf8")).toBe('{"data":"late"}\n');
+  });
+
   test("a full disk (ENOSPC) fails naming the file", async () => {
     const result = await runToEnd(await launcher.command("file"), {
       role: "output",
