@@ -1,0 +1,79 @@
+// The download progress bar: drawn on stderr only when it is a terminal (a pty from `script`).
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { formatPlatform, hostPlatform } from "../../../src/registry/index.ts";
+import {
+  dstreamBinary,
+  type RunningRegistry,
+  runDstream,
+  startRegistry,
+} from "../../helpers/registry.ts";
+
+const host = formatPlatform(hostPlatform());
+let registry: RunningRegistry;
+let folder: string;
+let reference: string;
+
+beforeAll(async () => {
+  folder = await mkdtemp(join(tmpdir(), "dstream-progress-"));
+  registry = await startRegistry();
+  const binary = join(folder, "five-megabytes");
+  const bytes = new Uint8Array(5_000_000).fill(35);
+  bytes.set(new TextEncoder().encode("#!/bin/sh\nexit 0\n"));
+  await writeFile(binary, bytes);
+  await chmod(binary, 0o755);
+  reference = `${registry.host}/acme/progress:v1`;
+  expect(
+    (await runDstream(["providers", "push", reference, "--platform", `${host}=${binary}`]))
+      .exitCode,
+  ).toBe(0);
+});
+afterAll(async () => {
+  await registry?.stop();
+  await rm(folder, { recursive: true, force: true });
+});
+
+async function project(): Promise<string> {
+  const dir = await mkdtemp(join(folder, "project-"));
+  await writeFile(
+    join(dir, "dstream.hcl"),
+    `task "t" {\n  input {\n    provider_ref = "${reference}"\n  }\n  output {\n    provider = "null"\n  }\n}\n`,
+  );
+  return dir;
+}
+
+describe("progress bar", () => {
+  test("on a terminal the pull draws a bar that ends at 100%", async () => {
+    const dir = await project();
+    const child = Bun.spawn(["script", "-qec", `${dstreamBinary} providers pull`, "/dev/null"], {
+      cwd: dir,
+      env: {
+        PATH: process.env.PATH,
+        HOME: dir,
+        DSTREAM_CACHE_DIR: join(dir, "cache"),
+        TERM: "dumb",
+      },
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+      timeout: 60_000,
+    });
+    const [screen, exitCode] = await Promise.all([new Response(child.stdout).text(), child.exited]);
+    expect(exitCode).toBe(0);
+    expect(screen).toContain(
+      `\r\x1b[2Kpulling ${reference} [########################] 100% 5.0 MB / 5.0 MB\r\n`,
+    );
+  });
+
+  test("without a terminal nothing but the result is printed", async () => {
+    const dir = await project();
+    const pulled = await runDstream(["providers", "pull"], {
+      cwd: dir,
+      env: { DSTREAM_CACHE_DIR: join(dir, "cache") },
+    });
+    expect(pulled.stderr).toBe("");
+    expect(pulled.stdout).toStartWith(`${reference}  ${host}  sha256:`);
+  });
+});
