@@ -62,8 +62,8 @@ export interface BuiltBinary {
 }
 
 /**
- * Builds one release binary with bytecode, falling back to plain minified JS when Bun
- * refuses bytecode for that target (the binary still works, it only parses at start-up).
+ * Builds one release binary with bytecode, falling back to plain minified JS when only bytecode
+ * fails for that target (the binary still works, it only parses its code at start-up).
  */
 export async function compileRelease(
   platform: ReleasePlatform,
@@ -73,12 +73,13 @@ export async function compileRelease(
   try {
     await compile({ target: platform.bunTarget, outfile: path, bytecode: true });
     return { platform, path, bytecode: true };
-  } catch (error) {
-    if (!(error instanceof CompileError)) throw error;
-    process.stderr.write(
-      `${platform.name}: bytecode build failed, building without it: ${error.message}\n`,
-    );
+  } catch (bytecodeError) {
+    if (!(bytecodeError instanceof CompileError)) throw bytecodeError;
+    // A build that fails without bytecode too is broken for another reason: that error is thrown.
     await compile({ target: platform.bunTarget, outfile: path, bytecode: false });
+    process.stderr.write(
+      `${platform.name}: Bun refused bytecode, built without it: ${bytecodeError.message}\n`,
+    );
     return { platform, path, bytecode: false };
   }
 }

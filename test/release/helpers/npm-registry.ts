@@ -35,7 +35,7 @@ export function startNpmRegistry(packages: LocalPackage[]): LocalRegistry {
   const server = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
-    fetch(request) {
+    fetch(request): Response {
       const path = decodeURIComponent(new URL(request.url).pathname);
       const tarballMatch = /^\/-\/tarball\/(.+)\.tgz$/.exec(path);
       if (tarballMatch?.[1]) {
