@@ -102,10 +102,9 @@ describe("release.yml", () => {
     expect(arm64?.runner).toMatch(/arm/);
     expect(smoke?.needs).toBe("build");
     const commands = runs(smoke as Job);
-    expect(commands).toContain('"dist/${{ matrix.binary }}" version');
-    expect(commands).toContain(
-      '"dist/${{ matrix.binary }}" run my-pipeline -c examples/quickstart.hcl',
-    );
+    const binary = '"dist/$' + '{{ matrix.binary }}"'; // GitHub's expression syntax, not JS's.
+    expect(commands).toContain(`${binary} version`);
+    expect(commands).toContain(`${binary} run my-pipeline -c examples/quickstart.hcl`);
   });
 
   test("attaches binaries, SHA256SUMS and install.sh to the release once the smoke tests pass", () => {
