@@ -1,6 +1,6 @@
 // The compiled binary, copied to a temp folder with no node_modules, reading config as a user would.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import packageJson from "../../package.json" with { type: "json" };
 import { runProcess } from "../helpers/binary.ts";
@@ -52,7 +52,8 @@ describe("the compiled binary, alone in a temp folder", () => {
   });
 
   test("list reads ./dstream.hcl with the embedded HCL parser", async () => {
-    expect(await workspace.run(["list"])).toEqual(
+    // No parse cache: the wasm embedded in the binary must do the parsing.
+    expect(await workspace.run(["list"], { env: { DSTREAM_NO_PARSE_CACHE: "1" } })).toEqual(
       ok(
         [
           "my-pipeline       ghcr.io/writeameer/dstream-counter-input-provider:v0.3.0  ->  ghcr.io/writeameer/dstream-console-output-provider:v0.3.0",
@@ -64,6 +65,14 @@ describe("the compiled binary, alone in a temp folder", () => {
         ].join("\n"),
       ),
     );
+  });
+
+  test("a second list of the unchanged file, served by the parse cache, prints the same", async () => {
+    const env = { XDG_CACHE_HOME: `${workspace.folder}/cache` };
+    const first = await workspace.run(["list"], { env });
+    expect(readdirSync(`${workspace.folder}/cache/dstream/hcl`)).toHaveLength(1);
+    expect(await workspace.run(["list"], { env })).toEqual(first);
+    expect(first.exitCode).toBe(0);
   });
 
   test("list --json, from a subfolder with -c", async () => {

@@ -23,9 +23,28 @@ export interface RunResult {
 
 const DEFAULT_TIMEOUT_MS = 20_000;
 
-/** PATH and HOME only, so DSTREAM_* or NO_COLOR from the developer's shell cannot change results. */
+let cacheHome: string | undefined;
+
+/** One cache folder per test process, so tests neither read nor fill the developer's ~/.cache. */
+function testCacheHome(): string {
+  if (!cacheHome) {
+    const folder = mkdtempSync(join(tmpdir(), "dstream-test-cache-"));
+    process.on("exit", () => rmSync(folder, { recursive: true, force: true }));
+    cacheHome = folder;
+  }
+  return cacheHome;
+}
+
+/**
+ * PATH, HOME and a private XDG_CACHE_HOME only, so DSTREAM_* or NO_COLOR from the developer's
+ * shell cannot change results.
+ */
 export function baseEnv(): Record<string, string> {
-  return { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? tmpdir() };
+  return {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: process.env.HOME ?? tmpdir(),
+    XDG_CACHE_HOME: testCacheHome(),
+  };
 }
 
 export async function runProcess(command: string[], options: RunOptions = {}): Promise<RunResult> {
