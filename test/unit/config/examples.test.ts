@@ -17,12 +17,12 @@ describe("user examples", () => {
   test("every task loads with its env vars set, each value as written", async () => {
     const savedZone = process.env.TZ;
     process.env.TZ = "UTC"; // the date template renders in the local zone
-    const config = await loadConfig({ flag: fixture, env: userExampleEnv, now: fixedNow }).finally(
-      () => {
-        if (savedZone === undefined) delete process.env.TZ;
-        else process.env.TZ = savedZone;
-      },
-    );
+    // cache: false, so the HCL parser itself reads the file (and nothing lands in ~/.cache).
+    const options = { flag: fixture, env: userExampleEnv, now: fixedNow, cache: false };
+    const config = await loadConfig(options).finally(() => {
+      if (savedZone === undefined) delete process.env.TZ;
+      else process.env.TZ = savedZone;
+    });
     const summary: unknown[] = config.tasks.map((task) => ({
       name: task.name,
       type: task.type,
@@ -131,7 +131,12 @@ describe("repository examples", () => {
 
   test.each(files)("examples/%s loads", async (name) => {
     // Examples may read env vars (a user sets them to run); loading must not depend on them.
-    const config = await loadConfig({ flag: join(folder, name), env: {}, requireEnv: false });
+    const config = await loadConfig({
+      flag: join(folder, name),
+      env: {},
+      requireEnv: false,
+      cache: false,
+    });
     expect(config.tasks.length).toBeGreaterThan(0);
   });
 });
