@@ -16,7 +16,9 @@ export function defaultCacheDir(env: Env): string {
 
 export function blobPath(cacheDir: string, digest: string): string {
   const [algorithm, hex] = digest.split(":");
-  return join(cacheDir, "blobs", algorithm ?? "sha256", hex ?? "");
+  // Windows runs a file without an extension only as <name>.exe.
+  const name = process.platform === "win32" ? `${hex}.exe` : (hex ?? "");
+  return join(cacheDir, "blobs", algorithm ?? "sha256", name);
 }
 
 /** Temp files live inside the cache so the final rename never crosses file systems. */

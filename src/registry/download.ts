@@ -102,7 +102,10 @@ export async function downloadBlob(request: DownloadRequest): Promise<string> {
       }
       await chmod(temp, 0o755);
       // Atomic: a concurrent pull of the same blob renames identical bytes onto the same name.
-      await rename(temp, final);
+      await rename(temp, final).catch(async (error: unknown) => {
+        // Windows refuses to replace a file another process has just put there (and may run).
+        if (!(await isCached(cacheDir, descriptor.digest, descriptor.size))) throw error;
+      });
       return final;
     } catch (error) {
       await removeQuietly(temp);

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { join } from "node:path";
 import { blobPath, defaultCacheDir } from "../../../src/registry/cache.ts";
 
 describe("cache folder", () => {
@@ -23,7 +24,8 @@ describe("cache folder", () => {
     expect(defaultCacheDir({ HOME: "/home/u", XDG_CACHE_HOME: "/xdg" })).toBe("/xdg/dstream");
   });
 
-  test("blobs are keyed by digest", () => {
-    expect(blobPath("/c", `sha256:${"f".repeat(64)}`)).toBe(`/c/blobs/sha256/${"f".repeat(64)}`);
+  test("blobs are keyed by digest (with .exe on Windows, which runs nothing else)", () => {
+    const name = `${"f".repeat(64)}${process.platform === "win32" ? ".exe" : ""}`;
+    expect(blobPath("/c", `sha256:${"f".repeat(64)}`)).toBe(join("/c", "blobs", "sha256", name));
   });
 });

@@ -3,6 +3,7 @@ import { defineCommand } from "citty";
 import { defaultCacheDir, listCachedProviders } from "../../../registry/index.ts";
 import { globalArgs, jsonArgs } from "../../args.ts";
 import { withHelp } from "../../help.ts";
+import { logger } from "../../logger.ts";
 
 function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, column) =>
@@ -27,12 +28,16 @@ export default withHelp(
     },
     args: { ...jsonArgs, ...globalArgs },
     async run({ args }) {
-      const cached = await listCachedProviders(defaultCacheDir(process.env));
+      const cacheDir = defaultCacheDir(process.env);
+      const cached = await listCachedProviders(cacheDir);
       if (args.json) {
         process.stdout.write(`${JSON.stringify(cached)}\n`);
         return;
       }
-      if (cached.length === 0) return;
+      if (cached.length === 0) {
+        logger.info(`no providers cached in ${cacheDir}`);
+        return;
+      }
       const rows = [
         ["REFERENCE", "PLATFORM", "DIGEST", "SIZE"],
         ...cached.map((entry) => [
