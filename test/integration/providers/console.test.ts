@@ -1,6 +1,9 @@
 // console built-in as a real process: the three formats byte for byte, bad lines, config, SIGTERM.
 import { describe, expect, test } from "bun:test";
-import { launchers, ready, runToEnd, startProvider } from "./helpers.ts";
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { launchers, ready, residentBytes, runToEnd, startProvider } from "./helpers.ts";
 
 const lines = [
   '{"data":{"value":1,"timestamp":"2026-01-01T00:00:00.000Z"},"metadata":{"provider":"counter","sequence":1}}',
@@ -81,6 +84,42 @@ describe.each(launchers)("console ($label)", (launcher) => {
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toBe(`${JSON.stringify({ status: "error", message })}\n`);
     expect(result.stderr).toBe(`error: invalid config: ${message}\n`);
+  });
+
+  test("stops reading stdin while its own stdout is not read: memory stays flat", async () => {
+    const folder = mkdtempSync(join(tmpdir(), "dstream-console-"));
+    const source = join(folder, "input.jsonl");
+    writeFileSync(
+      source,
+      `${JSON.stringify({ command: "run", config: { outputFormat: "json" } })}\n` +
+        `{"data":"${"z".repeat(200)}"}\n`.repeat(300_000),
+    );
+    const fifo = join(folder, "stdout");
+    Bun.spawnSync(["mkfifo", fifo]);
+    const fd = openSync(fifo, "r+");
+    const child = Bun.spawn(await launcher.command("console"), {
+      env: { PATH: process.env.PATH ?? "", DSTREAM_ROLE: "output" },
+      stdin: Bun.file(source),
+      stdout: fd,
+      stderr: "ignore",
+    });
+    // The same provider idle on an open stdin: the memory a console needs to exist.
+    const idle = startProvider(await launcher.command("console"), { role: "output" });
+    try {
+      await idle.waitForLines(1);
+      await Bun.sleep(1500);
+      const baseline = await residentBytes(idle.child.pid);
+      const blocked = await residentBytes(child.pid);
+      // Reading the 60 MB of input into memory would show here.
+      expect(blocked - baseline).toBeLessThan(20 * 1024 * 1024);
+      expect(child.exitCode).toBeNull();
+    } finally {
+      child.kill("SIGKILL");
+      idle.child.kill("SIGKILL");
+      await child.exited;
+      closeSync(fd);
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   test("SIGTERM: prints what is already on stdin, then exits 0", async () => {

@@ -36,6 +36,23 @@ describe.each(launchers)("file output ($label)", (launcher) => {
     );
   });
 
+  test("200,000 lines arrive with the same sha256", async () => {
+    const path = join(folder, "out.jsonl");
+    const content = Array.from(
+      { length: 200_000 },
+      (_, index) => `{"data":{"n":${index},"pad":"${"y".repeat(50)}"}}\n`,
+    ).join("");
+    const result = await runToEnd(await launcher.command("file"), {
+      role: "output",
+      config: { path },
+      input: content,
+    });
+    expect(result.exitCode).toBe(0);
+    const digest = (bytes: string | Uint8Array) =>
+      new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
+    expect(digest(readFileSync(path))).toBe(digest(content));
+  });
+
   test("rotateBytes: full files become path.1, path.2..., cut only between lines", async () => {
     const path = join(folder, "out.jsonl");
     const line = (index: number) => `{"data":${index}}\n`;
