@@ -1,10 +1,5 @@
 // defineInput / defineOutput: typed constructors that tag a definition with its role.
-import type {
-  ConfigSchema,
-  InputDefinition,
-  OutputDefinition,
-  ProviderDefinition,
-} from "./types.ts";
+import type { ConfigSchema, InputDefinition, OutputDefinition } from "./types.ts";
 
 export type InputProvider<S extends ConfigSchema> = InputDefinition<S> & { role: "input" };
 export type OutputProvider<S extends ConfigSchema> = OutputDefinition<S> & { role: "output" };
@@ -19,11 +14,4 @@ export function defineOutput<S extends ConfigSchema>(
   definition: OutputDefinition<S>,
 ): OutputProvider<S> {
   return { ...definition, role: "output" };
-}
-
-/** Widens a typed definition for runProvider (contexts are contravariant in the config type). */
-export function asProvider(
-  definition: InputProvider<ConfigSchema> | OutputProvider<ConfigSchema>,
-): ProviderDefinition {
-  return definition as ProviderDefinition;
 }
