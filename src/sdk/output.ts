@@ -12,8 +12,8 @@ export const defaultBatchLimits: Required<BatchLimits> = {
 
 /** After a stop signal, stdin counts as drained once it has been quiet this long... */
 export const stopIdleMs = 200;
-/** ...and reading ends this long after the signal even if data keeps coming. */
-export const stopDrainMs = 5000;
+/** ...and reading ends this long after the signal even if data keeps coming (inside stopGraceMs). */
+export const stopDrainMs = 3000;
 
 const TIMEOUT = Symbol("timeout");
 

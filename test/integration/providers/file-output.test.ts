@@ -114,6 +114,35 @@ describe.each(launchers)("file output ($label)", (launcher) => {
     expect(readFileSync(path, "utf8")).toBe('{"data":"late"}\n');
   });
 
+  test("SIGTERM while data keeps coming: stops reading within 3 s, exits 0, whole lines only", async () => {
+    const path = join(folder, "out.jsonl");
+    const output = startProvider(await launcher.command("file"), {
+      role: "output",
+      config: { path },
+    });
+    await output.waitForLines(1);
+    let sent = 0;
+    const writer = setInterval(() => output.write(`{"data":${++sent}}\n`), 20);
+    try {
+      await Bun.sleep(200);
+      const signalled = Date.now();
+      output.child.kill("SIGTERM");
+      const result = await output.finish(10_000);
+      const took = Date.now() - signalled;
+      expect(result.exitCode).toBe(0);
+      expect(took).toBeLessThan(4500);
+      const written = readFileSync(path, "utf8");
+      expect(written.endsWith("\n")).toBe(true);
+      const numbers = written
+        .trimEnd()
+        .split("\n")
+        .map((line) => JSON.parse(line).data);
+      expect(numbers).toEqual(numbers.map((_, index) => index + 1));
+    } finally {
+      clearInterval(writer);
+    }
+  }, 20_000);
+
   test("a full disk (ENOSPC) fails naming the file", async () => {
     const result = await runToEnd(await launcher.command("file"), {
       role: "output",
