@@ -75,7 +75,7 @@ describe("build:all", () => {
         expect(format.interpreter).toMatch(loader);
       }
     }
-  });
+  }, 60_000);
 
   test("writes SHA256SUMS listing every binary, accepted by sha256sum -c", async () => {
     const listed = readFileSync(join(dist, "SHA256SUMS"), "utf8")
@@ -88,13 +88,13 @@ describe("build:all", () => {
       releasePlatforms.map((platform) => `${platform.binaryName}: OK\n`).join(""),
     );
     expect(check.exitCode).toBe(0);
-  });
+  }, 60_000);
 
   test("the host's binary prints its version, commit, Bun version and platform", async () => {
     const result = await runProcess([join(dist, host.binaryName), "version", "--json"]);
     expect(JSON.parse(result.stdout)).toEqual(versionJson(`linux/${goArch[host.arch]}`));
     expect(result.exitCode).toBe(0);
-  });
+  }, 60_000);
 });
 
 describe("linux-arm64 binary under qemu-user-static", () => {
@@ -113,7 +113,7 @@ describe("linux-arm64 binary under qemu-user-static", () => {
     ]);
     expect(JSON.parse(result.stdout)).toEqual(versionJson("linux/arm64"));
     expect(result.exitCode).toBe(0);
-  });
+  }, 60_000);
 
   test("runs the quick-start pipeline (built-in providers are the same binary, re-executed)", async () => {
     // Re-executing itself needs the kernel to hand arm64 executables to qemu (.ci/run registers it).
@@ -198,7 +198,7 @@ describe("npm packages", () => {
         releasePlatforms.map((platform) => [platform.npmPackage, packageJson.version]),
       ),
     );
-  });
+  }, 60_000);
 
   test("npm i -g installs the launcher and only this platform's binary; dstream version runs through it", async () => {
     const prefix = join(work, "npm-prefix");
@@ -219,7 +219,7 @@ describe("npm packages", () => {
     ]);
     expect(direct.exitCode).toBe(2);
     expect(launched).toEqual(direct);
-  });
+  }, 180_000);
 
   test("installed with --omit=optional, the launcher explains what is missing", async () => {
     // A project install: npm 11 ignores --omit=optional for --global installs.
@@ -232,7 +232,7 @@ describe("npm packages", () => {
       `error: the package ${host.npmPackage} with dstream's binary for ${label} is not installed; it is an optional dependency: reinstall dstream without --omit=optional or --no-optional (or set DSTREAM_BINARY_PATH)\n`,
     );
     expect(result.exitCode).toBe(1);
-  });
+  }, 180_000);
 });
 
 describe("install.sh from a GitHub-like release server", () => {
@@ -247,7 +247,7 @@ describe("install.sh from a GitHub-like release server", () => {
     symlinkSync(join(dist, host.binaryName), join(tampered, host.binaryName));
     writeFileSync(join(tampered, "SHA256SUMS"), `${"0".repeat(64)}  ${host.binaryName}\n`);
     server = startReleaseServer(repo, { "v0.1.0": dist, "v0.0.9": tampered }, "v0.1.0");
-  });
+  }, 60_000);
 
   afterAll(() => server?.stop());
 
@@ -274,7 +274,7 @@ describe("install.sh from a GitHub-like release server", () => {
     ]);
     const version = await runProcess([join(prefix, "bin/dstream"), "version", "--json"]);
     expect(JSON.parse(version.stdout)).toEqual(versionJson(`linux/${goArch[host.arch]}`));
-  });
+  }, 60_000);
 
   test("installs the latest release into ~/.local/bin by default and says when it is not on PATH", async () => {
     const home = join(work, "home");
@@ -287,7 +287,7 @@ describe("install.sh from a GitHub-like release server", () => {
     expect(await sha256File(join(home, ".local/bin/dstream"))).toBe(
       await sha256File(join(dist, host.binaryName)),
     );
-  });
+  }, 60_000);
 
   test("picks the binary for the machine uname reports (macOS on Apple silicon)", async () => {
     const prefix = join(work, "darwin-prefix");
@@ -306,7 +306,7 @@ describe("install.sh from a GitHub-like release server", () => {
     expect(await sha256File(join(prefix, "bin/dstream"))).toBe(
       await sha256File(join(dist, darwin.binaryName)),
     );
-  });
+  }, 60_000);
 
   test("refuses a binary whose checksum does not match and installs nothing", async () => {
     const prefix = join(work, "tampered-prefix");
@@ -321,7 +321,7 @@ describe("install.sh from a GitHub-like release server", () => {
     );
     expect(result.exitCode).toBe(1);
     expect(existsSync(join(prefix, "bin/dstream"))).toBe(false);
-  });
+  }, 60_000);
 
   test("a release that does not exist is a download error naming the URL", async () => {
     const result = await runInstallScript({
@@ -333,5 +333,5 @@ describe("install.sh from a GitHub-like release server", () => {
       `error: download failed: ${server.url}/${repo}/releases/download/v9.9.9/SHA256SUMS`,
     );
     expect(result.exitCode).toBe(1);
-  });
+  }, 60_000);
 });
