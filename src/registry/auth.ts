@@ -76,7 +76,10 @@ async function fetchToken(challenge: Challenge, context: AuthContext): Promise<s
       `the token service of ${context.registry} refused access to ${context.subject} (${response.status}): ${credentials ? "check the credentials" : "log in with docker login or set DSTREAM_REGISTRY_USERNAME and DSTREAM_REGISTRY_PASSWORD"}`,
     );
   }
-  const body = (await response.json()) as { token?: string; access_token?: string };
+  const body = (await response.json().catch(() => ({}))) as {
+    token?: string;
+    access_token?: string;
+  };
   const token = body.token ?? body.access_token;
   if (!token) {
     throw new DstreamError(

@@ -89,7 +89,13 @@ export async function downloadBlob(request: DownloadRequest): Promise<string> {
   const { descriptor, cacheDir, client } = request;
   const final = blobPath(cacheDir, descriptor.digest);
   if (await isCached(cacheDir, descriptor.digest, descriptor.size)) return final;
-  await mkdir(dirname(final), { recursive: true });
+  await mkdir(dirname(final), { recursive: true }).catch((error: unknown) => {
+    throw new DstreamError(
+      "REGISTRY",
+      `cannot use the cache folder ${cacheDir} for ${client.subject}: ${messageOf(error)} (set DSTREAM_CACHE_DIR to a writable folder)`,
+      { cause: error },
+    );
+  });
   for (let attempt = 1; ; attempt++) {
     const temp = await tempPath(cacheDir, descriptor.digest);
     try {

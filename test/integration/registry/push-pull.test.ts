@@ -158,6 +158,26 @@ describe("providers push, then pull", () => {
     expect(pulled.exitCode).toBe(1);
   });
 
+  test("a cache folder that cannot be created is a one-line error naming it", async () => {
+    const binary = await script("cache-bin", "echo cache");
+    const reference = `${registry.host}/acme/cache:v1`;
+    expect(
+      (await runDstream(["providers", "push", reference, "--platform", `${host}=${binary}`]))
+        .exitCode,
+    ).toBe(0);
+    const { dir } = await project(reference);
+    await writeFile(join(dir, "a-file"), "");
+    const cache = join(dir, "a-file", "cache");
+    const pulled = await runDstream(["providers", "pull"], {
+      cwd: dir,
+      env: { DSTREAM_CACHE_DIR: cache },
+    });
+    expect(pulled.stderr).toBe(
+      `error: cannot use the cache folder ${cache} for ${reference}: ENOTDIR: not a directory, mkdir '${cache}/blobs/sha256' (set DSTREAM_CACHE_DIR to a writable folder)\n`,
+    );
+    expect(pulled.exitCode).toBe(1);
+  });
+
   test("an unknown task name is a usage error", async () => {
     const { dir, env } = await project(`${registry.host}/acme/echo:v1`);
     const pulled = await runDstream(["providers", "pull", "nope"], { cwd: dir, env });
