@@ -64,14 +64,16 @@ afterAll(async () => {
 });
 
 describe("retries", () => {
-  test("503 then 429 on every request, and a blob cut off halfway", async () => {
+  test("503 then 429 on every request, and a blob cut off halfway; Accept headers on every try", async () => {
     const seen = new Map<string, number>();
     let blobCutOff = false;
+    const accepts: string[] = [];
     const proxy = Bun.serve({
       hostname: "127.0.0.1",
       port: await freePort(),
       async fetch(request) {
         const key = `${request.method} ${new URL(request.url).pathname}`;
+        if (key.includes("/manifests/")) accepts.push(request.headers.get("accept") ?? "");
         const count = (seen.get(key) ?? 0) + 1;
         seen.set(key, count);
         if (count === 1) return new Response("busy", { status: 503 });
@@ -105,6 +107,13 @@ describe("retries", () => {
     expect(pulled.stdout).toBe(`127.0.0.1:${proxy.port}/acme/flaky:v1  ${host}  ${binaryDigest}\n`);
     expect(blobCutOff).toBe(true);
     expect(Math.min(...seen.values())).toBeGreaterThanOrEqual(3);
+    // Every manifest request, retries included, says which manifest types dstream reads.
+    expect(accepts.length).toBeGreaterThanOrEqual(6);
+    for (const accept of accepts) {
+      expect(accept).toBe(
+        "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json",
+      );
+    }
   });
 
   test("connections closed before any answer are retried", async () => {
