@@ -51,12 +51,18 @@ function retryDelay(attempt: number, response?: Response): number {
   return FIRST_BACKOFF_MS * 2 ** attempt + Math.random() * 100;
 }
 
-function unreachable(options: RequestOptions, error: unknown): DstreamError {
+const tlsFailure = /^(EPROTO|ERR_TLS|ERR_SSL|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED)/;
+
+function unreachable(url: string, options: RequestOptions, error: unknown): DstreamError {
   const code = (error as { code?: string } | undefined)?.code;
   const reason = code === "ECONNREFUSED" ? "connection refused" : (code ?? messageOf(error));
+  const hint =
+    url.startsWith("https:") && code && tlsFailure.test(code)
+      ? `the HTTPS handshake failed; if the registry serves plain HTTP, list ${options.registry} in DSTREAM_INSECURE_REGISTRIES`
+      : "check the address and that the registry is up";
   return new DstreamError(
     "REGISTRY",
-    `cannot reach registry ${options.registry} for ${options.subject}: ${reason} (check the address and that the registry is up; dstream tried ${ATTEMPTS} times)`,
+    `cannot reach registry ${options.registry} for ${options.subject}: ${reason} (${hint}; dstream tried ${ATTEMPTS} times)`,
     { cause: error },
   );
 }
@@ -83,5 +89,5 @@ export async function requestWithRetry(url: string, options: RequestOptions): Pr
     await response?.body?.cancel();
     await sleep(retryDelay(attempt, response));
   }
-  throw unreachable(options, lastError);
+  throw unreachable(url, options, lastError);
 }
