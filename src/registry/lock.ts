@@ -25,6 +25,8 @@ export async function lockProviderRefs(
 ): Promise<LockChange[]> {
   const env = options.env ?? process.env;
   const before = await readLockFile(options.lockFilePath);
+  // A config without provider_ref gets no lock file.
+  if (references.length === 0 && before.size === 0) return [];
   const after = new Map<string, LockedProvider>();
   const changes: LockChange[] = [];
   for (const reference of references) {

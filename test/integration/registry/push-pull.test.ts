@@ -178,6 +178,27 @@ describe("providers push, then pull", () => {
     expect(pulled.exitCode).toBe(1);
   });
 
+  test("a config without provider_ref: nothing to pull or lock, and no lock file", async () => {
+    const dir = await mkdtemp(join(folder, "builtin-"));
+    await writeFile(
+      join(dir, "dstream.hcl"),
+      'task "t" {\n  input {\n    provider = "counter"\n  }\n  output {\n    provider = "null"\n  }\n}\n',
+    );
+    const locked = await runDstream(["providers", "lock"], { cwd: dir });
+    expect([locked.exitCode, locked.stdout, locked.stderr]).toEqual([
+      0,
+      "",
+      "ℹ no task uses provider_ref: nothing to lock\n",
+    ]);
+    const pulled = await runDstream(["providers", "pull"], { cwd: dir });
+    expect([pulled.exitCode, pulled.stdout, pulled.stderr]).toEqual([
+      0,
+      "",
+      "ℹ no task uses provider_ref: nothing to pull\n",
+    ]);
+    expect(await Bun.file(join(dir, "dstream.lock.hcl")).exists()).toBe(false);
+  });
+
   test("an unknown task name is a usage error", async () => {
     const { dir, env } = await project(`${registry.host}/acme/echo:v1`);
     const pulled = await runDstream(["providers", "pull", "nope"], { cwd: dir, env });

@@ -3,6 +3,7 @@ import { defineCommand } from "citty";
 import { lockProviderRefs } from "../../../registry/index.ts";
 import { configArgs, globalArgs } from "../../args.ts";
 import { withHelp } from "../../help.ts";
+import { logger } from "../../logger.ts";
 import { configRefs } from "./config-refs.ts";
 
 export default withHelp(
@@ -23,6 +24,7 @@ export default withHelp(
         lockFilePath,
         ...(args.upgrade ? { upgrade: true } : {}),
       });
+      if (references.length === 0) logger.info("no task uses provider_ref: nothing to lock");
       for (const change of changes) {
         process.stdout.write(
           `${change.change.padEnd(9)} ${change.reference}  ${change.digest}  ${change.platforms.join(" ")}\n`,
