@@ -300,18 +300,22 @@ describe.each([
   ["provider_path", providerPaths],
   ["run arguments and flags", runArguments],
 ] as const)("bad input: %s", (_group, rows) => {
-  test.each(rows.map((row) => [row.name, row] as const))("%s", async (name, row) => {
-    const file = `${name.replace(/[^a-z0-9]+/gi, "-")}.hcl`;
-    if (row.hcl !== undefined) workspace.write(file, row.hcl);
-    const fill = (text: string) =>
-      text.replaceAll("{file}", file).replaceAll("{folder}", workspace.folder);
-    const args = (row.args ?? ["x", "-c", "{file}"]).map(fill);
-    const result = await workspace.run(["run", ...args], { timeoutMs: 10_000 });
-    expect(result).toEqual({
-      exitCode: 2,
-      stdout: "",
-      stderr: row.expected.map((line) => `error: ${fill(line)}\n`).join(""),
-      timedOut: false,
-    });
-  });
+  test.each(rows.map((row) => [row.name, row] as const))(
+    "%s",
+    async (name, row) => {
+      const file = `${name.replace(/[^a-z0-9]+/gi, "-")}.hcl`;
+      if (row.hcl !== undefined) workspace.write(file, row.hcl);
+      const fill = (text: string) =>
+        text.replaceAll("{file}", file).replaceAll("{folder}", workspace.folder);
+      const args = (row.args ?? ["x", "-c", "{file}"]).map(fill);
+      const result = await workspace.run(["run", ...args], { timeoutMs: 10_000 });
+      expect(result).toEqual({
+        exitCode: 2,
+        stdout: "",
+        stderr: row.expected.map((line) => `error: ${fill(line)}\n`).join(""),
+        timedOut: false,
+      });
+    },
+    20_000,
+  );
 });
