@@ -53,11 +53,19 @@ function findBinary() {
 }
 
 const binary = findBinary();
-const child = spawn(binary, process.argv.slice(2), { stdio: "inherit" });
-child.on("error", (error) => fail(`cannot run ${binary}: ${error.message}`));
+// Handlers go in before the spawn: a signal may arrive while the child starts.
+let child;
+let pendingSignal;
+function forward(signal) {
+  if (child) child.kill(signal);
+  else pendingSignal = signal;
+}
 // A terminal's Ctrl-C already reaches dstream (same process group); forwarding it would count twice.
 process.on("SIGINT", () => {});
-for (const signal of ["SIGTERM", "SIGHUP"]) process.on(signal, () => child.kill(signal));
+for (const signal of ["SIGTERM", "SIGHUP"]) process.on(signal, () => forward(signal));
+child = spawn(binary, process.argv.slice(2), { stdio: "inherit" });
+if (pendingSignal) child.kill(pendingSignal);
+child.on("error", (error) => fail(`cannot run ${binary}: ${error.message}`));
 child.on("exit", (code, signal) => {
   if (signal) process.exit(128 + (constants.signals[signal] ?? 0));
   process.exit(code ?? 1);
