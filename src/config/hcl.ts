@@ -26,14 +26,45 @@ export class HclSyntaxError extends Error {
   }
 }
 
+/**
+ * Go's recursive descent overflows the stack somewhere between one and several thousand levels,
+ * depending on how warm the wasm is; far below that, a file is refused up front, the same way
+ * every time. No real config comes near it.
+ */
+const MAX_NESTING = 500;
+
+/** Where brackets first nest deeper than MAX_NESTING. Counting ignores strings: close enough. */
+function excessiveNesting(source: string): HclDiagnostic | undefined {
+  let depth = 0;
+  let line = 1;
+  let lineStart = 0;
+  for (let index = 0; index < source.length; index++) {
+    const char = source[index];
+    if (char === "\n") {
+      line++;
+      lineStart = index + 1;
+    } else if (char === "{" || char === "[" || char === "(") {
+      if (++depth > MAX_NESTING) {
+        const summary = `nested deeper than ${MAX_NESTING} levels`;
+        return { line, column: index - lineStart + 1, summary, detail: "" };
+      }
+    } else if (char === "}" || char === "]" || char === ")") {
+      depth--;
+    }
+  }
+  return undefined;
+}
+
 /** Parses HCL source into hcl2json's JSON form (blocks as arrays, expressions as "${...}"). */
 export async function parseHcl(source: string): Promise<Record<string, unknown>> {
+  const tooDeep = excessiveNesting(source);
+  if (tooDeep) throw new HclSyntaxError([tooDeep]);
   let result: Awaited<ReturnType<typeof callGoParser>>;
   try {
     result = await callGoParser(SOURCE_NAME, source);
   } catch (error) {
     if (error instanceof RangeError) {
-      // Go's recursive descent overflows the stack somewhere past a thousand levels.
+      // Nesting that the count above missed (closing brackets inside strings).
       throw new HclSyntaxError([
         { line: 0, column: 0, summary: "nested too deeply for the HCL parser", detail: "" },
       ]);

@@ -100,24 +100,27 @@ describe("parseHcl", () => {
   });
 
   test.each([
-    ["lists", `a = ${"[".repeat(50_000)}${"]".repeat(50_000)}`],
-    ["unclosed objects", `a = ${"{".repeat(50_000)}`],
-    ["blocks", `${"b {\n".repeat(5_000)}${"}\n".repeat(5_000)}`],
-  ])(
-    "%s nested past the parser's stack: a clean error, then the parser works again",
-    async (_name, source) => {
-      expect(await loadProblems(source)).toEqual([
-        "dstream.hcl: nested too deeply for the HCL parser",
-      ]);
-      expect(await parseHcl("a = [[[1]]]")).toEqual({ a: [[[1]]] });
-    },
-  );
+    ["lists", `a = ${"[".repeat(50_000)}${"]".repeat(50_000)}`, "dstream.hcl:1:505"],
+    ["unclosed objects", `a = ${"{".repeat(50_000)}`, "dstream.hcl:1:505"],
+    ["blocks", `${"b {\n".repeat(5_000)}${"}\n".repeat(5_000)}`, "dstream.hcl:501:3"],
+    ["parentheses", `a = ${"(".repeat(600)}1${")".repeat(600)}`, "dstream.hcl:1:505"],
+  ])("%s nested over 500 levels are refused before parsing", async (_name, source, where) => {
+    expect(await loadProblems(source)).toEqual([`${where}: nested deeper than 500 levels`]);
+  });
 
-  test("a thousand levels still parse", async () => {
-    const deep = `a = ${"[".repeat(1000)}${"]".repeat(1000)}`;
-    expect(JSON.stringify(await parseHcl(deep))).toBe(
-      `{"a":${"[".repeat(1000)}${"]".repeat(1000)}}`,
-    );
+  test("500 levels still parse", async () => {
+    const deep = `a = ${"[".repeat(500)}${"]".repeat(500)}`;
+    expect(JSON.stringify(await parseHcl(deep))).toBe(`{"a":${"[".repeat(500)}${"]".repeat(500)}}`);
+  });
+
+  test("nesting hidden from the count (closers in a string) overflowing Go's stack: a clean error, then the parser works again", async () => {
+    // 200,000 levels: far past the stack however warm the wasm is.
+    const levels = 200_000;
+    const source = `s = "${"]".repeat(levels)}"\na = ${"[".repeat(levels)}${"]".repeat(levels)}\n`;
+    expect(await loadProblems(source)).toEqual([
+      "dstream.hcl: nested too deeply for the HCL parser",
+    ]);
+    expect(await parseHcl("a = [[[1]]]")).toEqual({ a: [[[1]]] });
   });
 
   test("parses again after a syntax error (the parser stays alive)", async () => {
