@@ -1,13 +1,13 @@
 // Compiles dstream into single executables: dist/dstream for this machine, or every release platform.
 import { mkdirSync, writeFileSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { BunPlugin } from "bun";
 import { platformNamed, type ReleasePlatform, releasePlatforms } from "./platforms.ts";
 
 /** Extra entrypoints loaded at run time (workers); without them the binary lacks these files. */
 export const workerEntrypoints: string[] = [
-  "src/runtime/worker.ts",
+  "src/relay/worker.ts",
   "src/registry/blob-writer-worker.ts",
 ];
 
@@ -129,19 +129,27 @@ async function main(): Promise<void> {
       outdir: { type: "string", default: "dist" },
     },
   });
-  process.chdir(join(import.meta.dir, ".."));
+  const outdir = resolve(values.outdir);
+  process.chdir(join(import.meta.dir, "..")); // entry points are named from the repository root
   if (values.all || values.only) {
     const platforms = values.only ? values.only.split(",").map(platformNamed) : releasePlatforms;
-    await buildAll(values.outdir, platforms);
-    process.stderr.write(`wrote ${join(values.outdir, "SHA256SUMS")}\n`);
+    await buildAll(outdir, platforms);
+    process.stderr.write(`wrote ${join(outdir, "SHA256SUMS")}\n`);
     return;
   }
-  mkdirSync(values.outdir, { recursive: true });
+  mkdirSync(outdir, { recursive: true });
   const started = performance.now();
-  const outfile = join(values.outdir, "dstream");
+  const outfile = join(outdir, "dstream");
   await compile({ outfile });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   process.stderr.write(`built ${outfile} in ${seconds} s\n`);
 }
 
-if (import.meta.main) await main();
+if (import.meta.main) {
+  try {
+    await main();
+  } catch (error) {
+    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -19,3 +19,8 @@ export function versionInfo(): VersionInfo {
     platform: formatPlatform(hostPlatform()),
   };
 }
+
+/** True inside a `bun build --compile` binary, whose modules live in Bun's virtual filesystem. */
+export function isCompiledBinary(): boolean {
+  return import.meta.dir.startsWith("/$bunfs/") || /^[A-Z]:[\\/]~BUN[\\/]/.test(import.meta.dir);
+}

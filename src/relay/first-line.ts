@@ -1,55 +1,83 @@
 // The optional handshake: a provider's first stdout line may be {"status":"ready"|"error"}, which is
 // consumed; anything else is data and goes on untouched.
 import { type Handshake, parseHandshake } from "../protocol/index.ts";
-import type { ChunkReader } from "../relay/pump.ts";
+import type { ChunkReader } from "./pump.ts";
 
 /** Handshake lines are short; a longer first line is data and is not parsed. */
-const HANDSHAKE_MAX_BYTES = 4096;
+export const HANDSHAKE_MAX_BYTES = 4096;
 
-export interface FirstLine {
+export interface FirstLineVerdict {
   handshake?: Handshake;
   /** The first line's opening bytes as text (at most HANDSHAKE_MAX_BYTES), for checks and errors. */
   preview: string;
+  /** Bytes to drop from the start: the handshake line, if there was one. */
+  skip: number;
+  /** Not JSON: an input printing logs or a banner to stdout, not protocol v1. */
+  notProtocol: boolean;
+}
+
+/** Judges the first bytes of a provider's stdout (all bytes read so far). */
+export function examineFirstLine(bytes: Uint8Array): FirstLineVerdict {
+  const newline = bytes.indexOf(10);
+  const lineEnd = newline === -1 ? bytes.length : newline;
+  const preview = Buffer.from(bytes.subarray(0, Math.min(lineEnd, HANDSHAKE_MAX_BYTES))).toString(
+    "utf8",
+  );
+  const handshake =
+    newline !== -1 && newline <= HANDSHAKE_MAX_BYTES ? parseHandshake(preview) : undefined;
+  return {
+    ...(handshake ? { handshake } : {}),
+    preview,
+    skip: handshake ? newline + 1 : 0,
+    notProtocol:
+      !handshake && !looksLikeJson(preview, newline !== -1 && newline <= HANDSHAKE_MAX_BYTES),
+  };
+}
+
+/** A short complete line must parse; a long one is judged by its first character only. */
+function looksLikeJson(line: string, complete: boolean): boolean {
+  const start = line.trim();
+  if (start === "") return true;
+  if (!complete) return /^[[{"\-0-9tfn]/.test(start);
+  try {
+    JSON.parse(start);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether enough of the first line has been read to judge it. */
+export function firstLineComplete(bytes: Uint8Array): boolean {
+  return bytes.indexOf(10) !== -1 || bytes.length > HANDSHAKE_MAX_BYTES;
+}
+
+export interface FirstLine extends FirstLineVerdict {
   /** The stream with the handshake removed; reads start with the bytes already taken. */
   reader: ChunkReader;
 }
 
 type BunReader = ReadableStreamDefaultReader<Uint8Array>;
 
-/** Reads until the first newline (or enough bytes to know it is data) and checks for a handshake. */
+/** Reads until the first newline (or enough bytes to know it is data) and judges it. */
 export async function readFirstLine(stream: ReadableStream<Uint8Array>): Promise<FirstLine> {
   const reader = stream.getReader() as BunReader;
-  const taken: Uint8Array[] = [];
-  let takenBytes = 0;
-  let newlineAt = -1;
+  let taken: Uint8Array = new Uint8Array(0);
   let ended = false;
-  while (newlineAt === -1 && takenBytes <= HANDSHAKE_MAX_BYTES) {
+  while (!firstLineComplete(taken)) {
     const { done, value } = await reader.readMany();
     if (done) {
       ended = true;
       break;
     }
-    for (const chunk of value) {
-      const index = chunk.indexOf(10);
-      if (newlineAt === -1 && index !== -1) newlineAt = takenBytes + index;
-      taken.push(chunk);
-      takenBytes += chunk.length;
-    }
+    taken = Buffer.concat([taken, ...value]);
   }
-  let handshake: Handshake | undefined;
-  let rest = taken;
-  const joined = Buffer.concat(taken);
-  const lineEnd = newlineAt === -1 ? joined.length : newlineAt;
-  const preview = joined.subarray(0, Math.min(lineEnd, HANDSHAKE_MAX_BYTES)).toString("utf8");
-  if (newlineAt !== -1 && newlineAt <= HANDSHAKE_MAX_BYTES) {
-    handshake = parseHandshake(preview);
-    if (handshake) rest = [joined.subarray(newlineAt + 1)];
-  }
-  return { ...(handshake ? { handshake } : {}), preview, reader: prepend(rest, reader, ended) };
+  const verdict = examineFirstLine(taken);
+  return { ...verdict, reader: prepend(taken.subarray(verdict.skip), reader, ended) };
 }
 
-function prepend(head: Uint8Array[], reader: BunReader, ended: boolean): ChunkReader {
-  let pendingHead = head.filter((chunk) => chunk.length > 0);
+function prepend(head: Uint8Array, reader: BunReader, ended: boolean): ChunkReader {
+  let pendingHead = head.length > 0 ? [head] : [];
   return {
     readMany() {
       if (pendingHead.length > 0) {

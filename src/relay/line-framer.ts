@@ -24,7 +24,14 @@ export class LineFramer {
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
 
-  constructor(private readonly maxLineBytes: number) {}
+  /**
+   * @param reusesChunks the caller overwrites a chunk after push returns (one read buffer), so a
+   *   partial line is copied instead of kept as a view.
+   */
+  constructor(
+    private readonly maxLineBytes: number,
+    private readonly reusesChunks = false,
+  ) {}
 
   get emptyLines(): number {
     return this.emptyCount;
@@ -80,7 +87,7 @@ export class LineFramer {
   }
 
   private hold(piece: Uint8Array): void {
-    this.pending.push(piece);
+    this.pending.push(this.reusesChunks ? piece.slice() : piece);
     this.pendingBytes += piece.length;
     if (this.pendingBytes > this.maxLineBytes) {
       throw new LineTooLongError(this.seen + 1, this.maxLineBytes);

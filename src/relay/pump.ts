@@ -28,6 +28,9 @@ export interface PumpProgress {
   /** Bytes held: a partial line plus writes the output has not taken yet. */
   inFlightBytes: number;
   inFlightLines: number;
+  /** Handed to the output but not yet taken by its pipe. */
+  pendingWriteBytes: number;
+  pendingWriteLines: number;
 }
 
 export class LinePump {
@@ -53,6 +56,8 @@ export class LinePump {
       lines: this.linesOut,
       inFlightBytes: this.pendingBytes + this.framer.pendingLength,
       inFlightLines: this.pendingLines + (this.framer.pendingLength > 0 ? 1 : 0),
+      pendingWriteBytes: this.pendingBytes,
+      pendingWriteLines: this.pendingLines,
     };
   }
 

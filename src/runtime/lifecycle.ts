@@ -3,7 +3,11 @@ import { dirname, join } from "node:path";
 import * as v from "valibot";
 import type { Task } from "../config/index.ts";
 import { DstreamError } from "../errors.ts";
-import { type LifecycleCommand, type LifecycleResult, lifecycleResultSchema } from "../protocol/index.ts";
+import {
+  type LifecycleCommand,
+  type LifecycleResult,
+  lifecycleResultSchema,
+} from "../protocol/index.ts";
 import { resolveProviderCommand } from "./provider-command.ts";
 import { describeExit, ProviderProcess } from "./provider-process.ts";
 
@@ -59,24 +63,36 @@ async function runOne(
     envelope: JSON.stringify({ command, config: spec.config }),
     logPrefix: `[${task.name}/${role}]`,
   });
-  provider.process.stdin.end();
+  provider.stdin?.end();
   const timer = setTimeout(() => provider.signal("SIGKILL"), options.timeoutMs);
-  const stdout = await new Response(provider.process.stdout).text();
+  const stdout = await new Response(provider.stdout).text();
   const exit = await provider.exited();
   clearTimeout(timer);
   const outcome = { role, label: resolved.label };
   if (stdout.length > MAX_OUTPUT_BYTES) {
-    return { ...outcome, ok: false, problem: "printed more than 16 MiB instead of one result line" };
+    return {
+      ...outcome,
+      ok: false,
+      problem: "printed more than 16 MiB instead of one result line",
+    };
   }
   const result = lastResultLine(stdout);
   if (exit.signal === "SIGKILL") {
-    return { ...outcome, ok: false, problem: `did not answer ${command} within ${options.timeoutMs / 1000} s` };
+    return {
+      ...outcome,
+      ok: false,
+      problem: `did not answer ${command} within ${options.timeoutMs / 1000} s`,
+    };
   }
   if (exit.exitCode !== 0) {
     return { ...outcome, ok: false, problem: describeExit(exit), ...(result ? { result } : {}) };
   }
   if (!result) {
-    return { ...outcome, ok: false, problem: `printed no {"status":"Success|Failed"} result line for ${command}` };
+    return {
+      ...outcome,
+      ok: false,
+      problem: `printed no {"status":"Success|Failed"} result line for ${command}`,
+    };
   }
   return { ...outcome, ok: result.status === "Success", result };
 }
@@ -94,7 +110,11 @@ export async function runLifecycle(
   return outcomes;
 }
 
-export function lifecycleFailure(task: Task, command: LifecycleCommand, outcomes: LifecycleOutcome[]) {
+export function lifecycleFailure(
+  task: Task,
+  command: LifecycleCommand,
+  outcomes: LifecycleOutcome[],
+) {
   const failed = outcomes.filter((outcome) => !outcome.ok);
   if (failed.length === 0) return undefined;
   const problems = failed.map((outcome) => {

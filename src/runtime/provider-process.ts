@@ -1,6 +1,7 @@
 // One provider child process: started in its own process group, sent its command envelope, its
 // stderr forwarded with a [task/role] prefix and its last lines kept for error reports.
-import type { Subprocess } from "bun";
+import type { FileSink, Subprocess } from "bun";
+import { DstreamError, messageOf } from "../errors.ts";
 
 export interface ProviderLaunch {
   role: "input" | "output";
@@ -13,6 +14,12 @@ export interface ProviderLaunch {
   envelope: string;
   /** `[task/role]` */
   logPrefix: string;
+}
+
+/** A descriptor number hands the child one end of a pipe dstream made itself (the fast relay). */
+export interface ProviderStdio {
+  stdin: "pipe" | number;
+  stdout: "pipe" | number;
 }
 
 export interface ProviderExit {
@@ -39,35 +46,70 @@ export class StderrTail {
   }
 }
 
-export type ProviderSubprocess = Subprocess<"pipe", "pipe", "pipe">;
-
 export class ProviderProcess {
-  readonly process: ProviderSubprocess;
+  readonly process: Subprocess;
   readonly tail = new StderrTail();
   /** Resolves once stderr has been read to its end. */
   readonly stderrDone: Promise<void>;
 
-  constructor(readonly launch: ProviderLaunch) {
-    this.process = Bun.spawn(launch.argv, {
-      cwd: launch.cwd,
-      env: launch.env,
-      stdin: "pipe",
-      stdout: "pipe",
-      stderr: "pipe",
-      // Own process group: a terminal's Ctrl-C reaches dstream only, which then stops providers in order.
-      detached: process.platform !== "win32",
-    });
-    this.process.stdin.write(`${launch.envelope}\n`);
+  constructor(
+    readonly launch: ProviderLaunch,
+    stdio: ProviderStdio = { stdin: "pipe", stdout: "pipe" },
+  ) {
+    try {
+      this.process = Bun.spawn(launch.argv, {
+        cwd: launch.cwd,
+        env: launch.env,
+        stdin: stdio.stdin,
+        stdout: stdio.stdout,
+        stderr: "pipe",
+        // Own process group: a terminal's Ctrl-C reaches dstream only, which then stops providers in order.
+        detached: process.platform !== "win32",
+      });
+    } catch (error) {
+      throw new DstreamError(
+        "PROVIDER_FAILED",
+        `cannot start ${launch.role} provider ${launch.label}: ${messageOf(error)}`,
+        { cause: error },
+      );
+    }
+    // With a dstream-made pipe the envelope was written into that pipe before the start.
+    this.sendEnvelope();
     this.stderrDone = this.forwardStderr();
+  }
+
+  /** A provider may exit without reading its envelope (legal): a broken pipe here is ignored. */
+  private sendEnvelope(): void {
+    const stdin = this.stdin;
+    if (!stdin) return;
+    try {
+      Promise.resolve(stdin.write(`${this.launch.envelope}\n`)).catch(() => {});
+    } catch {
+      // See above.
+    }
   }
 
   get pid(): number {
     return this.process.pid;
   }
 
+  get stdin(): FileSink | undefined {
+    const stdin = this.process.stdin;
+    return typeof stdin === "object" && stdin !== null ? stdin : undefined;
+  }
+
+  get stdout(): ReadableStream<Uint8Array> | undefined {
+    const stdout = this.process.stdout;
+    return stdout instanceof ReadableStream ? stdout : undefined;
+  }
+
+  get running(): boolean {
+    return this.process.exitCode === null && this.process.signalCode === null;
+  }
+
   /** Signals the provider's whole process group (its children too); ignores ones already gone. */
   signal(signal: "SIGTERM" | "SIGKILL"): void {
-    if (this.process.exitCode !== null || this.process.signalCode !== null) return;
+    if (!this.running) return;
     try {
       if (process.platform === "win32") this.process.kill(signal);
       else process.kill(-this.process.pid, signal);
@@ -92,6 +134,8 @@ export class ProviderProcess {
   }
 
   private async forwardStderr(): Promise<void> {
+    const stderr = this.process.stderr;
+    if (!(stderr instanceof ReadableStream)) return;
     const decoder = new TextDecoder();
     let partial = "";
     const emit = (line: string) => {
@@ -100,7 +144,7 @@ export class ProviderProcess {
       process.stderr.write(`${this.launch.logPrefix} ${text}\n`);
     };
     try {
-      for await (const chunk of this.process.stderr) {
+      for await (const chunk of stderr) {
         partial += decoder.decode(chunk, { stream: true });
         let newline = partial.indexOf("\n");
         while (newline !== -1) {
@@ -117,7 +161,7 @@ export class ProviderProcess {
   }
 }
 
-/** "exit code 3", "signal SIGKILL" */
+/** "exited with code 3", "was killed by SIGKILL" */
 export function describeExit(exit: Pick<ProviderExit, "exitCode" | "signal">): string {
   if (exit.signal) return `was killed by ${exit.signal}`;
   return `exited with code ${exit.exitCode}`;

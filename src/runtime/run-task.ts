@@ -3,12 +3,12 @@ import { writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Task } from "../config/index.ts";
 import { DstreamError, ExitCode, messageOf } from "../errors.ts";
-import { createCounterBuffer, readCounters } from "../relay/counters.ts";
+import { createCounterBuffer, readCounters } from "../relay/index.ts";
 import { formatSummary, type RunStats, startLiveDisplay, statsOf } from "./progress.ts";
 import { type ProviderCommand, resolveProviderCommand } from "./provider-command.ts";
 import type { ProviderLaunch } from "./provider-process.ts";
+import type { SessionReport } from "./session.ts";
 import { type SuperviseOutcome, superviseSession } from "./supervisor.ts";
-import type { SessionReport } from "./worker-messages.ts";
 
 export interface RunTaskOptions {
   /** The config file; the lock file sits beside it. */
@@ -59,7 +59,7 @@ export async function runTask(task: Task, options: RunTaskOptions): Promise<RunR
         output: launchOf(task, "output", output),
         limits: { bufferBytes: options.bufferBytes, maxLineBytes: options.maxLineBytes },
         counters,
-        shutdownTimeoutMs: options.shutdownTimeoutMs,
+        stopTimeoutMs: options.shutdownTimeoutMs,
       },
       shutdownTimeoutMs: options.shutdownTimeoutMs,
       onStopRequested: (signal) => {

@@ -1,10 +1,6 @@
 // How dstream re-runs itself (built-in providers are child processes of the same executable).
 import { join } from "node:path";
-
-/** True inside a `bun build --compile` binary, whose modules live in Bun's virtual filesystem. */
-export function isCompiledBinary(): boolean {
-  return import.meta.dir.startsWith("/$bunfs/") || /^[A-Z]:[\\/]~BUN[\\/]/.test(import.meta.dir);
-}
+import { isCompiledBinary } from "../version.ts";
 
 /** argv that runs dstream with `args`: the binary itself, or bun with the source entry point. */
 export function selfCommand(args: string[]): string[] {

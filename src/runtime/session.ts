@@ -1,28 +1,57 @@
-// Runs in the relay worker: starts both providers, consumes handshakes, pumps the input's lines to
-// the output, stops in order, and reports how each provider ended. The worker owns the pipes
-// because Bun cannot hand a stream from one thread to another.
-import { messageOf } from "../errors.ts";
-import { LineTooLongError } from "../relay/line-framer.ts";
-import { type ChunkReader, LinePump } from "../relay/pump.ts";
-import { type FirstLine, readFirstLine } from "./first-line.ts";
-import { describeExit, type ProviderExit, ProviderProcess } from "./provider-process.ts";
+// One run of a task on the main thread: starts both providers, relays the input's lines into the
+// output (raw pipes on the relay worker, or Bun streams here), stops them in order, and reports
+// how each ended. Every failure path ends with a bounded wait, then SIGKILL.
+import { closeSync, writeSync } from "node:fs";
+import type { ErrorCode } from "../errors.ts";
+import type { Handshake } from "../protocol/index.ts";
+import { readFirstLine } from "../relay/first-line.ts";
+import {
+  createOsPipe,
+  type OsPipe,
+  type PumpLimits,
+  type Relay,
+  type RelayResult,
+  startFdRelay,
+  startStreamRelay,
+} from "../relay/index.ts";
+import type { ChunkReader } from "../relay/pump.ts";
+import {
+  describeExit,
+  type ProviderExit,
+  type ProviderLaunch,
+  ProviderProcess,
+} from "./provider-process.ts";
 import { startWatchdog } from "./watchdog.ts";
-import type { SessionConfig, SessionFailure, SessionReport } from "./worker-messages.ts";
+
+export interface SessionConfig {
+  input: ProviderLaunch;
+  output: ProviderLaunch;
+  limits: PumpLimits;
+  counters: SharedArrayBuffer;
+  /** After a failure, how long the providers get to end before SIGKILL. */
+  stopTimeoutMs: number;
+}
+
+export interface SessionFailure {
+  code: ErrorCode;
+  message: string;
+  /** Whose stderr tail explains the failure. */
+  role?: "input" | "output";
+}
+
+export interface SessionReport {
+  input: ProviderExit;
+  output: ProviderExit;
+  failure?: SessionFailure;
+  /** Lines handed to the output. */
+  relayedLines: number;
+  /** Lines read from the input but not delivered when the session ended. */
+  inFlightLines: number;
+  inFlightBytes: number;
+}
 
 /** After a write to the output fails, how long to wait for its exit status to explain why. */
 const OUTPUT_EXIT_WAIT_MS = 1000;
-
-/** Reads a stream to its end and drops the bytes: a writer blocked on a full pipe can then finish. */
-async function discard(reader: ChunkReader): Promise<void> {
-  try {
-    for (;;) {
-      const { done } = await reader.readMany();
-      if (done) return;
-    }
-  } catch {
-    // The writer is gone; nothing more to drain.
-  }
-}
 
 async function exitWithin(
   provider: ProviderProcess,
@@ -39,10 +68,24 @@ async function exitWithin(
   }
 }
 
-/** Anything but a handshake or a JSON object on the input's first line is not protocol v1. */
-function isProtocolFirstLine(first: FirstLine): boolean {
-  const start = first.preview.trimStart();
-  return first.handshake !== undefined || start === "" || start.startsWith("{");
+/** Reads to the end and drops the bytes, so the writer can finish and exit. */
+async function discard(reader: ChunkReader): Promise<void> {
+  try {
+    for (;;) {
+      const { done } = await reader.readMany();
+      if (done) return;
+    }
+  } catch {
+    // The writer is gone.
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // Already closed.
+  }
 }
 
 export class Session {
@@ -50,10 +93,8 @@ export class Session {
   private stopRequested = false;
   private input: ProviderProcess | undefined;
   private output: ProviderProcess | undefined;
-  private inputEnded = false;
-  /** The input's stdout reached its end (or relaying gave up): the output may now finish. */
   private relayEnded = false;
-  private abandonTimer: Timer | undefined;
+  private killTimer: Timer | undefined;
 
   constructor(private readonly config: SessionConfig) {}
 
@@ -68,167 +109,220 @@ export class Session {
     this.output?.signal("SIGKILL");
   }
 
+  /** Records the first failure and stops the input; SIGKILL follows if they linger. */
   private fail(failure: SessionFailure): void {
     this.failure ??= failure;
-  }
-
-  /** The task has failed: ask the input to stop; past the shutdown timeout, kill both providers. */
-  private abandon(): void {
     this.input?.signal("SIGTERM");
-    this.abandonTimer ??= setTimeout(() => this.kill(), this.config.shutdownTimeoutMs);
+    this.killTimer ??= setTimeout(() => this.kill(), this.config.stopTimeoutMs);
   }
 
-  async run(onStarted: (inputPid: number, outputPid: number) => void): Promise<SessionReport> {
-    const { config } = this;
-    const output = new ProviderProcess(config.output);
-    this.output = output;
-    let input: ProviderProcess;
-    try {
-      input = new ProviderProcess(config.input);
-    } catch (error) {
-      output.signal("SIGKILL");
-      throw error;
-    }
-    this.input = input;
-    // An input that exits without reading its envelope is legal: ignore the broken pipe.
-    Promise.resolve(input.process.stdin.end()).catch(() => {});
+  async run(onStarted: (pids: number[]) => void): Promise<SessionReport> {
+    const { input, output, relay } = this.start();
     const watchdog = startWatchdog([input.pid, output.pid]);
-    onStarted(input.pid, output.pid);
+    onStarted([input.pid, output.pid]);
     if (this.stopRequested) input.signal("SIGTERM");
 
     const outputCopy = this.copyOutputStdout(output);
+    const inputExit = input.exited();
     const outputExit = output.exited();
-    const inputExit = input.exited().then((exit) => {
-      this.inputEnded = true;
-      return exit;
-    });
-    // An output that ends while the input still runs: stop the input, nothing more can be delivered.
-    const outputGone = outputExit.then((exit) => {
-      if (!this.inputEnded && !this.relayEnded) {
+    // An output that ends while the input still sends: nothing more can be delivered.
+    void outputExit.then((exit) => {
+      if (!this.relayEnded && input.running) {
         this.fail({
           code: "PROVIDER_FAILED",
           role: "output",
-          message: `output provider ${config.output.label} ${describeExit(exit)} while the input was still sending`,
+          message: `output provider ${this.config.output.label} ${describeExit(exit)} while the input was still sending`,
         });
-        this.abandon();
       }
-      return exit;
     });
 
-    const pump = new LinePump(config.counters, config.limits);
-    const pumping = this.pumpInput(input, output, pump).finally(() => {
-      this.relayEnded = true;
-    });
-    await Promise.race([pumping, outputGone]);
-    await this.closeOutputStdin(output);
+    let result: RelayResult | undefined;
+    try {
+      result = await relay.result;
+      await this.judgeRelay(result, output);
+    } catch (error) {
+      this.fail({
+        code: "INTERNAL",
+        message: error instanceof Error ? error.message : String(error),
+      });
+      this.kill();
+    }
+    this.relayEnded = true;
+    // The stream relay leaves the output's stdin open: closing it is the output's EOF.
+    try {
+      await output.stdin?.end();
+    } catch {
+      // The output is gone already; its exit status tells the story.
+    }
     const [inputResult, outputResult] = await Promise.all([inputExit, outputExit]);
-    await pumping;
     await outputCopy;
-    clearTimeout(this.abandonTimer);
+    relay.dispose();
+    clearTimeout(this.killTimer);
     watchdog.release();
     this.judgeExits(inputResult, outputResult);
-    const progress = pump.progress();
     return {
       input: inputResult,
       output: outputResult,
       ...(this.failure ? { failure: this.failure } : {}),
-      relayedLines: progress.lines - progress.inFlightLines,
-      inFlightLines: progress.inFlightLines,
-      inFlightBytes: progress.inFlightBytes,
+      relayedLines: result?.lines ?? 0,
+      inFlightLines: result?.inFlightLines ?? 0,
+      inFlightBytes: result?.inFlightBytes ?? 0,
     };
   }
 
-  private async pumpInput(input: ProviderProcess, output: ProviderProcess, pump: LinePump) {
-    const label = this.config.input.label;
-    const first = await readFirstLine(input.process.stdout);
+  /** Starts output then input, wired by raw pipes when available, else by Bun's pipes. */
+  private start(): { input: ProviderProcess; output: ProviderProcess; relay: Relay } {
+    const { config } = this;
+    const onHandshake = (handshake: Handshake) => this.inputHandshake(handshake);
+    const fromInput = createOsPipe();
+    const toOutput = fromInput ? createOsPipe() : undefined;
+    if (!fromInput || !toOutput) {
+      if (fromInput) [fromInput.read, fromInput.write].forEach(closeQuietly);
+      const output = new ProviderProcess(config.output);
+      this.output = output;
+      const input = this.startInput({ stdin: "pipe", stdout: "pipe" });
+      const sink = output.stdin;
+      const stdout = input.stdout;
+      if (!sink || !stdout) throw new Error("provider pipes are missing");
+      return {
+        input,
+        output,
+        relay: startStreamRelay(stdout, sink, config.limits, config.counters, onHandshake),
+      };
+    }
+    const ourEnds = [fromInput.read, toOutput.write];
     try {
-      if (first.handshake?.status === "error") {
+      // The envelope goes first into the output's pipe (empty, so this cannot block).
+      writeSync(toOutput.write, `${config.output.envelope}\n`);
+      const output = this.startOutput(toOutput);
+      const input = this.startInput({ stdin: "pipe", stdout: fromInput.write });
+      const relay = startFdRelay(
+        {
+          inputFd: fromInput.read,
+          outputFd: toOutput.write,
+          limits: config.limits,
+          counters: config.counters,
+        },
+        onHandshake,
+      );
+      return { input, output, relay };
+    } catch (error) {
+      ourEnds.forEach(closeQuietly);
+      throw error;
+    } finally {
+      // The children hold their ends now (or failed to start): ours must go so EOF can happen.
+      closeQuietly(fromInput.write);
+      closeQuietly(toOutput.read);
+    }
+  }
+
+  private startOutput(pipe: OsPipe): ProviderProcess {
+    const output = new ProviderProcess(this.config.output, { stdin: pipe.read, stdout: "pipe" });
+    this.output = output;
+    return output;
+  }
+
+  private startInput(stdio: { stdin: "pipe"; stdout: "pipe" | number }): ProviderProcess {
+    let input: ProviderProcess;
+    try {
+      input = new ProviderProcess(this.config.input, stdio);
+    } catch (error) {
+      this.output?.signal("SIGKILL");
+      throw error;
+    }
+    this.input = input;
+    // An input that exits without reading its envelope is legal: ignore the broken pipe.
+    Promise.resolve(input.stdin?.end()).catch(() => {});
+    return input;
+  }
+
+  private inputHandshake(handshake: Handshake): void {
+    if (handshake.status !== "error") return;
+    this.fail({
+      code: "HANDSHAKE_FAILED",
+      role: "input",
+      message: `input provider ${this.config.input.label} reported an error: ${handshake.message || "(no message)"}`,
+    });
+  }
+
+  private async judgeRelay(result: RelayResult, outputProcess: ProviderProcess): Promise<void> {
+    const { input, output } = this.config;
+    switch (result.end.kind) {
+      case "ended":
+      case "handshake-error":
+        return;
+      case "line-too-long":
         this.fail({
-          code: "HANDSHAKE_FAILED",
+          code: "LINE_TOO_LONG",
           role: "input",
-          message: `input provider ${label} reported an error: ${first.handshake.message || "(no message)"}`,
+          message: `input provider ${input.label}: ${result.end.message}`,
         });
-      } else if (!isProtocolFirstLine(first)) {
+        return;
+      case "not-protocol":
         this.fail({
           code: "PROVIDER_FAILED",
           role: "input",
-          message: `input provider ${label} wrote ${JSON.stringify(first.preview.slice(0, 60))} before any data: stdout must hold only the handshake and JSON lines (logs go to stderr)`,
+          message: `input provider ${input.label} wrote ${JSON.stringify(result.end.preview.slice(0, 60))} before any data: stdout must hold only the handshake and JSON lines (logs go to stderr)`,
         });
-      } else {
-        await pump.run(first.reader, output.process.stdin);
+        return;
+      case "output-closed": {
+        this.fail({
+          code: "PROVIDER_FAILED",
+          role: "output",
+          message: `output provider ${output.label} stopped reading its input (${result.end.message})`,
+        });
+        // Its exit status, if it just ended, says more than a broken pipe.
+        const exit = await exitWithin(outputProcess, OUTPUT_EXIT_WAIT_MS);
+        if (exit && this.failure?.role === "output" && this.failure.code === "PROVIDER_FAILED") {
+          this.failure = {
+            ...this.failure,
+            message: `output provider ${output.label} ${describeExit(exit)} while the input was still sending`,
+          };
+        }
         return;
       }
-    } catch (error) {
-      this.fail(await this.relayFailure(error, output));
-    }
-    this.abandon();
-    // Keep reading: an input blocked on a full pipe could otherwise never act on its SIGTERM.
-    await discard(first.reader);
-  }
-
-  private async relayFailure(error: unknown, output: ProviderProcess): Promise<SessionFailure> {
-    if (error instanceof LineTooLongError) {
-      return {
-        code: "LINE_TOO_LONG",
-        role: "input",
-        message: `input provider ${this.config.input.label}: ${error.message}`,
-      };
-    }
-    // A write failed because the output closed its stdin; its exit, if it just ended, says more.
-    const exit = await exitWithin(output, OUTPUT_EXIT_WAIT_MS);
-    const how = exit
-      ? `${describeExit(exit)} while the input was still sending`
-      : `stopped reading its input (${messageOf(error)})`;
-    return {
-      code: "PROVIDER_FAILED",
-      role: "output",
-      message: `output provider ${this.config.output.label} ${how}`,
-    };
-  }
-
-  private async closeOutputStdin(output: ProviderProcess): Promise<void> {
-    try {
-      await output.process.stdin.end();
-    } catch {
-      // The output is already gone; its exit status tells the story.
+      default: {
+        const unknown: never = result.end;
+        throw new Error(`unknown relay end ${JSON.stringify(unknown)}`);
+      }
     }
   }
 
   /** Copies the output provider's stdout to ours, minus an optional handshake line. */
   private async copyOutputStdout(output: ProviderProcess): Promise<void> {
-    const label = this.config.output.label;
-    const first = await readFirstLine(output.process.stdout);
+    const source = output.stdout;
+    if (!source) return;
+    const first = await readFirstLine(source);
     if (first.handshake?.status === "error") {
       this.fail({
         code: "HANDSHAKE_FAILED",
         role: "output",
-        message: `output provider ${label} reported an error: ${first.handshake.message || "(no message)"}`,
+        message: `output provider ${this.config.output.label} reported an error: ${first.handshake.message || "(no message)"}`,
       });
-      this.abandon();
     }
     const stdout = Bun.stdout.writer();
     try {
       for (;;) {
         const { done, value } = await first.reader.readMany();
-        if (done) return;
+        if (done) break;
         for (const chunk of value) stdout.write(chunk);
         await stdout.flush();
       }
     } catch (error) {
+      // dstream's own stdout closed (e.g. `| head`): the output's text has nowhere to go.
       this.fail({
         code: "PROVIDER_FAILED",
         role: "output",
-        message: `cannot copy the stdout of output provider ${label} to dstream's stdout (${messageOf(error)})`,
+        message: `cannot copy the stdout of output provider ${this.config.output.label} to dstream's stdout (${error instanceof Error ? error.message : String(error)})`,
       });
-      this.abandon();
-      // Keep reading so the output can finish and exit.
       await discard(first.reader);
     }
   }
 
   private judgeExits(input: ProviderExit, output: ProviderExit): void {
     const stoppedBySignal = input.signal === "SIGTERM" || input.exitCode === 143;
-    const inputOk = input.exitCode === 0 || (this.stopRequested && stoppedBySignal);
+    const inputOk =
+      input.exitCode === 0 || ((this.stopRequested || this.failure) && stoppedBySignal);
     if (!inputOk) {
       this.fail({
         code: "PROVIDER_FAILED",
@@ -243,5 +337,6 @@ export class Session {
         message: `output provider ${this.config.output.label} ${describeExit(output)}`,
       });
     }
+    clearTimeout(this.killTimer);
   }
 }

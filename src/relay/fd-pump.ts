@@ -1,0 +1,179 @@
+// The relay worker's byte path on raw pipe descriptors: blocking reads and writes on a thread of its
+// own, so the output's pace sets the input's (the input blocks on its full pipe) with one buffer.
+import { closeSync, readSync, writeSync } from "node:fs";
+import type { Handshake } from "../protocol/index.ts";
+import { CounterWriter, RelayState, Slot } from "./counters.ts";
+import { examineFirstLine, firstLineComplete } from "./first-line.ts";
+import { LineFramer, LineTooLongError } from "./line-framer.ts";
+import type { FdRelayConfig, RelayEnd, RelayResult } from "./messages.ts";
+
+const READ_BUFFER_BYTES = 1 << 20;
+/** A write that blocks longer than this waited for the output: a backpressure event. */
+const WAIT_THRESHOLD_MS = 1;
+
+function errorCode(error: unknown): string | undefined {
+  return typeof error === "object" && error !== null && "code" in error
+    ? String(error.code)
+    : undefined;
+}
+
+function readSome(fd: number, buffer: Uint8Array): number {
+  for (;;) {
+    try {
+      return readSync(fd, buffer, 0, buffer.length, null);
+    } catch (error) {
+      if (errorCode(error) === "EINTR" || errorCode(error) === "EAGAIN") continue;
+      throw error;
+    }
+  }
+}
+
+class OutputClosed extends Error {}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // Already closed.
+  }
+}
+
+export class FdPump {
+  private readonly counters: CounterWriter;
+  private readonly framer: LineFramer;
+  private lines = 0;
+  private unwritten = 0;
+  private waitedMs = 0;
+  private emptyReported = 0;
+
+  constructor(
+    private readonly config: FdRelayConfig,
+    private readonly onHandshake: (handshake: Handshake) => void,
+  ) {
+    this.counters = new CounterWriter(config.counters);
+    this.framer = new LineFramer(config.limits.maxLineBytes, true);
+  }
+
+  run(): RelayResult {
+    this.counters.set(Slot.STATE, RelayState.RUNNING);
+    let end: RelayEnd;
+    try {
+      end = this.pump();
+    } catch (error) {
+      if (error instanceof LineTooLongError)
+        end = { kind: "line-too-long", message: error.message };
+      else if (error instanceof OutputClosed)
+        end = { kind: "output-closed", message: error.message };
+      else throw error;
+    } finally {
+      // The output's EOF: it may now flush and exit.
+      closeQuietly(this.config.outputFd);
+    }
+    this.counters.set(Slot.STATE, end.kind === "ended" ? RelayState.DONE : RelayState.FAILED);
+    // A rejected too-long line is not in flight: it will never be delivered.
+    const rejected = end.kind === "line-too-long";
+    const pending = rejected ? 0 : this.framer.pendingLength;
+    return {
+      end,
+      lines: this.lines,
+      inFlightBytes: pending + this.unwritten,
+      inFlightLines: (pending > 0 ? 1 : 0) + (this.unwritten > 0 ? 1 : 0),
+    };
+  }
+
+  private pump(): RelayEnd {
+    const buffer = new Uint8Array(READ_BUFFER_BYTES);
+    const emit = (bytes: Uint8Array, lines: number) => this.write(bytes, lines);
+    const first = this.readFirstLine(buffer);
+    if (first.end) return first.end;
+    if (first.rest.length > 0) this.push(first.rest, emit);
+    if (!first.ended) {
+      for (;;) {
+        const count = readSome(this.config.inputFd, buffer);
+        if (count === 0) break;
+        this.push(buffer.subarray(0, count), emit);
+      }
+    }
+    this.framer.finish(emit);
+    this.reportEmpty();
+    return { kind: "ended" };
+  }
+
+  private push(chunk: Uint8Array, emit: (bytes: Uint8Array, lines: number) => void): void {
+    this.counters.setBuffered(chunk.length + this.framer.pendingLength);
+    this.framer.push(chunk, emit);
+    this.counters.setBuffered(this.framer.pendingLength);
+    this.reportEmpty();
+  }
+
+  /** Reads until the first line can be judged; a handshake there is consumed. */
+  private readFirstLine(buffer: Uint8Array): { rest: Uint8Array; ended: boolean; end?: RelayEnd } {
+    let taken: Uint8Array = new Uint8Array(0);
+    let ended = false;
+    while (!firstLineComplete(taken)) {
+      const count = readSome(this.config.inputFd, buffer);
+      if (count === 0) {
+        ended = true;
+        break;
+      }
+      taken = Buffer.concat([taken, buffer.subarray(0, count)]);
+    }
+    const verdict = examineFirstLine(taken);
+    if (verdict.handshake) this.onHandshake(verdict.handshake);
+    if (verdict.handshake?.status === "error") {
+      return {
+        rest: taken,
+        ended,
+        end: { kind: "handshake-error", message: verdict.handshake.message },
+      };
+    }
+    if (verdict.notProtocol)
+      return { rest: taken, ended, end: { kind: "not-protocol", preview: verdict.preview } };
+    return { rest: taken.subarray(verdict.skip), ended };
+  }
+
+  /** After a failure: read the input to its end so a writer blocked on a full pipe can act on SIGTERM. */
+  drainInput(): void {
+    const buffer = new Uint8Array(READ_BUFFER_BYTES);
+    try {
+      while (readSome(this.config.inputFd, buffer) > 0) {
+        // Discarded: the task has failed and the output is closed.
+      }
+    } catch {
+      // The input is gone.
+    }
+    closeQuietly(this.config.inputFd);
+  }
+
+  private write(bytes: Uint8Array, lines: number): void {
+    let offset = 0;
+    const started = performance.now();
+    while (offset < bytes.length) {
+      try {
+        offset += writeSync(this.config.outputFd, bytes, offset, bytes.length - offset);
+      } catch (error) {
+        const code = errorCode(error);
+        if (code === "EINTR" || code === "EAGAIN") continue;
+        this.unwritten = bytes.length - offset;
+        throw new OutputClosed(
+          code === "EPIPE" ? "it closed its stdin" : `write failed: ${code ?? error}`,
+        );
+      }
+    }
+    const elapsed = performance.now() - started;
+    if (elapsed >= WAIT_THRESHOLD_MS) {
+      this.waitedMs += elapsed;
+      this.counters.add(Slot.WAITS, 1);
+      this.counters.set(Slot.WAIT_MS, Math.round(this.waitedMs));
+    }
+    this.lines += lines;
+    this.counters.add(Slot.LINES, lines);
+    this.counters.add(Slot.BYTES, bytes.length);
+  }
+
+  private reportEmpty(): void {
+    const empty = this.framer.emptyLines;
+    this.counters.add(Slot.EMPTY_LINES, empty - this.emptyReported);
+    this.emptyReported = empty;
+  }
+}

@@ -1,0 +1,124 @@
+// Starts a relay from an input to an output: raw descriptors pumped by the relay worker, or Bun
+// streams pumped on the calling thread where raw pipes are not available.
+import type { Handshake } from "../protocol/index.ts";
+import { isCompiledBinary } from "../version.ts";
+import { readFirstLine } from "./first-line.ts";
+import { LineTooLongError } from "./line-framer.ts";
+import type { FdRelayConfig, MainToRelay, RelayResult, RelayToMain } from "./messages.ts";
+import { type ChunkReader, type ChunkSink, LinePump, type PumpLimits } from "./pump.ts";
+
+export { createCounterBuffer, readCounters } from "./counters.ts";
+export type { RelayEnd, RelayResult } from "./messages.ts";
+export { createOsPipe, type OsPipe } from "./os-pipe.ts";
+export type { PumpLimits } from "./pump.ts";
+
+export interface Relay {
+  result: Promise<RelayResult>;
+  /** Ends the relay's thread, if it has one; call once the providers are gone. */
+  dispose(): void;
+}
+
+/** In the binary, entrypoints sit under Bun's virtual root by their path relative to src/. */
+function workerUrl(): string | URL {
+  return isCompiledBinary() ? "./relay/worker.ts" : new URL("./worker.ts", import.meta.url);
+}
+
+/** Pumps `config.inputFd` into `config.outputFd` on the relay worker thread; it closes both. */
+export function startFdRelay(
+  config: FdRelayConfig,
+  onHandshake: (handshake: Handshake) => void,
+): Relay {
+  const worker = new Worker(workerUrl());
+  const result = new Promise<RelayResult>((resolve, reject) => {
+    let settled = false;
+    const settle = (outcome: RelayResult | Error) => {
+      if (settled) return;
+      settled = true;
+      if (outcome instanceof Error) reject(outcome);
+      else resolve(outcome);
+    };
+    worker.onmessage = (event: MessageEvent<RelayToMain>) => {
+      const message = event.data;
+      switch (message.code) {
+        case "HANDSHAKE":
+          onHandshake(message.handshake);
+          break;
+        case "DONE":
+          settle(message.result);
+          break;
+        case "ERROR":
+          settle(new Error(`relay worker failed: ${message.message}`));
+          break;
+        default: {
+          const unknown: never = message;
+          settle(new Error(`unknown relay worker message ${JSON.stringify(unknown)}`));
+        }
+      }
+    };
+    worker.addEventListener("error", (event) =>
+      settle(new Error(`relay worker failed: ${event.message}`)),
+    );
+    // The main thread treats any exit before DONE as a failure.
+    worker.addEventListener("close", () => settle(new Error("relay worker exited unexpectedly")));
+  });
+  const start: MainToRelay = { code: "START", config };
+  worker.postMessage(start);
+  return { result, dispose: () => worker.terminate() };
+}
+
+async function discard(reader: ChunkReader): Promise<void> {
+  try {
+    for (;;) {
+      const { done } = await reader.readMany();
+      if (done) return;
+    }
+  } catch {
+    // The writer is gone; nothing more to drain.
+  }
+}
+
+/** The portable path: Bun streams, pumped on this thread with the same framing and counters. */
+export function startStreamRelay(
+  input: ReadableStream<Uint8Array>,
+  output: ChunkSink,
+  limits: PumpLimits,
+  counters: SharedArrayBuffer,
+  onHandshake: (handshake: Handshake) => void,
+): Relay {
+  const pump = new LinePump(counters, limits);
+  const settleResult = (end: RelayResult["end"]): RelayResult => {
+    const progress = pump.progress();
+    return {
+      end,
+      lines: progress.lines,
+      inFlightLines: progress.inFlightLines,
+      inFlightBytes: progress.inFlightBytes,
+    };
+  };
+  const run = async (): Promise<RelayResult> => {
+    const first = await readFirstLine(input);
+    if (first.handshake) onHandshake(first.handshake);
+    let end: RelayResult["end"] | undefined;
+    if (first.handshake?.status === "error")
+      end = { kind: "handshake-error", message: first.handshake.message };
+    else if (first.notProtocol) end = { kind: "not-protocol", preview: first.preview };
+    else {
+      try {
+        await pump.run(first.reader, output);
+        return settleResult({ kind: "ended" });
+      } catch (error) {
+        end =
+          error instanceof LineTooLongError
+            ? { kind: "line-too-long", message: error.message }
+            : {
+                kind: "output-closed",
+                message: error instanceof Error ? error.message : String(error),
+              };
+      }
+    }
+    // Keep reading: an input blocked on a full pipe could otherwise never act on its SIGTERM.
+    void discard(first.reader);
+    return settleResult(end);
+  };
+  return { result: run(), dispose() {} };
+}

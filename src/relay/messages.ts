@@ -1,0 +1,36 @@
+// How a relay ends, and the messages between the main thread and the relay worker (a union on code).
+import type { Handshake } from "../protocol/index.ts";
+import type { PumpLimits } from "./pump.ts";
+
+export type RelayEnd =
+  /** The input's stdout reached its end and everything was handed to the output. */
+  | { kind: "ended" }
+  | { kind: "line-too-long"; message: string }
+  /** The output stopped reading (exited or closed its stdin). */
+  | { kind: "output-closed"; message: string }
+  | { kind: "handshake-error"; message: string }
+  /** The input's first line was neither a handshake nor JSON: it writes logs to stdout. */
+  | { kind: "not-protocol"; preview: string };
+
+export interface RelayResult {
+  end: RelayEnd;
+  /** Lines the output's pipe took. */
+  lines: number;
+  /** Read from the input but not delivered: a partial line and unwritten bytes. */
+  inFlightLines: number;
+  inFlightBytes: number;
+}
+
+export interface FdRelayConfig {
+  inputFd: number;
+  outputFd: number;
+  limits: PumpLimits;
+  counters: SharedArrayBuffer;
+}
+
+export type MainToRelay = { code: "START"; config: FdRelayConfig };
+
+export type RelayToMain =
+  | { code: "HANDSHAKE"; handshake: Handshake }
+  | { code: "DONE"; result: RelayResult }
+  | { code: "ERROR"; message: string; stack?: string };

@@ -1,0 +1,66 @@
+// OS pipes made by dstream itself (libc pipe2 through bun:ffi, Linux), so the relay worker can own
+// raw, blocking file descriptors: Bun's own pipes are streams that cannot move between threads.
+// The pipes are also enlarged (F_SETPIPE_SZ), which cuts syscalls per megabyte. Elsewhere the
+// relay falls back to Bun's streams on the main thread.
+import { dlopen, FFIType, ptr } from "bun:ffi";
+
+export interface OsPipe {
+  read: number;
+  write: number;
+}
+
+interface Libc {
+  pipe2(fds: Int32Array, flags: number): number;
+  fcntl(fd: number, command: number, argument: number): number;
+}
+
+const O_CLOEXEC = 0o2000000;
+const F_SETPIPE_SZ = 1031;
+/** 1 MiB: the default for unprivileged processes' maximum (/proc/sys/fs/pipe-max-size). */
+const PIPE_BYTES = 1 << 20;
+
+const libcNames = [
+  "libc.so.6",
+  `libc.musl-${process.arch === "arm64" ? "aarch64" : "x86_64"}.so.1`,
+  "libc.so",
+];
+
+let libc: Libc | null | undefined;
+
+function loadLibc(): Libc | null {
+  if (libc !== undefined) return libc;
+  libc = null;
+  for (const name of libcNames) {
+    try {
+      const library = dlopen(name, {
+        pipe2: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
+        fcntl: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+      });
+      const symbols = library.symbols;
+      libc = {
+        pipe2: (fds, flags) => symbols.pipe2(ptr(fds), flags),
+        fcntl: (fd, command, argument) => symbols.fcntl(fd, command, argument),
+      };
+      break;
+    } catch {
+      // Try the next name; without libc the relay falls back to Bun's streams.
+    }
+  }
+  return libc;
+}
+
+/**
+ * A blocking, close-on-exec pipe; undefined where raw pipes are not available (not Linux, no libc
+ * found, or DSTREAM_RELAY=streams to force the portable path).
+ */
+export function createOsPipe(): OsPipe | undefined {
+  if (process.platform !== "linux" || process.env.DSTREAM_RELAY === "streams") return undefined;
+  const library = loadLibc();
+  if (!library) return undefined;
+  const fds = new Int32Array(2);
+  if (library.pipe2(fds, O_CLOEXEC) !== 0) return undefined;
+  const [read, write] = [fds[0] ?? -1, fds[1] ?? -1];
+  // A bigger pipe is only an optimisation: a refusal (lower limit, older kernel) is fine.
+  library.fcntl(write, F_SETPIPE_SZ, PIPE_BYTES);
+  return { read, write };
+}
