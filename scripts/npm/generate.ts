@@ -1,6 +1,6 @@
 // Generates the npm packages from dist/: `dstream` (launcher) and one binary package per platform.
 import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import packageJson from "../../package.json" with { type: "json" };
 import { platformNamed, type ReleasePlatform, releasePlatforms } from "../platforms.ts";
@@ -94,7 +94,7 @@ export function generateNpmPackages(
   return dirs;
 }
 
-if (import.meta.main) {
+function main(): void {
   const { values } = parseArgs({
     options: {
       dist: { type: "string", default: "dist" },
@@ -102,9 +102,17 @@ if (import.meta.main) {
       only: { type: "string" },
     },
   });
-  process.chdir(join(import.meta.dir, "../.."));
   const platforms = values.only ? values.only.split(",").map(platformNamed) : releasePlatforms;
-  for (const dir of generateNpmPackages(values.dist, values.out, platforms)) {
+  for (const dir of generateNpmPackages(resolve(values.dist), resolve(values.out), platforms)) {
     process.stdout.write(`${dir}\n`);
+  }
+}
+
+if (import.meta.main) {
+  try {
+    main();
+  } catch (error) {
+    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
   }
 }
