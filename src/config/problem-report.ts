@@ -1,0 +1,68 @@
+// Collects config problems with their source position and path, and throws them all at once.
+import { DstreamError } from "../errors.ts";
+import { type Outline, outlineKey } from "./outline.ts";
+import type { ValuePath } from "./values.ts";
+
+/** Collects problems with their source positions and path, and throws them all at once. */
+export class ProblemReport {
+  private readonly problems: { line: number; column: number; text: string }[] = [];
+
+  constructor(
+    private readonly display: string,
+    private readonly outline: Outline,
+  ) {}
+
+  /** True when `path` was written as a block, with or without labels. */
+  isBlock(path: ValuePath): boolean {
+    const key = outlineKey(path);
+    if (this.outline.blocks.has(key)) return true;
+    for (const block of this.outline.blocks) if (block.startsWith(`${key}\u0000`)) return true;
+    return false;
+  }
+
+  positionOf(path: ValuePath, occurrence = 0) {
+    const names = path.filter((part): part is string => typeof part === "string");
+    for (let length = names.length; length > 0; length--) {
+      const positions = this.outline.positions.get(outlineKey(names.slice(0, length)));
+      if (positions) return positions[Math.min(occurrence, positions.length - 1)];
+    }
+    return undefined;
+  }
+
+  add(path: ValuePath, message: string, options: { occurrence?: number; firstLine?: number } = {}) {
+    const position = this.positionOf(path, options.occurrence);
+    const suffix = options.firstLine ? ` (first defined on line ${options.firstLine})` : "";
+    const where = position
+      ? `${this.display}:${position.line}:${position.column}: `
+      : `${this.display}: `;
+    this.problems.push({
+      line: position?.line ?? 0,
+      column: position?.column ?? 0,
+      text: `${where}${describePath(path)}: ${message}${suffix}`,
+    });
+  }
+
+  throwIfAny(): void {
+    if (this.problems.length === 0) return;
+    const sorted = [...this.problems].sort((a, b) => a.line - b.line || a.column - b.column);
+    const problems = sorted.map((problem) => problem.text);
+    throw new DstreamError("CONFIG_INVALID", problems[0] ?? "invalid config", { problems });
+  }
+}
+
+/** `task "orders" › input › config › tables[0]` */
+function describePath(path: ValuePath): string {
+  const parts: string[] = [];
+  for (let index = 0; index < path.length; index++) {
+    const part = path[index];
+    if (typeof part === "number") {
+      parts[parts.length - 1] = `${parts.at(-1) ?? ""}[${part}]`;
+    } else if (index === 0 && part === "task" && typeof path[1] === "string") {
+      parts.push(`task ${JSON.stringify(path[1])}`);
+      index++;
+    } else {
+      parts.push(part ?? "");
+    }
+  }
+  return parts.join(" › ");
+}
