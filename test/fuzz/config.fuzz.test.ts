@@ -82,6 +82,17 @@ const strategies: Record<string, Mutation> = {
     else lines.splice(index, 0, lines[index] ?? "");
     return lines.join("\n");
   },
+  "insert deeply nested brackets": (text, next) => {
+    const index = at(text, next);
+    const depth = 1 + Math.floor(next() * 2000);
+    const [open, close] = [
+      ["[", "]"],
+      ["{", "}"],
+      ["(", ")"],
+    ][Math.floor(next() * 3)] ?? ["[", "]"];
+    const closed = next() < 0.5 ? close.repeat(depth) : "";
+    return text.slice(0, index) + open.repeat(depth) + closed + text.slice(index);
+  },
   "several edits at once": (text, next) => {
     let out = text;
     const edits = 2 + Math.floor(next() * 6);
