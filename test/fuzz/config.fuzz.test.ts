@@ -85,11 +85,12 @@ const strategies: Record<string, Mutation> = {
   "insert deeply nested brackets": (text, next) => {
     const index = at(text, next);
     const depth = 1 + Math.floor(next() * 2000);
-    const [open, close] = [
+    const pairs: [string, string][] = [
       ["[", "]"],
       ["{", "}"],
       ["(", ")"],
-    ][Math.floor(next() * 3)] ?? ["[", "]"];
+    ];
+    const [open, close] = pairs[Math.floor(next() * pairs.length)] ?? ["[", "]"];
     const closed = next() < 0.5 ? close.repeat(depth) : "";
     return text.slice(0, index) + open.repeat(depth) + closed + text.slice(index);
   },
