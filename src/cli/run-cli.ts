@@ -96,7 +96,10 @@ async function dispatch(argv: string[]): Promise<number> {
   if (name === "--version") return dispatch(["version"]);
   const load = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!load) {
-    throw new DstreamError("USAGE", `unknown command "${name}" (see dstream --help)`);
+    const hint = name.startsWith("-")
+      ? `the command comes first: dstream <command> ${name} ...`
+      : "see dstream --help";
+    throw new DstreamError("USAGE", `unknown command "${name}" (${hint})`);
   }
   let command: AnyCommand = (await load()).default;
   let commandName = name;

@@ -17,6 +17,10 @@ export interface DiscoverOptions {
 }
 
 export function findConfigFile(options: DiscoverOptions = {}): ConfigLocation {
+  if (options.flag === "") {
+    // An empty --config= (often an unset shell variable) must not fall back to another file.
+    throw new DstreamError("USAGE", "--config is empty: give the config file's path");
+  }
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   const [display, origin] = options.flag

