@@ -9,6 +9,7 @@ export const dstreamBinary = resolve(import.meta.dir, "../../dist/dstream");
 
 const START_TIMEOUT_MS = 15_000;
 const STOP_TIMEOUT_MS = 5_000;
+const START_ATTEMPTS = 3;
 
 export type RegistryAuth =
   | { kind: "htpasswd"; username: string; password: string }
@@ -80,9 +81,20 @@ async function stopChild(child: Bun.Subprocess): Promise<void> {
   }
 }
 
+/** Starts the registry; another attempt on a new port if a process took the free port meanwhile. */
 export async function startRegistry(
   options: { auth?: RegistryAuth } = {},
 ): Promise<RunningRegistry> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startRegistryOnce(options);
+    } catch (error) {
+      if (attempt >= START_ATTEMPTS) throw error;
+    }
+  }
+}
+
+async function startRegistryOnce(options: { auth?: RegistryAuth }): Promise<RunningRegistry> {
   const folder = await mkdtemp(join(tmpdir(), "dstream-registry-"));
   const storageDir = join(folder, "storage");
   const port = await freePort();

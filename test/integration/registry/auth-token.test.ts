@@ -7,12 +7,7 @@ import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { formatPlatform, hostPlatform } from "../../../src/registry/index.ts";
-import {
-  freePort,
-  type RunningRegistry,
-  runDstream,
-  startRegistry,
-} from "../../helpers/registry.ts";
+import { type RunningRegistry, runDstream, startRegistry } from "../../helpers/registry.ts";
 
 const host = formatPlatform(hostPlatform());
 const service = "dstream-test-registry";
@@ -100,7 +95,7 @@ beforeAll(async () => {
   );
   tokenServer = Bun.serve({
     hostname: "127.0.0.1",
-    port: await freePort(),
+    port: 0,
     fetch: handleTokenRequest,
   });
   registry = await startRegistry({

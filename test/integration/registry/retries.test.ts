@@ -5,12 +5,7 @@ import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { formatPlatform, hostPlatform } from "../../../src/registry/index.ts";
-import {
-  freePort,
-  type RunningRegistry,
-  runDstream,
-  startRegistry,
-} from "../../helpers/registry.ts";
+import { type RunningRegistry, runDstream, startRegistry } from "../../helpers/registry.ts";
 
 const host = formatPlatform(hostPlatform());
 let registry: RunningRegistry;
@@ -70,7 +65,7 @@ describe("retries", () => {
     const accepts: string[] = [];
     const proxy = Bun.serve({
       hostname: "127.0.0.1",
-      port: await freePort(),
+      port: 0,
       async fetch(request) {
         const key = `${request.method} ${new URL(request.url).pathname}`;
         if (key.includes("/manifests/")) accepts.push(request.headers.get("accept") ?? "");
@@ -118,13 +113,12 @@ describe("retries", () => {
 
   test("connections closed before any answer are retried", async () => {
     let dropped = 0;
-    const port = await freePort();
     const proxy = Bun.listen<{
       upstream?: Awaited<ReturnType<typeof Bun.connect>>;
       pending: Uint8Array[];
     }>({
       hostname: "127.0.0.1",
-      port,
+      port: 0,
       socket: {
         async open(socket) {
           socket.data = { pending: [] };
@@ -158,6 +152,7 @@ describe("retries", () => {
       },
     });
     servers.push(proxy);
+    const port = proxy.port;
     const pulled = await pull(`127.0.0.1:${port}`);
     expect(pulled.stderr).toBe("");
     expect(pulled.exitCode).toBe(0);
