@@ -1,16 +1,47 @@
 // Start-up of the compiled release binary (`dstream version`) beside `bun --version` in the same
 // interleaved run, with and without bytecode; and the size of every platform's release binary.
 // Target: `dstream version` median <= 30 ms.
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildAll, compile } from "../build.ts";
-import { hostReleasePlatform } from "../platforms.ts";
+import { hostReleasePlatform, platformNamed } from "../platforms.ts";
 import { machineLine, timeCommands, timingTable } from "./timing.ts";
 
 const TARGET_MS = 30;
 const RUNS = Number(process.env.BENCH_RUNS ?? 40);
 const MiB = 1024 * 1024;
+const QEMU = "/usr/bin/qemu-aarch64-static";
+const ARM64_SYSROOT = "/usr/aarch64-linux-gnu";
+
+/**
+ * The cross-compiled linux-arm64 binary under qemu, with and without bytecode: Bun loads a
+ * bytecode cache only when it fits the runtime, so a faster start shows it is used off the host.
+ */
+async function crossBytecodeCheck(folder: string, arm64Binary: string): Promise<string[]> {
+  if (!existsSync(QEMU) || !existsSync(ARM64_SYSROOT)) {
+    return ["linux-arm64 under qemu: not measured (needs qemu-user-static and libc6-arm64-cross)."];
+  }
+  const plain = join(folder, "dstream-linux-arm64-no-bytecode");
+  await compile({
+    outfile: plain,
+    target: platformNamed("linux-arm64").bunTarget,
+    bytecode: false,
+  });
+  const qemu = (binary: string) => [QEMU, "-L", ARM64_SYSROOT, binary, "version"];
+  const timings = timeCommands(
+    [
+      { label: "linux-arm64 version (qemu)", argv: qemu(arm64Binary), cwd: folder },
+      { label: "linux-arm64 version (qemu), no bytecode", argv: qemu(plain), cwd: folder },
+    ],
+    { runs: 10, warmup: 1, timeoutMs: 60_000 },
+  );
+  return [
+    "The cross-compiled linux-arm64 binary under qemu-user (slow: emulated), 10 runs each:",
+    "",
+    timingTable(timings),
+  ];
+}
 
 function mebibytes(bytes: number): string {
   return `${(bytes / MiB).toFixed(1)} MiB`;
@@ -59,6 +90,11 @@ export default async function versionBench(): Promise<string> {
         `+${(version.medianMs - bun.medianMs).toFixed(1)} ms; target ≤ ${TARGET_MS} ms ${verdict}.`,
       `- bytecode saves ${(noBytecode.medianMs - version.medianMs).toFixed(1)} ms of start-up ` +
         `(${(noBytecode.medianMs / version.medianMs).toFixed(2)}× without it).`,
+      "",
+      ...(await crossBytecodeCheck(
+        folder,
+        join(folder, "dist", platformNamed("linux-arm64").binaryName),
+      )),
       "",
       "Release binaries (`bun run build:all`); gzip is about what the npm package tarball weighs.",
       "",
