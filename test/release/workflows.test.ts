@@ -72,6 +72,8 @@ describe("ci.yml", () => {
       expect(ciRun).toContain(command);
     }
     expect(other.strategy?.matrix.os).toEqual(["macos-latest", "windows-latest"]);
+    for (const entry of other.strategy?.matrix.include ?? [])
+      expect(entry.tests).toContain("test/unit");
     expect(runs(other)).toMatch(/npm run lint[\s\S]*npm run typecheck[\s\S]*bun test /);
   });
 });
