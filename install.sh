@@ -106,7 +106,8 @@ fi
 
 tmp=$(mktemp -d 2>/dev/null || mktemp -d -t dstream)
 trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 echo "downloading $base_url/$asset" >&2
 download "$base_url/SHA256SUMS" "$tmp/SHA256SUMS"
