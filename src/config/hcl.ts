@@ -81,7 +81,11 @@ const sourceReference = new RegExp(`${SOURCE_NAME}:(\\d+),(\\d+)-(?:\\d+,)?\\d+`
 
 /** Splits "parse config: [F:1,5-6: Summary; Detail F:2,1-3: ...]" into diagnostics. */
 export function parseDiagnostics(message: string): HclDiagnostic[] {
-  const text = message.replace(/^parse config: \[/, "").replace(/\]$/, "");
+  const text = message
+    .replace(/^parse config: \[/, "")
+    .replace(/\]$/, "")
+    // hcl2json's own errors carry the chain of its converter steps: noise to a user.
+    .replace(/^convert to HCL: (?:convert [a-z]+: )*/, "");
   const starts = [...text.matchAll(diagnosticStart)];
   if (starts.length === 0) {
     return [{ line: 0, column: 0, summary: text.trim() || "invalid HCL", detail: "" }];

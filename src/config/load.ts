@@ -119,6 +119,12 @@ export async function parseConfig(
     const task = buildTask(name, bodies[0], location, context, report);
     if (task) tasks.push(task);
   }
+  for (const { path, position } of outline.mixed) {
+    const name = path.at(-1) ?? "";
+    report.add(path, `"${name}" is set both as an attribute and as a block: keep one`, {
+      at: position,
+    });
+  }
   for (const problem of context.problems) report.add(problem.path, problem.message);
   report.throwIfAny();
   if (tasks.length === 0) {
@@ -171,7 +177,13 @@ function buildTask(
   for (const role of ["input", "output"] as const) {
     // Left absent, not undefined, so the schema reports "input block is missing".
     if (!(role in fields)) continue;
-    const provider = singleBlock(fields[role], [...taskPath, role], report);
+    let value = fields[role];
+    if (report.hasLabels([...taskPath, role]) && typeof value === "object" && value !== null) {
+      report.add([...taskPath, role], `${role} takes no label: write ${role} { ... }`);
+      // Check the body anyway, so its own problems are reported in the same run.
+      value = Object.values(value)[0];
+    }
+    const provider = singleBlock(value, [...taskPath, role], report);
     fields[role] = normaliseProvider(provider, [...taskPath, role], context, report);
   }
   const result = v.safeParse(taskSchema, fields);

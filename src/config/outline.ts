@@ -11,6 +11,8 @@ export interface Outline {
   positions: Map<string, SourcePosition[]>;
   /** Paths (names and labels) of everything written as a block. */
   blocks: Set<string>;
+  /** Names set both as an attribute and as a block in one body: hcl2json silently keeps one. */
+  mixed: { path: string[]; position: SourcePosition }[];
 }
 
 /** Joins a path of names into an outline key. */
@@ -27,7 +29,7 @@ const identifierPart = /[A-Za-z0-9_-]/;
  * stops and returns what it found, and callers treat missing entries as unknown.
  */
 export function outlineHcl(source: string): Outline {
-  const outline: Outline = { positions: new Map(), blocks: new Set() };
+  const outline: Outline = { positions: new Map(), blocks: new Set(), mixed: [] };
   const scanner = new Scanner(source);
   try {
     scanBody(scanner, [], outline);
@@ -45,6 +47,12 @@ function record(outline: Outline, path: string[], position: SourcePosition): voi
 }
 
 function scanBody(scanner: Scanner, path: string[], outline: Outline): void {
+  const kinds = new Map<string, "attribute" | "block">();
+  const noteKind = (name: string, kind: "attribute" | "block", position: SourcePosition) => {
+    const earlier = kinds.get(name);
+    if (earlier && earlier !== kind) outline.mixed.push({ path: [...path, name], position });
+    kinds.set(name, kind);
+  };
   for (;;) {
     scanner.skipSpaceAndComments(true);
     const char = scanner.peek();
@@ -59,6 +67,7 @@ function scanBody(scanner: Scanner, path: string[], outline: Outline): void {
     if (scanner.peek() === "=") {
       scanner.next();
       record(outline, [...path, name], position);
+      noteKind(name, "attribute", position);
       scanner.skipExpression();
       continue;
     }
@@ -75,6 +84,7 @@ function scanBody(scanner: Scanner, path: string[], outline: Outline): void {
       }
     }
     scanner.next();
+    noteKind(name, "block", position);
     const blockPath = [...path, name, ...labels];
     // Also under each shorter label prefix, so a problem about `name` alone still finds a line.
     for (let count = 0; count <= labels.length; count++) {

@@ -1,6 +1,6 @@
 // Collects config problems with their source position and path, and throws them all at once.
 import { DstreamError } from "../errors.ts";
-import { type Outline, outlineKey } from "./outline.ts";
+import { type Outline, outlineKey, type SourcePosition } from "./outline.ts";
 import type { ValuePath } from "./values.ts";
 
 /** Collects problems with their source positions and path, and throws them all at once. */
@@ -20,6 +20,11 @@ export class ProblemReport {
     return false;
   }
 
+  /** True when `path` was written as a block with labels only (`input "x" { }`). */
+  hasLabels(path: ValuePath): boolean {
+    return !this.outline.blocks.has(outlineKey(path)) && this.isBlock(path);
+  }
+
   positionOf(path: ValuePath, occurrence = 0) {
     const names = path.filter((part): part is string => typeof part === "string");
     for (let length = names.length; length > 0; length--) {
@@ -29,8 +34,12 @@ export class ProblemReport {
     return undefined;
   }
 
-  add(path: ValuePath, message: string, options: { occurrence?: number; firstLine?: number } = {}) {
-    const position = this.positionOf(path, options.occurrence);
+  add(
+    path: ValuePath,
+    message: string,
+    options: { occurrence?: number; firstLine?: number; at?: SourcePosition } = {},
+  ) {
+    const position = options.at ?? this.positionOf(path, options.occurrence);
     const suffix = options.firstLine ? ` (first defined on line ${options.firstLine})` : "";
     const where = position
       ? `${this.display}:${position.line}:${position.column}: `

@@ -64,6 +64,13 @@ describe("syntax errors", () => {
       ],
     ],
     [
+      "blocks with and without labels (hcl2json's own check, its converter chain removed)",
+      'b "x" {\n}\nb {\n}\n',
+      [
+        'dstream.hcl: invalid HCL detected for "b" block, cannot have blocks with and without labels',
+      ],
+    ],
+    [
       "an unterminated string: every diagnostic, in the parser's order",
       'task "a" {\n  input {\n    provider = "counter\n  }\n}',
       [

@@ -137,6 +137,28 @@ describe("tasks", () => {
       ['dstream.hcl:1:1: task "": the task name is empty'],
     ],
     ["no task at all", "# nothing yet\n", ["dstream.hcl: no task blocks found"]],
+    [
+      "a labeled input block: the label is refused, the body still checked",
+      'task "a" {\n  input "pg" {\n    provider = "countr"\n  }\n  output {\n    provider = "console"\n  }\n}\n',
+      [
+        'dstream.hcl:2:3: task "a" › input: input takes no label: write input { ... }',
+        'dstream.hcl:2:3: task "a" › input › provider: unknown built-in provider "countr" (built-ins: counter, console, null, file)',
+      ],
+    ],
+    [
+      "config as an attribute and as a block (hcl2json would drop one)",
+      'task "a" {\n  input {\n    provider = "counter"\n    config = { a = 1 }\n    config {\n      b = 2\n    }\n  }\n  output {\n    provider = "console"\n  }\n}\n',
+      [
+        'dstream.hcl:5:5: task "a" › input › config: "config" is set both as an attribute and as a block: keep one',
+      ],
+    ],
+    [
+      "a config value as an attribute and as a block",
+      'task "a" {\n  input {\n    provider = "counter"\n    config {\n      x {\n        y = 1\n      }\n      x = 2\n    }\n  }\n  output {\n    provider = "console"\n  }\n}\n',
+      [
+        'dstream.hcl:8:7: task "a" › input › config › x: "x" is set both as an attribute and as a block: keep one',
+      ],
+    ],
   ])("%s", async (_name, source, problems) => {
     expect(await loadProblems(source)).toEqual(problems);
   });

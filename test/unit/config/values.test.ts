@@ -75,6 +75,12 @@ describe("config values", () => {
     expect(asBlock).toEqual({ lock: { type: "none", wait: 5 } });
   });
 
+  test("repeated blocks may each use a name differently (attribute in one, block in another)", async () => {
+    expect(await inputConfig("r {\n  x = 1\n}\nr {\n  x {\n    y = 2\n  }\n}")).toEqual({
+      r: [{ x: 1 }, { x: { y: 2 } }],
+    });
+  });
+
   test("config may be written as an object attribute", async () => {
     const [task] = await loadTasks(
       'task "t" {\n  input {\n    provider = "counter"\n    config = { interval = 5, tables = ["a"] }\n  }\n  output {\n    provider = "console"\n  }\n}\n',
