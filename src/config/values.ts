@@ -67,6 +67,11 @@ function convertKey(key: string, path: ValuePath, context: ValueContext): string
 /** Converts a config value at `path` (names and labels from the file's root). */
 export function convertValue(value: unknown, path: ValuePath, context: ValueContext): JsonValue {
   if (typeof value === "string") return convertString(value, path, context);
+  if (typeof value === "number" && !Number.isFinite(value)) {
+    // JSON has no Infinity: the provider would silently receive null.
+    context.problems.push({ path, message: "number is too large (over about 1.8e308)" });
+    return value;
+  }
   if (value === null || typeof value === "number" || typeof value === "boolean") return value;
   if (Array.isArray(value)) {
     const isBlock = context.outline.blocks.has(outlineKey(path));

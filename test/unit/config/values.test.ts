@@ -81,6 +81,12 @@ describe("config values", () => {
     });
   });
 
+  test("a number too large for JSON is an error, not a silent null", async () => {
+    expect(await loadProblems(taskWithInputConfig("n = [1, 1.0e400]"))).toEqual([
+      'dstream.hcl:5:1: task "t" › input › config › n[1]: number is too large (over about 1.8e308)',
+    ]);
+  });
+
   test("config may be written as an object attribute", async () => {
     const [task] = await loadTasks(
       'task "t" {\n  input {\n    provider = "counter"\n    config = { interval = 5, tables = ["a"] }\n  }\n  output {\n    provider = "console"\n  }\n}\n',
