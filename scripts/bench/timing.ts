@@ -87,5 +87,9 @@ export function machineLine(): string {
   const load = loadavg()
     .map((value) => value.toFixed(2))
     .join(" ");
-  return `${new Date().toISOString().slice(0, 16)}Z, ${process.platform}/${process.arch}, ${cpus().length} × ${cpu}, load average ${load}, Bun ${Bun.version}`;
+  const busy =
+    (loadavg()[0] ?? 0) > cpus().length
+      ? " (busy: load above the core count, absolute times inflated; ratios hold better)"
+      : "";
+  return `${new Date().toISOString().slice(0, 16)}Z, ${process.platform}/${process.arch}, ${cpus().length} × ${cpu}, load average ${load}${busy}, Bun ${Bun.version}`;
 }
