@@ -90,6 +90,16 @@ describe("the compiled binary, alone in a temp folder", () => {
     ]);
   });
 
+  test("a path with spaces and a task name beyond ASCII", async () => {
+    workspace.write(
+      "my pipelines/é.hcl",
+      'task "café-ünï" {\n  input {\n    provider = "counter"\n  }\n  output {\n    provider = "null"\n  }\n}\n',
+    );
+    expect(await workspace.run(["list", "-c", "my pipelines/é.hcl"])).toEqual(
+      ok("café-ünï  counter  ->  null\n"),
+    );
+  });
+
   test("DSTREAM_CONFIG names the file", async () => {
     const result = await workspace.run(["list"], {
       env: { DSTREAM_CONFIG: "pipelines/quick.hcl" },
