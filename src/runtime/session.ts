@@ -80,6 +80,23 @@ async function discard(reader: ChunkReader): Promise<void> {
   }
 }
 
+/** Whether `promise` settles (either way) within `ms`. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: Timer | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  const settled = promise.then(
+    () => true,
+    () => true,
+  );
+  try {
+    return await Promise.race([settled, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function closeQuietly(fd: number): void {
   try {
     closeSync(fd);
@@ -125,15 +142,16 @@ export class Session {
     const outputCopy = this.copyOutputStdout(output);
     const inputExit = input.exited();
     const outputExit = output.exited();
-    // An output that ends while the input still sends: nothing more can be delivered.
-    void outputExit.then((exit) => {
-      if (!this.relayEnded && input.running) {
-        this.fail({
-          code: "PROVIDER_FAILED",
-          role: "output",
-          message: `output provider ${this.config.output.label} ${describeExit(exit)} while the input was still sending`,
-        });
-      }
+    // An output that ends while the input still sends: nothing more can be delivered. Its exit can
+    // overtake the relay's own report of a clean end, so that report gets a moment to arrive.
+    void outputExit.then(async (exit) => {
+      if (this.relayEnded) return;
+      if (await settlesWithin(relay.result, OUTPUT_EXIT_WAIT_MS)) return;
+      this.fail({
+        code: "PROVIDER_FAILED",
+        role: "output",
+        message: `output provider ${this.config.output.label} ${describeExit(exit)} while the input was still sending`,
+      });
     });
 
     let result: RelayResult | undefined;
@@ -305,7 +323,10 @@ export class Session {
       for (;;) {
         const { done, value } = await first.reader.readMany();
         if (done) break;
-        for (const chunk of value) stdout.write(chunk);
+        for (const chunk of value) {
+          const written = stdout.write(chunk);
+          if (typeof written !== "number") await written;
+        }
         await stdout.flush();
       }
     } catch (error) {
