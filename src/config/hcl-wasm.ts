@@ -31,11 +31,14 @@ const decoder = new TextDecoder();
 /** The end of what the Go program printed (its runtime writes crashes there). */
 let goOutput = "";
 // wasm_exec.js sends Go's output to console.log, which is dstream's stdout: keep it here instead.
-(
-  globalThis as unknown as { fs: { writeSync: (fd: number, bytes: Uint8Array) => number } }
-).fs.writeSync = (_fd, bytes) => {
-  goOutput = (goOutput + decoder.decode(bytes)).slice(-2000);
-  return bytes.length;
+// A copy of its fs shim, not a change to it: the shim could be a shared object.
+const goGlobals = globalThis as unknown as { fs: object };
+goGlobals.fs = {
+  ...goGlobals.fs,
+  writeSync(_fd: number, bytes: Uint8Array): number {
+    goOutput = (goOutput + decoder.decode(bytes)).slice(-2000);
+    return bytes.length;
+  },
 };
 
 let compiled: Promise<WebAssembly.Module> | undefined;

@@ -111,6 +111,20 @@ task "b" {
     });
   });
 
+  test("nesting the count misses overflows Go's stack: still one line, exit 2, no Go crash dump", async () => {
+    const levels = 200_000;
+    writeFileSync(
+      join(folder, "deeper.hcl"),
+      `s = "${"]".repeat(levels)}"\na = ${"[".repeat(levels)}${"]".repeat(levels)}\n`,
+    );
+    expect(await dstream(["validate", "-c", "deeper.hcl"], { cwd: folder })).toEqual({
+      exitCode: 2,
+      stdout: "",
+      stderr: "error: deeper.hcl: nested too deeply for the HCL parser\n",
+      timedOut: false,
+    });
+  });
+
   test("a syntax error: every diagnostic, exit 2", async () => {
     writeFileSync(join(folder, "syntax.hcl"), 'task "a" {\n  foo bar\n  x == 1\n}\n');
     const result = await dstream(["validate", "-c", "syntax.hcl"], { cwd: folder });
