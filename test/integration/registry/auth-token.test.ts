@@ -3,7 +3,7 @@
 // certificate made with openssl. Anonymous pulls get a pull-only token; pushes need credentials.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createSign } from "node:crypto";
-import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { formatPlatform, hostPlatform } from "../../../src/registry/index.ts";
@@ -41,9 +41,22 @@ function issueToken(subject: string, access: { type: string; name: string; actio
   return `${header}.${claims}.${base64url(signature)}`;
 }
 
-/** Grants pull to anyone on public/*, everything to a known user, nothing else. */
-function handleTokenRequest(request: Request): Response {
+/** Identity tokens (as `docker login` stores them) this service accepts as OAuth2 refresh tokens. */
+const refreshTokens: Record<string, string> = { "refresh-for-bob": "bob" };
+let refreshGrants = 0;
+
+/** GET with optional Basic credentials, or POST with a refresh token, as Docker's token spec has it. */
+async function handleTokenRequest(request: Request): Promise<Response> {
   const url = new URL(request.url);
+  if (request.method === "POST") {
+    const form = new URLSearchParams(await request.text());
+    const user = refreshTokens[form.get("refresh_token") ?? ""];
+    if (form.get("grant_type") !== "refresh_token" || !user) {
+      return new Response("bad refresh token", { status: 401 });
+    }
+    refreshGrants++;
+    return Response.json({ access_token: grant(user, form.get("scope")) });
+  }
   const authorization = request.headers.get("authorization");
   let user: string | null = null;
   if (authorization?.startsWith("Basic ")) {
@@ -54,6 +67,11 @@ function handleTokenRequest(request: Request): Response {
   }
   const scope = url.searchParams.get("scope");
   tokenRequests.push({ scope, user });
+  return Response.json({ token: grant(user, scope) });
+}
+
+/** Grants pull to anyone on public/*, everything to a known user, nothing else. */
+function grant(user: string | null, scope: string | null): string {
   const access = [];
   const match = /^repository:([^:]+):(.+)$/.exec(scope ?? "");
   if (match) {
@@ -63,7 +81,7 @@ function handleTokenRequest(request: Request): Response {
       .filter((action) => user !== null || (action === "pull" && name.startsWith("public/")));
     access.push({ type: "repository", name, actions });
   }
-  return Response.json({ token: issueToken(user ?? "anonymous", access) });
+  return issueToken(user ?? "anonymous", access);
 }
 
 beforeAll(async () => {
@@ -189,5 +207,17 @@ describe("Bearer token auth", () => {
       `error: the token service of ${registry.host} refused access to ${privateRef} (401): check the credentials\n`,
     );
     expect(wrong.exitCode).toBe(1);
+
+    // An identity token from ~/.docker/config.json is exchanged by POST as a refresh token.
+    const dockerHome = join(folder, "docker-home");
+    await mkdir(join(dockerHome, ".docker"), { recursive: true });
+    await writeFile(
+      join(dockerHome, ".docker", "config.json"),
+      JSON.stringify({ auths: { [registry.host]: { identitytoken: "refresh-for-bob" } } }),
+    );
+    const withIdentityToken = await pull(privateRef, { HOME: dockerHome });
+    expect(withIdentityToken.stderr).toBe("");
+    expect(withIdentityToken.exitCode).toBe(0);
+    expect(refreshGrants).toBeGreaterThan(0);
   });
 });
