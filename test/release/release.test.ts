@@ -32,11 +32,18 @@ const goArch: Record<string, string> = { x64: "amd64", arm64: "arm64" };
 
 let work: string;
 let dist: string;
+/** HEAD when build:all ran: every binary must carry it. */
 let commit: string;
+
+async function gitHead(): Promise<string> {
+  const head = await runProcess(["git", "rev-parse", "--short=12", "HEAD"], { cwd: repoRoot });
+  return head.stdout.trim();
+}
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "dstream-release-"));
   dist = join(work, "dist");
+  const headBefore = await gitHead();
   // Other platforms' Bun runtimes come from the npm registry once, then from Bun's cache (~/.bun).
   const build = await runProcess(
     [process.execPath, "scripts/build.ts", "--all", "--outdir", dist],
@@ -46,8 +53,16 @@ beforeAll(async () => {
     },
   );
   if (build.exitCode !== 0) throw new Error(`build:all failed:\n${build.stderr}`);
-  const head = await runProcess(["git", "rev-parse", "--short=12", "HEAD"], { cwd: repoRoot });
-  commit = head.stdout.trim();
+  const headAfter = await gitHead();
+  commit = headBefore;
+  if (headAfter !== headBefore) {
+    // Someone committed during the build (a shared work tree): the stamp is one of the two.
+    const stamped = await runProcess([join(dist, host.binaryName), "version", "--json"]);
+    commit = JSON.parse(stamped.stdout).commit;
+    if (commit !== headBefore && commit !== headAfter) {
+      throw new Error(`binary stamped ${commit}, HEAD was ${headBefore} then ${headAfter}`);
+    }
+  }
 }, 600_000);
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
