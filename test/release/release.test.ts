@@ -15,7 +15,7 @@ import { join, resolve } from "node:path";
 import packageJson from "../../package.json" with { type: "json" };
 import { sha256File } from "../../scripts/build.ts";
 import { hostReleasePlatform, platformNamed, releasePlatforms } from "../../scripts/platforms.ts";
-import { runProcess } from "../helpers/binary.ts";
+import { baseEnv, type RunResult, runProcess } from "../helpers/binary.ts";
 import { executableFormat } from "./helpers/binary-format.ts";
 import { runInstallScript } from "./helpers/install-script.ts";
 import { type LocalPackage, startNpmRegistry } from "./helpers/npm-registry.ts";
@@ -158,9 +158,30 @@ describe("linux-arm64 binary under qemu-user-static", () => {
   }, 100_000);
 });
 
+/** Starts the quick start, sends SIGTERM once the first message is out, and waits (bounded). */
+async function stopAfterFirstMessage(argv: string[]) {
+  const child = Bun.spawn(argv, { env: baseEnv(), stdout: "pipe", stderr: "ignore" });
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  const decoder = new TextDecoder();
+  let stdout = "";
+  let signalled = false;
+  for await (const chunk of child.stdout) {
+    stdout += decoder.decode(chunk, { stream: true });
+    if (!signalled && stdout.includes("Message #1: ")) {
+      signalled = true;
+      child.kill("SIGTERM");
+    }
+  }
+  const exitCode = await child.exited;
+  clearTimeout(timer);
+  return { exitCode, messages: stdout.match(/^Message #\d+: /gm)?.length ?? 0 };
+}
+
 describe("npm packages", () => {
   let registry: ReturnType<typeof startNpmRegistry>;
   let packageDirs: string[];
+  let globalInstall: RunResult;
+  const globalPrefix = () => join(work, "npm-prefix");
 
   /** `npm install [flags] dstream` from the loopback registry with a cache of its own. */
   async function npmInstall(flags: string[]) {
@@ -198,6 +219,7 @@ describe("npm packages", () => {
       packages.push({ dir, tarball: join(tarballs, pack.stdout.trim().split("\n").at(-1) ?? "") });
     }
     registry = startNpmRegistry(packages);
+    globalInstall = await npmInstall(["--global", "--prefix", globalPrefix()]);
   }, 300_000);
 
   afterAll(() => registry?.stop());
@@ -216,9 +238,8 @@ describe("npm packages", () => {
   }, 60_000);
 
   test("npm i -g installs the launcher and only this platform's binary; dstream version runs through it", async () => {
-    const prefix = join(work, "npm-prefix");
-    const install = await npmInstall(["--global", "--prefix", prefix]);
-    expect(install.exitCode).toBe(0);
+    const prefix = globalPrefix();
+    expect(globalInstall.exitCode).toBe(0);
     expect(registry.downloads).toEqual(["dstream", host.npmPackage]);
     const result = await runProcess([join(prefix, "bin/dstream"), "version", "--json"]);
     expect(JSON.parse(result.stdout)).toEqual(versionJson(`linux/${goArch[host.arch]}`));
@@ -235,6 +256,19 @@ describe("npm packages", () => {
     expect(direct.exitCode).toBe(2);
     expect(launched).toEqual(direct);
   }, 180_000);
+
+  test("through the launcher the quick start prints its messages, and SIGTERM stops it as it stops dstream", async () => {
+    const launcher = join(globalPrefix(), "bin/dstream");
+    const args = ["run", "my-pipeline", "-c", quickstart];
+    const full = await runProcess([launcher, ...args], { timeoutMs: 30_000 });
+    expect(full.stdout.match(/^Message #\d+: /gm)).toHaveLength(5);
+    expect(full.exitCode).toBe(0);
+
+    const direct = await stopAfterFirstMessage([join(dist, host.binaryName), ...args]);
+    const launched = await stopAfterFirstMessage([launcher, ...args]);
+    expect(launched.messages).toBeLessThan(5);
+    expect(launched.exitCode).toBe(direct.exitCode);
+  }, 120_000);
 
   test("installed with --omit=optional, the launcher explains what is missing", async () => {
     // A project install: npm 11 ignores --omit=optional for --global installs.
