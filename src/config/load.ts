@@ -250,6 +250,11 @@ function normaliseProvider(
   for (const [key, value] of Object.entries(provider)) {
     const keyPath = [...path, key];
     if (key === "config") {
+      // hcl2json writes blocks as lists: only a block's list is unwrapped, `config = [...]` is not.
+      if (report.isAttribute(keyPath) && Array.isArray(value)) {
+        out[key] = value;
+        continue;
+      }
       const config = singleBlock(value, keyPath, report);
       out[key] = config === undefined ? {} : convertValue(config, keyPath, context);
     } else if (typeof value === "string") {

@@ -20,8 +20,9 @@ export function outlineKey(path: readonly (string | number)[]): string {
   return path.filter((part) => typeof part === "string").join("\u0000");
 }
 
-const identifierStart = /[A-Za-z_]/;
-const identifierPart = /[A-Za-z0-9_-]/;
+// HCL identifiers are Unicode (ID_Start, ID_Continue) plus "-": `café = 1` is a valid attribute.
+const identifierStart = /[\p{ID_Start}_]/u;
+const identifierPart = /[\p{ID_Continue}-]/u;
 
 /**
  * Scans source that HCL already accepted. It reads only body structure (names, labels, braces) and

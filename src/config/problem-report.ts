@@ -20,6 +20,11 @@ export class ProblemReport {
     return false;
   }
 
+  /** True when the source shows `path` written as an attribute (`name = ...`), not a block. */
+  isAttribute(path: ValuePath): boolean {
+    return this.outline.positions.has(outlineKey(path)) && !this.isBlock(path);
+  }
+
   /** True when `path` was written as a block with labels only (`input "x" { }`). */
   hasLabels(path: ValuePath): boolean {
     return !this.outline.blocks.has(outlineKey(path)) && this.isBlock(path);

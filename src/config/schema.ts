@@ -75,7 +75,11 @@ function providerSchema(role: "input" | "output") {
           ),
         ),
         config: v.optional(
-          v.record(v.string(), v.unknown(), "config must be a block or an object"),
+          // Not v.record: it lets arrays through, and a provider expects a JSON object.
+          v.custom<Record<string, unknown>>(
+            (value) => typeof value === "object" && value !== null && !Array.isArray(value),
+            "config must be a block or an object",
+          ),
           {},
         ),
       },

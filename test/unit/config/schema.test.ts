@@ -95,6 +95,16 @@ describe("tasks", () => {
       ['dstream.hcl:4:5: task "a" › input › config: config must be a block or an object'],
     ],
     [
+      "config as a list attribute",
+      'task "a" {\n  input {\n    provider = "counter"\n    config = [{ a = 1 }]\n  }\n  output {\n    provider = "console"\n  }\n}\n',
+      ['dstream.hcl:4:5: task "a" › input › config: config must be a block or an object'],
+    ],
+    [
+      "config as an empty list",
+      'task "a" {\n  input {\n    provider = "counter"\n    config = []\n  }\n  output {\n    provider = "console"\n  }\n}\n',
+      ['dstream.hcl:4:5: task "a" › input › config: config must be a block or an object'],
+    ],
+    [
       "an empty provider_path",
       'task "a" {\n  input {\n    provider_path = ""\n  }\n  output {\n    provider = "console"\n  }\n}\n',
       ['dstream.hcl:3:5: task "a" › input › provider_path: provider_path is empty'],

@@ -3,6 +3,10 @@
 import { describe, expect, test } from "bun:test";
 import { loadProblems, loadTasks, taskWithInputConfig } from "./harness.ts";
 
+const EXPRESSION_MESSAGE =
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the message names HCL's syntax.
+  "HCL expressions and ${...} interpolation are not supported here; write a literal value (dstream templates use {{ }})";
+
 async function inputConfig(body: string, env: Record<string, string> = {}) {
   const [task] = await loadTasks(taskWithInputConfig(body), { env });
   return task?.input.config;
@@ -63,6 +67,17 @@ describe("config values", () => {
     expect(await inputConfig(body)).toEqual(expected);
   });
 
+  test("Unicode names and CRLF line ends: later blocks are still objects, positions still right", async () => {
+    const body = "café = 1\r\nsub {\r\n  x = 1\r\n}\r\nbad = var.x\r\n";
+    expect(await inputConfig(body.replace("bad = var.x\r\n", ""))).toEqual({
+      café: 1,
+      sub: { x: 1 },
+    });
+    expect(await loadProblems(taskWithInputConfig(body))).toEqual([
+      `dstream.hcl:9:1: task "t" › input › config › bad: ${EXPRESSION_MESSAGE}`,
+    ]);
+  });
+
   test("the result is plain JSON: it survives a JSON round trip unchanged", async () => {
     const config = await inputConfig('b {\n  l = [1, {x = "y"}]\n}\nr {\n}\nr {\n}\nn = null');
     expect(JSON.parse(JSON.stringify(config))).toEqual(config ?? {});
@@ -96,9 +111,6 @@ describe("config values", () => {
 });
 
 describe("HCL expressions are rejected", () => {
-  const message =
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: the message names HCL's syntax.
-    "HCL expressions and ${...} interpolation are not supported here; write a literal value (dstream templates use {{ }})";
   test.each([
     ["a variable", "a = var.foo"],
     // biome-ignore lint/suspicious/noTemplateCurlyInString: HCL interpolation is the subject.
@@ -113,12 +125,12 @@ describe("HCL expressions are rejected", () => {
   ])("%s, with its path", async (_name, body) => {
     const [problem] = await loadProblems(taskWithInputConfig(body));
     expect(problem).toStartWith('dstream.hcl:5:1: task "t" › input › config › a');
-    expect(problem).toEndWith(`: ${message}`);
+    expect(problem).toEndWith(`: ${EXPRESSION_MESSAGE}`);
   });
 
   test("inside a list, the path names the element", async () => {
     expect(await loadProblems(taskWithInputConfig('l = ["ok", var.x]'))).toEqual([
-      `dstream.hcl:5:1: task "t" › input › config › l[1]: ${message}`,
+      `dstream.hcl:5:1: task "t" › input › config › l[1]: ${EXPRESSION_MESSAGE}`,
     ]);
   });
 
@@ -127,7 +139,7 @@ describe("HCL expressions are rejected", () => {
       // biome-ignore lint/suspicious/noTemplateCurlyInString: HCL interpolation is the subject.
       'task "t" {\n  input {\n    provider_path = "${path.module}/x"\n  }\n  output {\n    provider = "console"\n  }\n}\n';
     expect(await loadProblems(source)).toEqual([
-      `dstream.hcl:3:5: task "t" › input › provider_path: ${message}`,
+      `dstream.hcl:3:5: task "t" › input › provider_path: ${EXPRESSION_MESSAGE}`,
     ]);
   });
 });
