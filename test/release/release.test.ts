@@ -15,7 +15,12 @@ import { join, resolve } from "node:path";
 import packageJson from "../../package.json" with { type: "json" };
 import { sha256File } from "../../scripts/build.ts";
 import { hostReleasePlatform, platformNamed, releasePlatforms } from "../../scripts/platforms.ts";
-import { baseEnv, type RunResult, runProcess } from "../helpers/binary.ts";
+import {
+  assertNoNodeModulesAbove,
+  baseEnv,
+  type RunResult,
+  runProcess,
+} from "../helpers/binary.ts";
 import { executableFormat } from "./helpers/binary-format.ts";
 import { runInstallScript } from "./helpers/install-script.ts";
 import { type LocalPackage, startNpmRegistry } from "./helpers/npm-registry.ts";
@@ -43,6 +48,7 @@ async function gitHead(): Promise<string> {
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "dstream-release-"));
   dist = join(work, "dist");
+  assertNoNodeModulesAbove(work); // the binaries must run with no node_modules around them
   const headBefore = await gitHead();
   // Other platforms' Bun runtimes come from the npm registry once, then from Bun's cache (~/.bun).
   const build = await runProcess(
