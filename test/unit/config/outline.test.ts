@@ -71,3 +71,63 @@ describe("outlineHcl", () => {
     expect(outlineHcl("\uFEFFa = 1").positions.get("a")).toEqual([{ line: 1, column: 1 }]);
   });
 });
+
+describe("outlineHcl on every construct HCL accepts", () => {
+  // If the scanner stops early, later blocks lose their block marks and become one-element lists:
+  // so the last line of this file must be found.
+  const torture = [
+    "café-naïve = 1",
+    "n = -1.5e3",
+    "list = [",
+    "  1, # a comment",
+    '  "two", // another',
+    "  /* block",
+    "     comment } ] */",
+    "  { k = [3,] },",
+    "]",
+    'obj = { "quoted key" = 1, plain: 2, nested = { x = "}" } }',
+    "doc = <<-EOT",
+    "    EOTX is not the end",
+    "    } neither is this",
+    "    EOT",
+    'escapes = "quote \\" backslash \\\\ newline \\n e \\u00e9 $${x} %%{y}"',
+    'directive = "%{ if true }yes%{ else }no%{ endif }"',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: HCL interpolation is the subject.
+    'interpolation = "${"a}b"} and ${ {k = "}"}.k }"',
+    "expr = (",
+    "  1 +",
+    "  2",
+    ")",
+    "loop = [for x in [1, 2] :",
+    "  x * 2]",
+    "index = a[0].b[*].c",
+    'labels one "two" {',
+    "  inner = null",
+    "}",
+    "inline { x = true }",
+    "empty {}",
+    'commented /* here */ "x" /* and here */ {',
+    "}",
+    "last = 1",
+    "",
+  ].join("\r\n");
+
+  test("HCL itself accepts the file (so the test is about the scanner)", async () => {
+    const { parseHcl } = await import("../../../src/config/hcl.ts");
+    expect(await parseHcl(torture)).toHaveProperty("last", 1);
+  });
+
+  test("the scanner reaches the end and marks every block", () => {
+    const outline = outlineHcl(torture);
+    expect(outline.positions.get("last")).toEqual([{ line: 32, column: 1 }]);
+    expect([...outline.blocks].map((key) => key.split("\u0000").join("/")).sort()).toEqual([
+      "commented/x",
+      "empty",
+      "inline",
+      "labels/one/two",
+    ]);
+    expect(outline.positions.get(outlineKey(["labels", "one", "two", "inner"]))).toEqual([
+      { line: 26, column: 3 },
+    ]);
+  });
+});
