@@ -96,6 +96,8 @@ function scanBody(scanner: Scanner, path: string[], outline: Outline): void {
   }
 }
 
+const simpleEscapes: Record<string, string> = { n: "\n", r: "\r", t: "\t" };
+
 class Scanner {
   private index = 0;
   private line = 1;
@@ -132,16 +134,24 @@ class Scanner {
     return name;
   }
 
+  /** A quoted label with HCL's escapes decoded, so it matches the key hcl2json writes. */
   readQuotedLabel(): string {
     this.next();
     let label = "";
     while (this.peek() !== "" && this.peek() !== '"') {
-      if (this.peek() === "\\") {
-        this.next();
-        const escaped = this.next();
-        label += escaped === "n" ? "\n" : escaped === "t" ? "\t" : escaped;
-      } else {
+      if (this.peek() !== "\\") {
         label += this.next();
+        continue;
+      }
+      this.next();
+      const escaped = this.next();
+      const digits = escaped === "u" ? 4 : escaped === "U" ? 8 : 0;
+      if (digits > 0) {
+        let hex = "";
+        for (let count = 0; count < digits; count++) hex += this.next();
+        label += String.fromCodePoint(Number.parseInt(hex, 16));
+      } else {
+        label += simpleEscapes[escaped] ?? escaped;
       }
     }
     this.next();

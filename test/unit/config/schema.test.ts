@@ -22,6 +22,32 @@ describe("tasks", () => {
     expect((await loadTasks(source)).map((task) => task.name)).toEqual(names);
   });
 
+  test("a name written with escapes is found in the source: right line, blocks stay objects", async () => {
+    const escaped = `task "caf\\u00e9 \\"q\\"" {
+  input {
+    provider = "counter"
+    config {
+      b {
+        x = 1
+      }
+    }
+  }
+  output {
+    provider = "console"
+  }
+}
+`;
+    const [task] = await loadTasks(`task "first" {\n${counterToConsole}\n}\n${escaped}`);
+    expect(task?.name).toBe("first");
+    const tasks = await loadTasks(`${escaped}task "last" {\n${counterToConsole}\n}\n`);
+    expect(tasks.map((t) => t.name)).toEqual(['café "q"', "last"]);
+    expect(tasks[0]?.input.config).toEqual({ b: { x: 1 } });
+    const broken = escaped.replace('provider = "console"', 'provider = "nope"');
+    expect(await loadProblems(`task "first" {\n${counterToConsole}\n}\n${broken}`)).toEqual([
+      'dstream.hcl:19:5: task "café \\"q\\"" › output › provider: unknown built-in provider "nope" (built-ins: counter, console, null, file)',
+    ]);
+  });
+
   test("the error is a usage error (exit 2) whose message is its first problem", async () => {
     const error = await loadError(`task "a" {\n  type = "x"\n${counterToConsole}\n}\n`);
     expect(error.code).toBe("CONFIG_INVALID");
