@@ -1,6 +1,7 @@
 // Writes a blob to a file while computing its sha256: inline for small blobs, in a worker for large
-// ones so hashing and disk writes overlap the download (a 100 MB pull is then close to curl's time).
+// ones so that hashing and disk writes can run on a second core while the download goes on.
 import type { FromBlobWriter, ToBlobWriter } from "./blob-writer-messages.ts";
+import { HashingFile } from "./hashing-file.ts";
 
 export interface BlobWriter {
   write(chunk: Uint8Array): void;
@@ -12,24 +13,14 @@ export interface BlobWriter {
 
 /** Below this, starting a worker costs more than hashing inline. */
 const WORKER_THRESHOLD_BYTES = 16 * 1024 * 1024;
-const WRITE_BUFFER_BYTES = 4 * 1024 * 1024;
 const FINISH_TIMEOUT_MS = 60_000;
 
 function inlineWriter(path: string): BlobWriter {
-  const file = Bun.file(path).writer({ highWaterMark: WRITE_BUFFER_BYTES });
-  const hasher = new Bun.CryptoHasher("sha256");
+  const file = new HashingFile(path);
   return {
-    write(chunk) {
-      hasher.update(chunk);
-      file.write(chunk);
-    },
-    async finish() {
-      await file.end();
-      return `sha256:${hasher.digest("hex")}`;
-    },
-    async abort() {
-      await Promise.resolve(file.end()).catch(() => {});
-    },
+    write: (chunk) => file.write(chunk),
+    finish: () => file.finish(),
+    abort: () => file.close(),
   };
 }
 
@@ -46,20 +37,24 @@ function workerWriter(path: string): BlobWriter {
   const worker = new Worker(workerUrl());
   const send = (message: ToBlobWriter, transfer?: ArrayBuffer[]) =>
     worker.postMessage(message, transfer ?? []);
-  let failure: string | undefined;
+  let failed = false;
   let settle: (message: FromBlobWriter) => void = () => {};
   const settled = new Promise<FromBlobWriter>((resolve) => {
     settle = resolve;
   });
   worker.onmessage = (event: MessageEvent<FromBlobWriter>) => {
-    if (event.data.code === "ERROR") failure = event.data.message;
+    if (event.data.code === "ERROR") failed = true;
     settle(event.data);
   };
-  worker.onerror = (event) => settle({ code: "ERROR", message: event.message });
+  worker.onerror = (event) => {
+    failed = true;
+    settle({ code: "ERROR", message: event.message });
+  };
   send({ code: "OPEN", path });
   return {
     write(chunk) {
-      if (failure) throw new Error(failure);
+      // After a write error the rest is dropped; finish() reports the error.
+      if (failed) return;
       // A chunk that owns its whole buffer moves to the worker without a copy.
       const owned = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength;
       const data = owned ? chunk : chunk.slice();

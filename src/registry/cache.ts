@@ -2,6 +2,7 @@
 import { mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { DstreamError, messageOf } from "../errors.ts";
 import type { Env } from "./transport.ts";
 
 export function defaultCacheDir(env: Env): string {
@@ -60,11 +61,21 @@ export async function recordCachedProvider(
   record: CachedProvider,
 ): Promise<void> {
   const folder = join(cacheDir, "refs");
-  await mkdir(folder, { recursive: true });
   const final = join(folder, recordName(record.reference, record.platform));
-  const temp = await tempPath(cacheDir, record.digest);
-  await writeFile(temp, `${JSON.stringify(record, null, 2)}\n`);
-  await rename(temp, final);
+  let temp: string | undefined;
+  try {
+    await mkdir(folder, { recursive: true });
+    temp = await tempPath(cacheDir, record.digest);
+    await writeFile(temp, `${JSON.stringify(record, null, 2)}\n`);
+    await rename(temp, final);
+  } catch (error) {
+    if (temp) await removeQuietly(temp);
+    throw new DstreamError(
+      "REGISTRY",
+      `cannot use the cache folder ${cacheDir} for ${record.reference}: ${messageOf(error)} (set DSTREAM_CACHE_DIR to a writable folder)`,
+      { cause: error },
+    );
+  }
 }
 
 /** Records whose blob is still in the cache, sorted by reference then platform. */

@@ -1,6 +1,6 @@
 // Streams one blob into the cache, hashing while it streams; the file gets its final name (and +x)
 // only after its sha256 matched, so no unverified byte is ever at a path dstream executes.
-import { chmod, mkdir, rename } from "node:fs/promises";
+import { chmod, mkdir, rename, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { DstreamError, messageOf } from "../errors.ts";
 import type { Descriptor } from "./artifact.ts";
@@ -104,6 +104,14 @@ export async function downloadBlob(request: DownloadRequest): Promise<string> {
         throw new DstreamError(
           "DIGEST_MISMATCH",
           `the ${request.platform} binary of ${client.subject} does not match its digest: expected ${descriptor.digest}, got ${actual}; it was discarded and not run`,
+        );
+      }
+      // The hash covers the bytes handed to the file; the size proves they all reached the disk.
+      const written = (await stat(temp)).size;
+      if (written !== descriptor.size) {
+        throw new DstreamError(
+          "REGISTRY",
+          `cannot write the ${request.platform} binary of ${client.subject} into the cache ${cacheDir}: ${written} of ${descriptor.size} bytes reached the disk`,
         );
       }
       await chmod(temp, 0o755);
