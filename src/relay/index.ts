@@ -28,7 +28,8 @@ export function startFdRelay(
   config: FdRelayConfig,
   onHandshake: (handshake: Handshake) => void,
 ): Relay {
-  const worker = new Worker(workerUrl());
+  // smol: a smaller heap for a thread that only moves bytes.
+  const worker = new Worker(workerUrl(), { smol: true });
   const result = new Promise<RelayResult>((resolve, reject) => {
     let settled = false;
     const settle = (outcome: RelayResult | Error) => {
