@@ -5,12 +5,12 @@ import { isCompiledBinary } from "../version.ts";
 import { readFirstLine } from "./first-line.ts";
 import { LineTooLongError } from "./line-framer.ts";
 import type { FdRelayConfig, MainToRelay, RelayResult, RelayToMain } from "./messages.ts";
-import { type ChunkReader, type ChunkSink, LinePump, type PumpLimits } from "./pump.ts";
+import { type ChunkSink, discard, LinePump, type PumpLimits } from "./pump.ts";
 
 export { createCounterBuffer, readCounters } from "./counters.ts";
 export type { RelayEnd, RelayResult } from "./messages.ts";
 export { createOsPipe, type OsPipe } from "./os-pipe.ts";
-export type { PumpLimits } from "./pump.ts";
+export { type ChunkReader, discard, type PumpLimits } from "./pump.ts";
 
 export interface Relay {
   result: Promise<RelayResult>;
@@ -65,17 +65,6 @@ export function startFdRelay(
   const start: MainToRelay = { code: "START", config };
   worker.postMessage(start);
   return { result, dispose: () => worker.terminate() };
-}
-
-async function discard(reader: ChunkReader): Promise<void> {
-  try {
-    for (;;) {
-      const { done } = await reader.readMany();
-      if (done) return;
-    }
-  } catch {
-    // The writer is gone; nothing more to drain.
-  }
 }
 
 /** The portable path: Bun streams, pumped on this thread with the same framing and counters. */

@@ -129,3 +129,15 @@ export class LinePump {
     this.counters.set(Slot.WAIT_MS, Math.round(this.waitedMs));
   }
 }
+
+/** Reads to the end and drops the bytes, so the writer can finish and exit (after a failure). */
+export async function discard(reader: ChunkReader): Promise<void> {
+  try {
+    for (;;) {
+      const { done } = await reader.readMany();
+      if (done) return;
+    }
+  } catch {
+    // The writer is gone.
+  }
+}

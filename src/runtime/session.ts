@@ -7,6 +7,7 @@ import type { Handshake } from "../protocol/index.ts";
 import { readFirstLine } from "../relay/first-line.ts";
 import {
   createOsPipe,
+  discard,
   type OsPipe,
   type PumpLimits,
   type Relay,
@@ -14,7 +15,6 @@ import {
   startFdRelay,
   startStreamRelay,
 } from "../relay/index.ts";
-import type { ChunkReader } from "../relay/pump.ts";
 import {
   describeExit,
   type ProviderExit,
@@ -65,18 +65,6 @@ async function exitWithin(
     return await Promise.race([provider.exited(), timeout]);
   } finally {
     clearTimeout(timer);
-  }
-}
-
-/** Reads to the end and drops the bytes, so the writer can finish and exit. */
-async function discard(reader: ChunkReader): Promise<void> {
-  try {
-    for (;;) {
-      const { done } = await reader.readMany();
-      if (done) return;
-    }
-  } catch {
-    // The writer is gone.
   }
 }
 
