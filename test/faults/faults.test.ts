@@ -150,6 +150,27 @@ describe("a provider dies or misbehaves mid-stream", () => {
     expect(await survivors(run)).toEqual([]);
   }, 30_000);
 
+  test("an output that never exits after its input ended: dstream waits; SIGTERM ends it after --shutdown-timeout", async () => {
+    const run = pipeline(
+      "output-never-exits",
+      { path: numberedInput, config: { count: 3 } },
+      { path: deafProvider },
+    );
+    const started = start(run, ["--shutdown-timeout", "1s"]);
+    await waitForFile(`${run.folder}/output.pid`);
+    await sleep(800);
+    // Still running: an output may take its time to flush, so dstream does not give up on it alone.
+    expect(await Promise.race([started.finished.then(() => "ended"), sleep(0)])).not.toBe("ended");
+    started.signal("SIGTERM");
+    const result = await started.finished;
+    expect(result).toMatchObject({
+      exitCode: 1,
+      stderr:
+        'error: task "t": providers did not stop within 1 s of SIGTERM and were killed (3 lines relayed, 0 in flight)\n',
+    });
+    expect(await survivors(run)).toEqual([]);
+  }, 30_000);
+
   test("an input that never reads its stdin, with a config larger than a pipe holds: runs normally", async () => {
     const run = pipeline(
       "deaf-input",
