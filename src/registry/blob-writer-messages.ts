@@ -5,4 +5,7 @@ export type ToBlobWriter =
   | { code: "CHUNK"; chunk: Uint8Array }
   | { code: "FINISH" };
 
-export type FromBlobWriter = { code: "DONE"; digest: string } | { code: "ERROR"; message: string };
+export type FromBlobWriter =
+  | { code: "WRITTEN"; bytes: number }
+  | { code: "DONE"; digest: string }
+  | { code: "ERROR"; message: string };

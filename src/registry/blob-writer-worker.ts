@@ -16,6 +16,7 @@ async function handle(message: ToBlobWriter): Promise<void> {
       return;
     case "CHUNK":
       file?.write(message.chunk);
+      reply({ code: "WRITTEN", bytes: message.chunk.byteLength });
       return;
     case "FINISH":
       if (!file) throw new Error("FINISH before OPEN");

@@ -60,7 +60,8 @@ async function streamOnce(request: DownloadRequest, temp: string): Promise<strin
         received += chunk.byteLength;
         // More bytes than the descriptor promises cannot match it; stop before filling the disk.
         if (received > descriptor.size) break;
-        writer.write(chunk);
+        const backpressure = writer.write(chunk);
+        if (backpressure) await backpressure;
         onProgress?.({ received, total });
       }
     } catch (error) {
