@@ -11,7 +11,7 @@ const TARGET_MS = 150;
 const RUNS = Number(process.env.BENCH_RUNS ?? 40);
 
 /** Ten tasks in the forms users write: refs, paths, built-ins, nested config, templates. */
-export function tenTaskConfig(): string {
+function tenTaskConfig(): string {
   const tasks: string[] = [];
   for (let index = 1; index <= 10; index++) {
     tasks.push(`task "pipeline-${index}" {
