@@ -121,9 +121,10 @@ describe("a provider dies or misbehaves mid-stream", () => {
       { path: numberedInput },
       recorder({ exitAfter: 1000 }),
     );
-    // Repeated: a stopped input blocked on its full pipe once made this hang until a signal.
+    // Repeated: a stopped input blocked on its full pipe once made this hang until a signal. A
+    // long --shutdown-timeout keeps the kill timer from hiding that: the input must end on SIGTERM.
     for (let attempt = 0; attempt < 5; attempt++) {
-      const result = await start(run, [], 15_000).finished;
+      const result = await start(run, ["--shutdown-timeout", "60s"], 15_000).finished;
       expect(result.exitCode).toBe(1);
       expect(result.stderr).toMatch(
         new RegExp(
