@@ -6,10 +6,11 @@ import { CounterWriter, RelayState, Slot } from "./counters.ts";
 import { examineFirstLine, firstLineComplete } from "./first-line.ts";
 import { LineFramer, LineTooLongError } from "./line-framer.ts";
 import type { FdRelayConfig, RelayEnd, RelayResult } from "./messages.ts";
+import { setNonBlocking, waitWritable } from "./os-pipe.ts";
 
 const READ_BUFFER_BYTES = 1 << 20;
-/** A write that blocks longer than this waited for the output: a backpressure event. */
-const WAIT_THRESHOLD_MS = 1;
+/** poll() wakes at least this often, so a wait is never unbounded inside one call. */
+const POLL_SLICE_MS = 1000;
 
 function errorCode(error: unknown): string | undefined {
   return typeof error === "object" && error !== null && "code" in error
@@ -56,6 +57,7 @@ export class FdPump {
 
   run(): RelayResult {
     this.counters.set(Slot.STATE, RelayState.RUNNING);
+    setNonBlocking(this.config.outputFd);
     let end: RelayEnd;
     try {
       end = this.pump();
@@ -145,30 +147,36 @@ export class FdPump {
     closeQuietly(this.config.inputFd);
   }
 
+  /** Writes all of `bytes`; a write the full pipe refuses (EAGAIN) is a backpressure event. */
   private write(bytes: Uint8Array, lines: number): void {
     let offset = 0;
-    const started = performance.now();
     while (offset < bytes.length) {
       try {
         offset += writeSync(this.config.outputFd, bytes, offset, bytes.length - offset);
       } catch (error) {
         const code = errorCode(error);
-        if (code === "EINTR" || code === "EAGAIN") continue;
+        if (code === "EINTR") continue;
+        if (code === "EAGAIN") {
+          this.waitForOutput();
+          continue;
+        }
         this.unwritten = bytes.length - offset;
         throw new OutputClosed(
           code === "EPIPE" ? "it closed its stdin" : `write failed: ${code ?? error}`,
         );
       }
     }
-    const elapsed = performance.now() - started;
-    if (elapsed >= WAIT_THRESHOLD_MS) {
-      this.waitedMs += elapsed;
-      this.counters.add(Slot.WAITS, 1);
-      this.counters.set(Slot.WAIT_MS, Math.round(this.waitedMs));
-    }
     this.lines += lines;
     this.counters.add(Slot.LINES, lines);
     this.counters.add(Slot.BYTES, bytes.length);
+  }
+
+  private waitForOutput(): void {
+    const started = performance.now();
+    this.counters.add(Slot.WAITS, 1);
+    waitWritable(this.config.outputFd, POLL_SLICE_MS);
+    this.waitedMs += performance.now() - started;
+    this.counters.set(Slot.WAIT_MS, Math.round(this.waitedMs));
   }
 
   private reportEmpty(): void {

@@ -12,10 +12,15 @@ export interface OsPipe {
 interface Libc {
   pipe2(fds: Int32Array, flags: number): number;
   fcntl(fd: number, command: number, argument: number): number;
+  poll(fds: Int32Array, count: number, timeoutMs: number): number;
 }
 
 const O_CLOEXEC = 0o2000000;
 const F_SETPIPE_SZ = 1031;
+const F_GETFL = 3;
+const F_SETFL = 4;
+const O_NONBLOCK = 0o4000;
+const POLLOUT = 4;
 /** 1 MiB: the default for unprivileged processes' maximum (/proc/sys/fs/pipe-max-size). */
 const PIPE_BYTES = 1 << 20;
 
@@ -35,11 +40,13 @@ function loadLibc(): Libc | null {
       const library = dlopen(name, {
         pipe2: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
         fcntl: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+        poll: { args: [FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
       });
       const symbols = library.symbols;
       libc = {
         pipe2: (fds, flags) => symbols.pipe2(ptr(fds), flags),
         fcntl: (fd, command, argument) => symbols.fcntl(fd, command, argument),
+        poll: (fds, count, timeoutMs) => symbols.poll(ptr(fds), count, timeoutMs),
       };
       break;
     } catch {
@@ -63,4 +70,24 @@ export function createOsPipe(): OsPipe | undefined {
   // A bigger pipe is only an optimisation: a refusal (lower limit, older kernel) is fine.
   library.fcntl(write, F_SETPIPE_SZ, PIPE_BYTES);
   return { read, write };
+}
+
+/**
+ * Makes writes to `fd` fail with EAGAIN instead of blocking, so the relay can tell a write the
+ * output made wait (a backpressure event) from one that went straight through.
+ */
+export function setNonBlocking(fd: number): boolean {
+  const library = loadLibc();
+  if (!library) return false;
+  const flags = library.fcntl(fd, F_GETFL, 0);
+  return flags >= 0 && library.fcntl(fd, F_SETFL, flags | O_NONBLOCK) === 0;
+}
+
+/** Blocks until `fd` can take a write (or the reader is gone), at most `timeoutMs`. */
+export function waitWritable(fd: number, timeoutMs: number): void {
+  const library = loadLibc();
+  if (!library) return;
+  // struct pollfd { int fd; short events; short revents; }
+  const pollfd = new Int32Array([fd, POLLOUT]);
+  library.poll(pollfd, 1, timeoutMs);
 }

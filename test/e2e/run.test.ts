@@ -26,14 +26,21 @@ function pipeline(file: string, input: string, output: string): string {
   );
 }
 
-describe("dstream run", () => {
+// Both relays: raw pipes on the relay worker (Linux) and the portable Bun-streams path.
+describe.each([
+  ["raw pipes", {}],
+  ["streams", { DSTREAM_RELAY: "streams" }],
+] as [string, Record<string, string>][])("dstream run (%s relay)", (_relay, relayEnv) => {
+  const run = (args: string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}) =>
+    workspace.run(args, { ...options, env: { ...relayEnv, ...options.env } });
+
   test("counter -> console prints the quick start's messages exactly", async () => {
     pipeline(
       "quick.hcl",
       '    provider = "counter"\n    config {\n      interval = 10\n      maxCount = 5\n    }',
       '    provider = "console"\n    config { outputFormat = "simple" }',
     );
-    const result = await workspace.run(["run", "t", "-c", "quick.hcl", "--quiet"]);
+    const result = await run(["run", "t", "-c", "quick.hcl", "--quiet"]);
     expect(result.stderr).toBe("");
     expect(result.exitCode).toBe(0);
     const lines = result.stdout.trimEnd().split("\n");
@@ -71,7 +78,7 @@ describe("dstream run", () => {
       '    provider_path = "./emit.sh"',
       '    provider_path = "./upper.py"\n    config { prefix = "py:" }',
     );
-    const result = await workspace.run(["run", "t", "-c", "langs.hcl", "--quiet"]);
+    const result = await run(["run", "t", "-c", "langs.hcl", "--quiet"]);
     expect(result.exitCode).toBe(0);
     // The bash input's ready line is consumed, never relayed; the Python output sends none at all.
     expect(result.stdout).toBe('py:{"n":1}\npy:{"n":2}\npy:{"n":3}\n');
@@ -85,7 +92,7 @@ describe("dstream run", () => {
       '    provider_path = "./talk-in.sh"',
       '    provider_path = "./talk-out.sh"',
     );
-    const result = await workspace.run(["run", "t", "-c", "talk.hcl"], { env: { NO_COLOR: "1" } });
+    const result = await run(["run", "t", "-c", "talk.hcl"], { env: { NO_COLOR: "1" } });
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toBe("");
     expect(result.stderr).toContain("[t/input] starting\n");
@@ -101,13 +108,13 @@ describe("dstream run", () => {
       );
     }
     const source = workspace.write("big.jsonl", lines.join(""));
-    const target = join(workspace.folder, "copy.jsonl");
+    const target = join(workspace.folder, `copy-${_relay.replace(" ", "-")}.jsonl`);
     pipeline(
       "copy.hcl",
       `    provider = "file"\n    config {\n      path = "${source}"\n      format = "raw"\n    }`,
       `    provider = "file"\n    config { path = "${target}" }`,
     );
-    const result = await workspace.run(
+    const result = await run(
       ["run", "t", "-c", "copy.hcl", "--quiet", "--stats-json", "stats.json"],
       {
         timeoutMs: 60_000,
@@ -139,7 +146,7 @@ describe("dstream run", () => {
       );
     }
     const limit = String(atLimit.length);
-    const ok = await workspace.run([
+    const ok = await run([
       "run",
       "t",
       "-c",
@@ -150,7 +157,7 @@ describe("dstream run", () => {
     ]);
     expect(ok.exitCode).toBe(0);
     expect(ok.stdout).toBe(`${atLimit}\n`);
-    const over = await workspace.run([
+    const over = await run([
       "run",
       "t",
       "-c",
@@ -167,7 +174,7 @@ describe("dstream run", () => {
 
   test("a provider_path that does not exist stops before anything starts (exit 2)", async () => {
     pipeline("missing.hcl", '    provider_path = "./nope"', '    provider = "console"');
-    const result = await workspace.run(["run", "t", "-c", "missing.hcl"]);
+    const result = await run(["run", "t", "-c", "missing.hcl"]);
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toBe(
       `error: task "t" › input › provider_path: ./nope not found (looked at ${join(workspace.folder, "nope")})\n`,
