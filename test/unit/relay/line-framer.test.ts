@@ -15,17 +15,33 @@ function referenceFrame(input: Uint8Array): { output: string; lines: number; emp
   return { output: kept.map((line) => `${line}\n`).join(""), lines: kept.length, empty };
 }
 
-function frameInChunks(input: Uint8Array, cuts: number[], maxLineBytes = 1 << 20) {
-  const framer = new LineFramer(maxLineBytes);
+/**
+ * With `reusedBuffer`, every chunk is passed in one buffer that is overwritten with newlines after
+ * each push, as the fd pump's single read buffer is: a view the framer kept would then go wrong.
+ */
+function frameInChunks(
+  input: Uint8Array,
+  cuts: number[],
+  maxLineBytes = 1 << 20,
+  reusedBuffer = false,
+) {
+  const framer = new LineFramer(maxLineBytes, reusedBuffer);
   const pieces: Uint8Array[] = [];
   let lines = 0;
   const emit = (bytes: Uint8Array, count: number) => {
     pieces.push(bytes.slice());
     lines += count;
   };
+  const buffer = new Uint8Array(input.length);
   let start = 0;
   for (const cut of [...cuts, input.length]) {
-    framer.push(input.subarray(start, cut), emit);
+    if (reusedBuffer) {
+      buffer.set(input.subarray(start, cut));
+      framer.push(buffer.subarray(0, cut - start), emit);
+      buffer.fill(10);
+    } else {
+      framer.push(input.subarray(start, cut), emit);
+    }
     start = cut;
   }
   framer.finish(emit);
@@ -66,11 +82,24 @@ describe("LineFramer", () => {
     }
   });
 
+  test("with one reused read buffer (the fd pump's way), random inputs still match the reference", () => {
+    const next = random(43);
+    for (let round = 0; round < 2000; round++) {
+      const input = randomInput(next);
+      const cutCount = Math.floor(next() * 6);
+      const cuts = Array.from({ length: cutCount }, () =>
+        Math.floor(next() * (input.length + 1)),
+      ).sort((a, b) => a - b);
+      expect(frameInChunks(input, cuts, 1 << 20, true)).toEqual(referenceFrame(input));
+    }
+  });
+
   test("a chunk boundary at every offset gives the same lines", () => {
     const input = new Uint8Array(Buffer.from('{"a":1}\n\n{"b":2}\r\n\r\n{"c":3}\nlast'));
     const expected = referenceFrame(input);
     for (let cut = 0; cut <= input.length; cut++) {
       expect(frameInChunks(input, [cut])).toEqual(expected);
+      expect(frameInChunks(input, [cut], 1 << 20, true)).toEqual(expected);
     }
   });
 
