@@ -63,7 +63,7 @@ async function runOne(
     envelope: JSON.stringify({ command, config: spec.config }),
     logPrefix: `[${task.name}/${role}]`,
   });
-  provider.stdin?.end();
+  provider.closeStdin();
   const timer = setTimeout(() => provider.signal("SIGKILL"), options.timeoutMs);
   const stdout = await new Response(provider.stdout).text();
   const exit = await provider.exited();

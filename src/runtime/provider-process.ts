@@ -89,6 +89,15 @@ export class ProviderProcess {
     }
   }
 
+  /** Closes stdin (an input's, after its envelope); a provider already gone is not an error. */
+  closeStdin(): void {
+    try {
+      Promise.resolve(this.stdin?.end()).catch(() => {});
+    } catch {
+      // A broken pipe surfaces either as a throw or as a rejected promise.
+    }
+  }
+
   get pid(): number {
     return this.process.pid;
   }

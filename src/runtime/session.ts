@@ -237,8 +237,8 @@ export class Session {
       throw error;
     }
     this.input = input;
-    // An input that exits without reading its envelope is legal: ignore the broken pipe.
-    Promise.resolve(input.stdin?.end()).catch(() => {});
+    // An input that exits without reading its envelope is legal.
+    input.closeStdin();
     return input;
   }
 

@@ -172,6 +172,15 @@ describe.each([
     );
   });
 
+  test("an input that exits without reading its envelope is legal: exit 0, ten times in a row", async () => {
+    script("no-read.sh", "#!/bin/sh\nexit 0\n");
+    pipeline("no-read.hcl", '    provider_path = "./no-read.sh"', '    provider = "console"');
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const result = await run(["run", "t", "-c", "no-read.hcl", "--quiet"]);
+      expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({ exitCode: 0, stderr: "" });
+    }
+  });
+
   test("a provider_path that does not exist stops before anything starts (exit 2)", async () => {
     pipeline("missing.hcl", '    provider_path = "./nope"', '    provider = "console"');
     const result = await run(["run", "t", "-c", "missing.hcl"]);
