@@ -108,7 +108,8 @@ test("the generator writes one package per platform, then the launcher package",
 });
 
 test("npm i -g installs the launcher and only this platform's binary; dstream version runs through it", async () => {
-  expect(globalInstall.exitCode).toBe(0);
+  const { exitCode, stderr } = globalInstall;
+  expect({ exitCode, stderr }).toEqual({ exitCode: 0, stderr: expect.any(String) }); // stderr on failure
   expect(registry.downloads).toEqual(["dstream", build.host.npmPackage]);
   const result = await runProcess([launcher(), "version", "--json"]);
   expect(JSON.parse(result.stdout)).toEqual(versionJson(build, hostGoPlatform(build)));
