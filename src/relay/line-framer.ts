@@ -87,11 +87,14 @@ export class LineFramer {
   }
 
   private hold(piece: Uint8Array): void {
-    this.pending.push(this.reusesChunks ? piece.slice() : piece);
-    this.pendingBytes += piece.length;
-    if (this.pendingBytes > this.maxLineBytes) {
+    if (this.pendingBytes + piece.length > this.maxLineBytes) {
+      // The line is rejected whole: nothing of it stays held, so none of it counts as in flight.
+      this.pending = [];
+      this.pendingBytes = 0;
       throw new LineTooLongError(this.seen + 1, this.maxLineBytes);
     }
+    this.pending.push(this.reusesChunks ? piece.slice() : piece);
+    this.pendingBytes += piece.length;
   }
 
   /** Joins the held pieces with `end` (which ends in "\n") into one line: the only copy. */

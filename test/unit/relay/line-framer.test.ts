@@ -151,3 +151,14 @@ test("lines before a too-long line are still emitted", () => {
   ).toThrow("line 3 is longer than --max-line-bytes (5 bytes)");
   expect(emitted.join("")).toBe("ok\nfine\n");
 });
+
+test("a too-long line split across chunks is dropped whole: nothing of it stays held", () => {
+  const framer = new LineFramer(5);
+  const emit = () => {};
+  framer.push(new Uint8Array(Buffer.from("ok\n1234")), emit);
+  expect(framer.pendingLength).toBe(4);
+  expect(() => framer.push(new Uint8Array(Buffer.from("56")), emit)).toThrow(
+    "line 2 is longer than --max-line-bytes (5 bytes)",
+  );
+  expect(framer.pendingLength).toBe(0);
+});
