@@ -5,7 +5,8 @@ import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildAll, compile } from "../build.ts";
-import { hostReleasePlatform, platformNamed } from "../platforms.ts";
+import { writeMainPackage, writePlatformPackage } from "../npm/generate.ts";
+import { hostReleasePlatform, platformNamed, type ReleasePlatform } from "../platforms.ts";
 import { machineLine, timeCommands, timingTable } from "./timing.ts";
 
 const TARGET_MS = 30;
@@ -43,6 +44,13 @@ async function crossBytecodeCheck(folder: string, arm64Binary: string): Promise<
   ];
 }
 
+/** The layout `npm i -g dstream` leaves: the launcher package with this platform's package inside. */
+function npmLayout(folder: string, dist: string, host: ReleasePlatform): string {
+  const main = writeMainPackage(join(folder, "lib/node_modules"));
+  writePlatformPackage(host, dist, join(main, "node_modules/@dstream"));
+  return join(main, "bin/dstream.cjs");
+}
+
 function mebibytes(bytes: number): string {
   return `${(bytes / MiB).toFixed(1)} MiB`;
 }
@@ -56,16 +64,26 @@ export default async function versionBench(): Promise<string> {
     const plain = join(folder, "dstream-no-bytecode");
     await compile({ outfile: plain, bytecode: false });
     const hostBinary = join(folder, "dist", host.binaryName);
+    const launcher = npmLayout(folder, join(folder, "dist"), host);
     const env = { PATH: process.env.PATH ?? "/usr/bin:/bin" };
-    const [bun, version, noBytecode] = timeCommands(
+    const [bun, version, noBytecode, node, launched] = timeCommands(
       [
         { label: "bun --version", argv: [process.execPath, "--version"], cwd: folder, env },
         { label: `${host.binaryName} version`, argv: [hostBinary, "version"], cwd: folder, env },
         { label: "dstream version, no bytecode", argv: [plain, "version"], cwd: folder, env },
+        { label: "node -e 0", argv: ["node", "-e", "0"], cwd: folder, env },
+        {
+          label: "dstream version via the npm launcher",
+          argv: ["node", launcher, "version"],
+          cwd: folder,
+          env,
+        },
       ],
       { runs: RUNS, warmup: 3 },
     );
-    if (!bun || !version || !noBytecode) throw new Error("timing returned no results");
+    if (!bun || !version || !noBytecode || !node || !launched) {
+      throw new Error("timing returned no results");
+    }
     const sizes: string[] = [];
     for (const binary of built) {
       const bytes = statSync(binary.path).size;
@@ -81,15 +99,17 @@ export default async function versionBench(): Promise<string> {
       "## dstream version: start-up and binary sizes",
       "",
       `The release binary for this machine from \`build:all\`, ${RUNS} interleaved runs each after 3`,
-      "warm-ups, beside `bun --version` (the same runtime doing no work of ours) and the same build",
-      "without bytecode.",
+      "warm-ups, beside `bun --version` (the same runtime doing no work of ours), the same build",
+      "without bytecode, and the same binary started through the npm launcher (laid out as npm installs it).",
       "",
-      timingTable([bun, version, noBytecode]),
+      timingTable([bun, version, noBytecode, node, launched]),
       "",
       `- \`dstream version\`: ${(version.medianMs / bun.medianMs).toFixed(1)}× \`bun --version\`, ` +
         `+${(version.medianMs - bun.medianMs).toFixed(1)} ms; target ≤ ${TARGET_MS} ms ${verdict}.`,
       `- bytecode saves ${(noBytecode.medianMs - version.medianMs).toFixed(1)} ms of start-up ` +
         `(${(noBytecode.medianMs / version.medianMs).toFixed(2)}× without it).`,
+      `- the npm launcher adds ${(launched.medianMs - version.medianMs).toFixed(1)} ms ` +
+        `(Node's own start-up, \`node -e 0\`: ${node.medianMs.toFixed(1)} ms); the release binary and install.sh avoid it.`,
       "",
       ...(await crossBytecodeCheck(
         folder,
