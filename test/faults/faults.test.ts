@@ -12,6 +12,7 @@ import {
   providerPids,
   type RunFolder,
   recorded,
+  relays,
   runFolder,
   sleep,
   startRun,
@@ -32,8 +33,13 @@ const deafProvider = fixture("deaf-provider.sh");
 
 type OutputBlock = ProviderBlock | ((run: RunFolder) => ProviderBlock);
 
-function pipeline(name: string, input: ProviderBlock, output: OutputBlock): RunFolder {
-  const run = runFolder(workspace, name);
+function makePipeline(
+  name: string,
+  relayEnv: Record<string, string>,
+  input: ProviderBlock,
+  output: OutputBlock,
+): RunFolder {
+  const run = runFolder(workspace, name, relayEnv);
   writeFileSync(run.config, taskHcl(input, typeof output === "function" ? output(run) : output));
   return run;
 }
@@ -65,284 +71,291 @@ function expectNumberedPrefix(text: string): number {
   return count;
 }
 
-describe("a provider dies or misbehaves mid-stream", () => {
-  test("kill -9 of the input: exit 1, names the signal; what it sent was delivered", async () => {
-    const run = pipeline("kill-input", { path: numberedInput }, recorder());
-    const started = start(run);
-    await waitForFile(`${run.folder}/input.pid`);
-    await sleep(300);
-    process.kill(providerPids(run).input ?? 0, "SIGKILL");
-    const result = await started.finished;
-    expect(result.exitCode).toBe(1);
-    expect(result.stderr).toMatch(
-      new RegExp(
-        `^error: task "t": input provider ${numberedInput} was killed by SIGKILL \\(\\d+ lines relayed, 0 in flight\\)\\n$`,
-      ),
-    );
-    expect(expectNumberedPrefix(recorded(run))).toBeGreaterThan(0);
-    expect(await survivors(run)).toEqual([]);
-  }, 30_000);
+describe.each(relays)("%s relay", (relay, relayEnv) => {
+  const pipeline = (name: string, input: ProviderBlock, output: OutputBlock) =>
+    makePipeline(`${relay}-${name}`, relayEnv, input, output);
 
-  test("kill -9 of the output: exit 1, names the signal; the input is stopped", async () => {
-    const run = pipeline("kill-output", { path: numberedInput }, recorder());
-    const started = start(run);
-    await waitForFile(`${run.folder}/output.pid`);
-    await waitForFile(`${run.folder}/input.pid`);
-    await sleep(300);
-    process.kill(providerPids(run).output ?? 0, "SIGKILL");
-    const result = await started.finished;
-    expect(result.exitCode).toBe(1);
-    expect(result.stderr).toMatch(
-      new RegExp(
-        `^error: task "t": output provider ${recordingOutput} was killed by SIGKILL while the input was still sending \\(\\d+ lines relayed, \\d+ in flight\\)\\n$`,
-      ),
-    );
-    expect(await survivors(run)).toEqual([]);
-  }, 30_000);
-
-  test("an input that exits non-zero: exit 1 with its code; its lines were all delivered", async () => {
-    const run = pipeline(
-      "input-exit-3",
-      { path: numberedInput, config: { count: 10, exitCode: 3 } },
-      recorder(),
-    );
-    const result = await start(run).finished;
-    expect(result).toMatchObject({
-      exitCode: 1,
-      stderr: `error: task "t": input provider ${numberedInput} exited with code 3 (10 lines relayed, 0 in flight)\n`,
-    });
-    expect(recorded(run)).toBe(numberedLines(10));
-    expect(await survivors(run)).toEqual([]);
-  }, 30_000);
-
-  test("an output that exits 0 early while data flows (broken pipe): exit 1, the input is stopped", async () => {
-    const run = pipeline(
-      "output-exits-early",
-      { path: numberedInput },
-      recorder({ exitAfter: 1000 }),
-    );
-    // Repeated: a stopped input blocked on its full pipe once made this hang until a signal. A
-    // long --shutdown-timeout keeps the kill timer from hiding that: the input must end on SIGTERM.
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const result = await start(run, ["--shutdown-timeout", "60s"], 15_000).finished;
+  describe("a provider dies or misbehaves mid-stream", () => {
+    test("kill -9 of the input: exit 1, names the signal; what it sent was delivered", async () => {
+      const run = pipeline("kill-input", { path: numberedInput }, recorder());
+      const started = start(run);
+      await waitForFile(`${run.folder}/input.pid`);
+      await sleep(300);
+      process.kill(providerPids(run).input ?? 0, "SIGKILL");
+      const result = await started.finished;
       expect(result.exitCode).toBe(1);
       expect(result.stderr).toMatch(
         new RegExp(
-          `^error: task "t": output provider ${recordingOutput} exited with code 0 while the input was still sending \\(\\d+ lines relayed, \\d+ in flight\\)\\n$`,
+          `^error: task "t": input provider ${numberedInput} was killed by SIGKILL \\(\\d+ lines relayed, 0 in flight\\)\\n$`,
         ),
       );
-      expect(recorded(run)).toBe(numberedLines(1000));
+      expect(expectNumberedPrefix(recorded(run))).toBeGreaterThan(0);
       expect(await survivors(run)).toEqual([]);
-    }
-  }, 90_000);
+    }, 30_000);
 
-  test("an output that never reads its stdin: the pipeline stalls; SIGTERM ends it after --shutdown-timeout", async () => {
-    const run = pipeline("deaf-output", { path: numberedInput }, { path: deafProvider });
-    const started = start(run, ["--shutdown-timeout", "1s"]);
-    await waitForFile(`${run.folder}/input.pid`);
-    await waitForFile(`${run.folder}/output.pid`);
-    await sleep(500);
-    started.signal("SIGTERM");
-    const result = await started.finished;
-    expect(result.exitCode).toBe(1);
-    expect(result.stderr).toMatch(
-      /^error: task "t": providers did not stop within 1 s of SIGTERM and were killed \(\d+ lines relayed, \d+ in flight\)\n$/,
-    );
-    expect(await survivors(run)).toEqual([]);
-  }, 30_000);
+    test("kill -9 of the output: exit 1, names the signal; the input is stopped", async () => {
+      const run = pipeline("kill-output", { path: numberedInput }, recorder());
+      const started = start(run);
+      await waitForFile(`${run.folder}/output.pid`);
+      await waitForFile(`${run.folder}/input.pid`);
+      await sleep(300);
+      process.kill(providerPids(run).output ?? 0, "SIGKILL");
+      const result = await started.finished;
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toMatch(
+        new RegExp(
+          `^error: task "t": output provider ${recordingOutput} was killed by SIGKILL while the input was still sending \\(\\d+ lines relayed, \\d+ in flight\\)\\n$`,
+        ),
+      );
+      expect(await survivors(run)).toEqual([]);
+    }, 30_000);
 
-  test("an output that never exits after its input ended: dstream waits; SIGTERM ends it after --shutdown-timeout", async () => {
-    const run = pipeline(
-      "output-never-exits",
-      { path: numberedInput, config: { count: 3 } },
-      { path: deafProvider },
-    );
-    const started = start(run, ["--shutdown-timeout", "1s"]);
-    await waitForFile(`${run.folder}/output.pid`);
-    await sleep(800);
-    // Still running: an output may take its time to flush, so dstream does not give up on it alone.
-    expect(await Promise.race([started.finished.then(() => "ended"), sleep(0)])).not.toBe("ended");
-    started.signal("SIGTERM");
-    const result = await started.finished;
-    expect(result).toMatchObject({
-      exitCode: 1,
-      stderr:
-        'error: task "t": providers did not stop within 1 s of SIGTERM and were killed (3 lines relayed, 0 in flight)\n',
-    });
-    expect(await survivors(run)).toEqual([]);
-  }, 30_000);
-
-  test("an input that never reads its stdin, with a config larger than a pipe holds: runs normally", async () => {
-    const run = pipeline(
-      "deaf-input",
-      { path: deafProvider, config: { padding: "x".repeat(300_000) } },
-      recorder(),
-    );
-    const result = await start(run).finished;
-    expect(result).toMatchObject({ exitCode: 0, stderr: "" });
-    expect(recorded(run)).toBe(numberedLines(3));
-  }, 30_000);
-
-  test("an input ignoring SIGTERM is killed after --shutdown-timeout: exit 1", async () => {
-    const run = pipeline(
-      "ignores-sigterm",
-      { path: numberedInput, config: { ignoreSigterm: true, delayMs: 1 } },
-      recorder(),
-    );
-    const started = start(run, ["--shutdown-timeout", "1s"]);
-    await waitForFile(`${run.folder}/input.pid`);
-    await sleep(300);
-    started.signal("SIGTERM");
-    const result = await started.finished;
-    expect(result.exitCode).toBe(1);
-    expect(result.stderr).toMatch(
-      /^error: task "t": providers did not stop within 1 s of SIGTERM and were killed \(\d+ lines relayed, \d+ in flight\)\n$/,
-    );
-    expect(await survivors(run)).toEqual([]);
-  }, 30_000);
-
-  test("a second signal forces the stop at once: exit 130", async () => {
-    const run = pipeline(
-      "second-signal",
-      { path: numberedInput, config: { ignoreSigterm: true, delayMs: 1 } },
-      recorder(),
-    );
-    const started = start(run, ["--shutdown-timeout", "30s"]);
-    await waitForFile(`${run.folder}/input.pid`);
-    await sleep(300);
-    started.signal("SIGINT");
-    await sleep(300);
-    started.signal("SIGINT");
-    const result = await started.finished;
-    expect(result).toMatchObject({
-      exitCode: 130,
-      stderr: `error: task "t": forced stop on a second SIGINT; providers killed\n`,
-    });
-    expect(await survivors(run)).toEqual([]);
-  }, 30_000);
-
-  test("dstream itself killed with SIGKILL: no provider survives it", async () => {
-    const run = pipeline(
-      "dstream-killed",
-      { path: numberedInput, config: { delayMs: 1 } },
-      recorder({ delayMs: 1 }),
-    );
-    const started = start(run);
-    await waitForFile(`${run.folder}/input.pid`);
-    await waitForFile(`${run.folder}/output.pid`);
-    await sleep(300);
-    const pids = providerPids(run);
-    expect(Object.keys(pids).sort()).toEqual(["input", "output"]);
-    started.signal("SIGKILL");
-    const result = await started.finished;
-    expect(result.signalCode).toBe("SIGKILL");
-    expect(await survivors(run)).toEqual([]);
-  }, 30_000);
-});
-
-describe("handshake", () => {
-  test('an input\'s {"status":"error"}: exit 1 with its message, nothing relayed', async () => {
-    const run = pipeline(
-      "input-handshake-error",
-      { path: numberedInput, config: { handshake: "error", message: "bad credentials" } },
-      recorder(),
-    );
-    const result = await start(run).finished;
-    expect(result).toMatchObject({
-      exitCode: 1,
-      stderr: `error: task "t": input provider ${numberedInput} reported an error: bad credentials (0 lines relayed, 0 in flight)\n`,
-    });
-    expect(recorded(run)).toBe("");
-    expect(await survivors(run)).toEqual([]);
-  }, 30_000);
-
-  test('an output\'s {"status":"error"}: exit 1 with its message, the input is stopped', async () => {
-    const run = pipeline(
-      "output-handshake-error",
-      { path: numberedInput },
-      recorder({
-        handshake: "error",
-        message: "topic orders does not exist",
-      }),
-    );
-    const result = await start(run).finished;
-    expect(result.exitCode).toBe(1);
-    expect(result.stderr).toMatch(
-      new RegExp(
-        `^error: task "t": output provider ${recordingOutput} reported an error: topic orders does not exist \\(\\d+ lines relayed, \\d+ in flight\\)\\n$`,
-      ),
-    );
-    expect(await survivors(run)).toEqual([]);
-  }, 30_000);
-
-  test("an input printing garbage before its handshake: exit 1 quoting the line, nothing relayed", async () => {
-    const run = pipeline(
-      "garbage",
-      { path: numberedInput, config: { handshake: "garbage" } },
-      recorder(),
-    );
-    const result = await start(run).finished;
-    expect(result).toMatchObject({
-      exitCode: 1,
-      stderr: `error: task "t": input provider ${numberedInput} wrote "starting up, please wait" before any data: stdout must hold only the handshake and JSON lines (logs go to stderr) (0 lines relayed, 0 in flight)\n`,
-    });
-    expect(recorded(run)).toBe("");
-    expect(await survivors(run)).toEqual([]);
-  }, 30_000);
-});
-
-describe("where the data goes", () => {
-  test("file output on a full disk: exit 1, the error names the file", async () => {
-    const disk = join(workspace.folder, "full-disk");
-    mkdirSync(disk);
-    // Root in CI: a failing mount is a failing test, never a skipped one.
-    const mount = await runProcess(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", disk]);
-    expect(mount).toMatchObject({ exitCode: 0, stderr: "" });
-    try {
-      const target = join(disk, "out.jsonl");
+    test("an input that exits non-zero: exit 1 with its code; its lines were all delivered", async () => {
       const run = pipeline(
-        "full-disk",
-        { path: numberedInput, config: { count: 100_000 } },
-        { builtin: "file", config: { path: target } },
+        "input-exit-3",
+        { path: numberedInput, config: { count: 10, exitCode: 3 } },
+        recorder(),
+      );
+      const result = await start(run).finished;
+      expect(result).toMatchObject({
+        exitCode: 1,
+        stderr: `error: task "t": input provider ${numberedInput} exited with code 3 (10 lines relayed, 0 in flight)\n`,
+      });
+      expect(recorded(run)).toBe(numberedLines(10));
+      expect(await survivors(run)).toEqual([]);
+    }, 30_000);
+
+    test("an output that exits 0 early while data flows (broken pipe): exit 1, the input is stopped", async () => {
+      const run = pipeline(
+        "output-exits-early",
+        { path: numberedInput },
+        recorder({ exitAfter: 1000 }),
+      );
+      // Repeated: a stopped input blocked on its full pipe once made this hang until a signal. A
+      // long --shutdown-timeout keeps the kill timer from hiding that: the input must end on SIGTERM.
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const result = await start(run, ["--shutdown-timeout", "60s"], 15_000).finished;
+        expect(result.exitCode).toBe(1);
+        expect(result.stderr).toMatch(
+          new RegExp(
+            `^error: task "t": output provider ${recordingOutput} exited with code 0 while the input was still sending \\(\\d+ lines relayed, \\d+ in flight\\)\\n$`,
+          ),
+        );
+        expect(recorded(run)).toBe(numberedLines(1000));
+        expect(await survivors(run)).toEqual([]);
+      }
+    }, 90_000);
+
+    test("an output that never reads its stdin: the pipeline stalls; SIGTERM ends it after --shutdown-timeout", async () => {
+      const run = pipeline("deaf-output", { path: numberedInput }, { path: deafProvider });
+      const started = start(run, ["--shutdown-timeout", "1s"]);
+      await waitForFile(`${run.folder}/input.pid`);
+      await waitForFile(`${run.folder}/output.pid`);
+      await sleep(500);
+      started.signal("SIGTERM");
+      const result = await started.finished;
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toMatch(
+        /^error: task "t": providers did not stop within 1 s of SIGTERM and were killed \(\d+ lines relayed, \d+ in flight\)\n$/,
+      );
+      expect(await survivors(run)).toEqual([]);
+    }, 30_000);
+
+    test("an output that never exits after its input ended: dstream waits; SIGTERM ends it after --shutdown-timeout", async () => {
+      const run = pipeline(
+        "output-never-exits",
+        { path: numberedInput, config: { count: 3 } },
+        { path: deafProvider },
+      );
+      const started = start(run, ["--shutdown-timeout", "1s"]);
+      await waitForFile(`${run.folder}/output.pid`);
+      await sleep(800);
+      // Still running: an output may take its time to flush, so dstream does not give up on it alone.
+      expect(await Promise.race([started.finished.then(() => "ended"), sleep(0)])).not.toBe(
+        "ended",
+      );
+      started.signal("SIGTERM");
+      const result = await started.finished;
+      expect(result).toMatchObject({
+        exitCode: 1,
+        stderr:
+          'error: task "t": providers did not stop within 1 s of SIGTERM and were killed (3 lines relayed, 0 in flight)\n',
+      });
+      expect(await survivors(run)).toEqual([]);
+    }, 30_000);
+
+    test("an input that never reads its stdin, with a config larger than a pipe holds: runs normally", async () => {
+      const run = pipeline(
+        "deaf-input",
+        { path: deafProvider, config: { padding: "x".repeat(300_000) } },
+        recorder(),
+      );
+      const result = await start(run).finished;
+      expect(result).toMatchObject({ exitCode: 0, stderr: "" });
+      expect(recorded(run)).toBe(numberedLines(3));
+    }, 30_000);
+
+    test("an input ignoring SIGTERM is killed after --shutdown-timeout: exit 1", async () => {
+      const run = pipeline(
+        "ignores-sigterm",
+        { path: numberedInput, config: { ignoreSigterm: true, delayMs: 1 } },
+        recorder(),
+      );
+      const started = start(run, ["--shutdown-timeout", "1s"]);
+      await waitForFile(`${run.folder}/input.pid`);
+      await sleep(300);
+      started.signal("SIGTERM");
+      const result = await started.finished;
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toMatch(
+        /^error: task "t": providers did not stop within 1 s of SIGTERM and were killed \(\d+ lines relayed, \d+ in flight\)\n$/,
+      );
+      expect(await survivors(run)).toEqual([]);
+    }, 30_000);
+
+    test("a second signal forces the stop at once: exit 130", async () => {
+      const run = pipeline(
+        "second-signal",
+        { path: numberedInput, config: { ignoreSigterm: true, delayMs: 1 } },
+        recorder(),
+      );
+      const started = start(run, ["--shutdown-timeout", "30s"]);
+      await waitForFile(`${run.folder}/input.pid`);
+      await sleep(300);
+      started.signal("SIGINT");
+      await sleep(300);
+      started.signal("SIGINT");
+      const result = await started.finished;
+      expect(result).toMatchObject({
+        exitCode: 130,
+        stderr: `error: task "t": forced stop on a second SIGINT; providers killed\n`,
+      });
+      expect(await survivors(run)).toEqual([]);
+    }, 30_000);
+
+    test("dstream itself killed with SIGKILL: no provider survives it", async () => {
+      const run = pipeline(
+        "dstream-killed",
+        { path: numberedInput, config: { delayMs: 1 } },
+        recorder({ delayMs: 1 }),
+      );
+      const started = start(run);
+      await waitForFile(`${run.folder}/input.pid`);
+      await waitForFile(`${run.folder}/output.pid`);
+      await sleep(300);
+      const pids = providerPids(run);
+      expect(Object.keys(pids).sort()).toEqual(["input", "output"]);
+      started.signal("SIGKILL");
+      const result = await started.finished;
+      expect(result.signalCode).toBe("SIGKILL");
+      expect(await survivors(run)).toEqual([]);
+    }, 30_000);
+  });
+
+  describe("handshake", () => {
+    test('an input\'s {"status":"error"}: exit 1 with its message, nothing relayed', async () => {
+      const run = pipeline(
+        "input-handshake-error",
+        { path: numberedInput, config: { handshake: "error", message: "bad credentials" } },
+        recorder(),
+      );
+      const result = await start(run).finished;
+      expect(result).toMatchObject({
+        exitCode: 1,
+        stderr: `error: task "t": input provider ${numberedInput} reported an error: bad credentials (0 lines relayed, 0 in flight)\n`,
+      });
+      expect(recorded(run)).toBe("");
+      expect(await survivors(run)).toEqual([]);
+    }, 30_000);
+
+    test('an output\'s {"status":"error"}: exit 1 with its message, the input is stopped', async () => {
+      const run = pipeline(
+        "output-handshake-error",
+        { path: numberedInput },
+        recorder({
+          handshake: "error",
+          message: "topic orders does not exist",
+        }),
       );
       const result = await start(run).finished;
       expect(result.exitCode).toBe(1);
-      const cause = `error: cannot write "${target}": no space left on device (ENOSPC)`;
       expect(result.stderr).toMatch(
         new RegExp(
-          `^\\[t/output\\] ${escapeRegExp(cause)}\\nerror: task "t": output provider file exited with code 1 while the input was still sending \\(\\d+ lines relayed, \\d+ in flight\\)\\n  last stderr lines of the output provider:\\n    ${escapeRegExp(cause)}\\n$`,
+          `^error: task "t": output provider ${recordingOutput} reported an error: topic orders does not exist \\(\\d+ lines relayed, \\d+ in flight\\)\\n$`,
         ),
       );
       expect(await survivors(run)).toEqual([]);
-    } finally {
-      await runProcess(["umount", disk]);
-    }
-  }, 30_000);
+    }, 30_000);
 
-  test("dstream's own stdout closed (| head -2): exit 1, the cause named, no hang", async () => {
-    const run = pipeline(
-      "stdout-closed",
-      { path: numberedInput },
-      { builtin: "console", config: { outputFormat: "json" } },
-    );
-    const log = join(run.folder, "stderr");
-    const result = await runProcess(
-      [
-        "/bin/bash",
-        "-c",
-        '"$0" run t -c "$1" --quiet 2>"$2" | head -2; echo "exit $PIPESTATUS"',
-        workspace.binary,
-        run.config,
-        log,
-      ],
-      { env: run.env },
-    );
-    expect(result).toMatchObject({ stdout: `${numberedLines(2)}exit 1\n`, timedOut: false });
-    expect(readFileSync(log, "utf8")).toMatch(
-      /^error: task "t": cannot copy the stdout of output provider console to dstream's stdout \(EPIPE: broken pipe, write\) \(\d+ lines relayed, \d+ in flight\)\n$/,
-    );
-    expect(await survivors(run)).toEqual([]);
-  }, 30_000);
+    test("an input printing garbage before its handshake: exit 1 quoting the line, nothing relayed", async () => {
+      const run = pipeline(
+        "garbage",
+        { path: numberedInput, config: { handshake: "garbage" } },
+        recorder(),
+      );
+      const result = await start(run).finished;
+      expect(result).toMatchObject({
+        exitCode: 1,
+        stderr: `error: task "t": input provider ${numberedInput} wrote "starting up, please wait" before any data: stdout must hold only the handshake and JSON lines (logs go to stderr) (0 lines relayed, 0 in flight)\n`,
+      });
+      expect(recorded(run)).toBe("");
+      expect(await survivors(run)).toEqual([]);
+    }, 30_000);
+  });
+
+  describe("where the data goes", () => {
+    test("file output on a full disk: exit 1, the error names the file", async () => {
+      const disk = join(workspace.folder, `full-disk-${relay.replace(" ", "-")}`);
+      mkdirSync(disk);
+      // Root in CI: a failing mount is a failing test, never a skipped one.
+      const mount = await runProcess(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", disk]);
+      expect(mount).toMatchObject({ exitCode: 0, stderr: "" });
+      try {
+        const target = join(disk, "out.jsonl");
+        const run = pipeline(
+          "full-disk",
+          { path: numberedInput, config: { count: 100_000 } },
+          { builtin: "file", config: { path: target } },
+        );
+        const result = await start(run).finished;
+        expect(result.exitCode).toBe(1);
+        const cause = `error: cannot write "${target}": no space left on device (ENOSPC)`;
+        expect(result.stderr).toMatch(
+          new RegExp(
+            `^\\[t/output\\] ${escapeRegExp(cause)}\\nerror: task "t": output provider file exited with code 1 while the input was still sending \\(\\d+ lines relayed, \\d+ in flight\\)\\n  last stderr lines of the output provider:\\n    ${escapeRegExp(cause)}\\n$`,
+          ),
+        );
+        expect(await survivors(run)).toEqual([]);
+      } finally {
+        await runProcess(["umount", disk]);
+      }
+    }, 30_000);
+
+    test("dstream's own stdout closed (| head -2): exit 1, the cause named, no hang", async () => {
+      const run = pipeline(
+        "stdout-closed",
+        { path: numberedInput },
+        { builtin: "console", config: { outputFormat: "json" } },
+      );
+      const log = join(run.folder, "stderr");
+      const result = await runProcess(
+        [
+          "/bin/bash",
+          "-c",
+          '"$0" run t -c "$1" --quiet 2>"$2" | head -2; echo "exit $PIPESTATUS"',
+          workspace.binary,
+          run.config,
+          log,
+        ],
+        { env: run.env },
+      );
+      expect(result).toMatchObject({ stdout: `${numberedLines(2)}exit 1\n`, timedOut: false });
+      expect(readFileSync(log, "utf8")).toMatch(
+        /^error: task "t": cannot copy the stdout of output provider console to dstream's stdout \(EPIPE: broken pipe, write\) \(\d+ lines relayed, \d+ in flight\)\n$/,
+      );
+      expect(await survivors(run)).toEqual([]);
+    }, 30_000);
+  });
 });
 
 function escapeRegExp(text: string): string {

@@ -47,15 +47,26 @@ export interface RunFolder {
   env: Record<string, string>;
 }
 
-export function runFolder(workspace: Workspace, name: string): RunFolder {
-  const folder = join(workspace.folder, "runs", name);
+/** Both relays: raw pipes on the relay worker (Linux's default) and the portable Bun-streams path. */
+export const relays: [string, Record<string, string>][] = [
+  ["raw pipes", {}],
+  ["streams", { DSTREAM_RELAY: "streams" }],
+];
+
+/** A run's folder; `extraEnv` (e.g. a relay choice) is added to dstream's environment. */
+export function runFolder(
+  workspace: Workspace,
+  name: string,
+  extraEnv: Record<string, string> = {},
+): RunFolder {
+  const folder = join(workspace.folder, "runs", name.replace(/[^a-z0-9]+/gi, "-"));
   mkdirSync(folder, { recursive: true });
   return {
     folder,
     config: join(folder, "dstream.hcl"),
     record: join(folder, "record"),
     written: join(folder, "written"),
-    env: { FAULT_PID_DIR: folder },
+    env: { FAULT_PID_DIR: folder, ...extraEnv },
   };
 }
 

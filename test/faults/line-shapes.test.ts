@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createWorkspace, type Workspace } from "../e2e/helpers.ts";
-import { fixture, runFolder, startRun, taskHcl } from "./harness.ts";
+import { fixture, relays, runFolder, startRun, taskHcl } from "./harness.ts";
 
 let workspace: Workspace;
 beforeAll(async () => {
@@ -68,62 +68,68 @@ const shapes: Shape[] = [
   },
 ];
 
-describe("line shapes, input -> output byte for byte", () => {
-  test.each(shapes.map((shape) => [shape.name, shape] as const))(
-    "%s",
-    async (name, shape) => {
-      const run = runFolder(workspace, name.replace(/[^a-z0-9]+/gi, "-"));
+describe.each(relays)(
+  "line shapes, input -> output byte for byte (%s relay)",
+  (relay, relayEnv) => {
+    test.each(shapes.map((shape) => [shape.name, shape] as const))(
+      "%s",
+      async (name, shape) => {
+        const run = runFolder(workspace, `${relay}-${name}`, relayEnv);
+        const source = join(run.folder, "source");
+        writeFileSync(source, shape.input, "latin1");
+        writeFileSync(
+          run.config,
+          taskHcl(
+            {
+              path: fixture("replay-input.py"),
+              config: {
+                file: source,
+                ...(shape.chunkBytes ? { chunkBytes: shape.chunkBytes } : {}),
+              },
+            },
+            { path: fixture("recording-output.py"), config: { recordFile: run.record } },
+          ),
+        );
+        const stats = join(run.folder, "stats.json");
+        const result = await startRun(
+          workspace,
+          ["run", "t", "-c", run.config, "--quiet", "--stats-json", stats],
+          { env: run.env, timeoutMs: 60_000 },
+        ).finished;
+        expect(result).toMatchObject({ exitCode: 0, stderr: "" });
+        const received = readFileSync(run.record);
+        expect(received.length).toBe(Buffer.byteLength(shape.expected, "latin1"));
+        expect(received.equals(Buffer.from(shape.expected, "latin1"))).toBe(true);
+        expect(JSON.parse(readFileSync(stats, "utf8"))).toMatchObject({
+          lines: shape.lines,
+          bytes: received.length,
+          emptyLines: shape.emptyLines,
+        });
+      },
+      90_000,
+    );
+
+    test("a 17 MiB line passes the default --max-line-bytes (16 MiB): exit 1 naming it; earlier lines delivered", async () => {
+      const run = runFolder(workspace, `${relay}-too-long`, relayEnv);
       const source = join(run.folder, "source");
-      writeFileSync(source, shape.input, "latin1");
+      writeFileSync(source, `${lineOf(100, 1)}\n${lineOf(17 * MiB, 2)}\n${lineOf(100, 3)}\n`);
+      const input = fixture("replay-input.py");
       writeFileSync(
         run.config,
         taskHcl(
-          {
-            path: fixture("replay-input.py"),
-            config: { file: source, ...(shape.chunkBytes ? { chunkBytes: shape.chunkBytes } : {}) },
-          },
+          { path: input, config: { file: source } },
           { path: fixture("recording-output.py"), config: { recordFile: run.record } },
         ),
       );
-      const stats = join(run.folder, "stats.json");
-      const result = await startRun(
-        workspace,
-        ["run", "t", "-c", run.config, "--quiet", "--stats-json", stats],
-        { env: run.env, timeoutMs: 60_000 },
-      ).finished;
-      expect(result).toMatchObject({ exitCode: 0, stderr: "" });
-      const received = readFileSync(run.record);
-      expect(received.length).toBe(Buffer.byteLength(shape.expected, "latin1"));
-      expect(received.equals(Buffer.from(shape.expected, "latin1"))).toBe(true);
-      expect(JSON.parse(readFileSync(stats, "utf8"))).toMatchObject({
-        lines: shape.lines,
-        bytes: received.length,
-        emptyLines: shape.emptyLines,
+      const result = await startRun(workspace, ["run", "t", "-c", run.config, "--quiet"], {
+        env: run.env,
+        timeoutMs: 60_000,
+      }).finished;
+      expect(result).toMatchObject({
+        exitCode: 1,
+        stderr: `error: task "t": input provider ${input}: line 2 is longer than --max-line-bytes (16777216 bytes) (1 lines relayed, 0 in flight)\n`,
       });
-    },
-    90_000,
-  );
-
-  test("a 17 MiB line passes the default --max-line-bytes (16 MiB): exit 1 naming it; earlier lines delivered", async () => {
-    const run = runFolder(workspace, "too-long");
-    const source = join(run.folder, "source");
-    writeFileSync(source, `${lineOf(100, 1)}\n${lineOf(17 * MiB, 2)}\n${lineOf(100, 3)}\n`);
-    const input = fixture("replay-input.py");
-    writeFileSync(
-      run.config,
-      taskHcl(
-        { path: input, config: { file: source } },
-        { path: fixture("recording-output.py"), config: { recordFile: run.record } },
-      ),
-    );
-    const result = await startRun(workspace, ["run", "t", "-c", run.config, "--quiet"], {
-      env: run.env,
-      timeoutMs: 60_000,
-    }).finished;
-    expect(result).toMatchObject({
-      exitCode: 1,
-      stderr: `error: task "t": input provider ${input}: line 2 is longer than --max-line-bytes (16777216 bytes) (1 lines relayed, 0 in flight)\n`,
-    });
-    expect(readFileSync(run.record, "latin1")).toBe(`${lineOf(100, 1)}\n`);
-  }, 90_000);
-});
+      expect(readFileSync(run.record, "latin1")).toBe(`${lineOf(100, 1)}\n`);
+    }, 90_000);
+  },
+);

@@ -9,6 +9,7 @@ import {
   numberedLines,
   type RunFolder,
   recorded,
+  relays,
   runFolder,
   sleep,
   startRun,
@@ -54,8 +55,13 @@ function delivery(run: RunFolder) {
 }
 
 /** Runs an endless numbered input into the recorder and stops dstream with `signal` at a moment. */
-async function stopAtRandomMoment(name: string, signal: NodeJS.Signals, delayMs: number) {
-  const run = runFolder(workspace, name);
+async function stopAtRandomMoment(
+  name: string,
+  relayEnv: Record<string, string>,
+  signal: NodeJS.Signals,
+  delayMs: number,
+) {
+  const run = runFolder(workspace, name, relayEnv);
   numberedPipeline(run, { count: 0 });
   const started = startRun(workspace, ["run", "t", "-c", run.config, "--quiet"], {
     env: run.env,
@@ -67,34 +73,42 @@ async function stopAtRandomMoment(name: string, signal: NodeJS.Signals, delayMs:
   return { name, delayMs, result, delivery: delivery(run), survivors: await survivors(run) };
 }
 
-const RUNS_PER_SIGNAL = 50;
 const PARALLEL = 5;
+/** 50 runs per signal on the default relay; fewer on the portable one to bound the suite's time. */
+const signalRuns = relays.flatMap(([relay, relayEnv]) =>
+  (["SIGTERM", "SIGINT"] as const).map(
+    (signal) => [signal, relay, relayEnv, relay === "raw pipes" ? 50 : 20] as const,
+  ),
+);
 
-describe.each(["SIGTERM", "SIGINT"] as const)("%s at random moments under load", (signal) => {
-  test(`${RUNS_PER_SIGNAL} runs: exit 0, every flushed line delivered once, in order`, async () => {
-    const seed = signal === "SIGTERM" ? 6_001 : 6_002;
-    const next = random(seed);
-    const outcomes = [];
-    for (let batch = 0; batch < RUNS_PER_SIGNAL / PARALLEL; batch++) {
-      const runs = Array.from({ length: PARALLEL }, (_, index) => {
-        const number = batch * PARALLEL + index;
-        return stopAtRandomMoment(`${signal}-${number}`, signal, Math.floor(next() * 700));
-      });
-      outcomes.push(...(await Promise.all(runs)));
-    }
-    const bad = outcomes.filter(
-      (outcome) =>
-        outcome.result.exitCode !== 0 ||
-        outcome.result.stderr !== "" ||
-        !outcome.delivery.exact ||
-        outcome.survivors.length > 0,
-    );
-    expect(bad.map((outcome) => ({ seed, ...outcome }))).toEqual([]);
-    // The moments really fell mid-stream: most runs had sent a good many lines.
-    const busy = outcomes.filter((outcome) => outcome.delivery.written > 1000);
-    expect(busy.length).toBeGreaterThan(RUNS_PER_SIGNAL / 2);
-  }, 300_000);
-});
+describe.each(signalRuns)(
+  "%s at random moments under load (%s relay)",
+  (signal, relay, relayEnv, count) => {
+    test(`${count} runs: exit 0, every flushed line delivered once, in order`, async () => {
+      const seed = (signal === "SIGTERM" ? 6_001 : 6_002) + (relay === "streams" ? 10 : 0);
+      const next = random(seed);
+      const outcomes = [];
+      for (let batch = 0; batch < count / PARALLEL; batch++) {
+        const runs = Array.from({ length: PARALLEL }, (_, index) => {
+          const name = `${relay}-${signal}-${batch * PARALLEL + index}`;
+          return stopAtRandomMoment(name, relayEnv, signal, Math.floor(next() * 700));
+        });
+        outcomes.push(...(await Promise.all(runs)));
+      }
+      const bad = outcomes.filter(
+        (outcome) =>
+          outcome.result.exitCode !== 0 ||
+          outcome.result.stderr !== "" ||
+          !outcome.delivery.exact ||
+          outcome.survivors.length > 0,
+      );
+      expect(bad.map((outcome) => ({ seed, ...outcome }))).toEqual([]);
+      // The moments really fell mid-stream: most runs had sent a good many lines.
+      const busy = outcomes.filter((outcome) => outcome.delivery.written > 1000);
+      expect(busy.length).toBeGreaterThan(count / 2);
+    }, 300_000);
+  },
+);
 
 describe("a signal before the providers start", () => {
   test("dstream ends by the signal with nothing started, or stops cleanly with nothing lost", async () => {
@@ -127,9 +141,9 @@ describe("a signal before the providers start", () => {
   }, 60_000);
 });
 
-describe("slow outputs (backpressure)", () => {
+describe.each(relays)("slow outputs, backpressure (%s relay)", (relay, relayEnv) => {
   test("an output that stalls 2.5 s, then resumes, gets all 200,000 lines; reading paused meanwhile", async () => {
-    const run = runFolder(workspace, "stall");
+    const run = runFolder(workspace, `${relay}-stall`, relayEnv);
     numberedPipeline(run, { count: 200_000 }, { stallAfter: 100, stallMs: 2500 });
     const stats = `${run.folder}/stats.json`;
     const result = await startRun(
@@ -148,7 +162,7 @@ describe("slow outputs (backpressure)", () => {
   }, 90_000);
 
   test("SIGTERM during a stall: the stop waits for the output and loses nothing", async () => {
-    const run = runFolder(workspace, "stall-stop");
+    const run = runFolder(workspace, `${relay}-stall-stop`, relayEnv);
     numberedPipeline(run, { count: 0 }, { stallAfter: 1000, stallMs: 2000 });
     const started = startRun(
       workspace,
@@ -167,7 +181,7 @@ describe("slow outputs (backpressure)", () => {
   }, 60_000);
 
   test("an output reading one line per millisecond gets all 1,000 lines in order", async () => {
-    const run = runFolder(workspace, "one-per-ms");
+    const run = runFolder(workspace, `${relay}-one-per-ms`, relayEnv);
     numberedPipeline(run, { count: 1000 }, { delayMs: 1 });
     const result = await startRun(workspace, ["run", "t", "-c", run.config, "--quiet"], {
       env: run.env,
