@@ -35,6 +35,7 @@ test("writes one binary per platform, each in its OS's format for its CPU", () =
       const loader = platform.libc === "musl" ? /^\/lib\/ld-musl-/ : /^\/lib(64)?\/ld-linux-/;
       expect(format.interpreter).toMatch(loader);
     }
+    if (platform.os === "darwin") expect(format.codeSigned).toBe(true);
   }
 });
 

@@ -81,7 +81,11 @@ test("picks the binary for the machine uname reports (macOS on Apple silicon)", 
     env: env(),
   });
   expect(result.exitCode).toBe(0);
-  expect(executableFormat(join(prefix, "bin/dstream"))).toEqual({ format: "macho", arch: "arm64" });
+  expect(executableFormat(join(prefix, "bin/dstream"))).toEqual({
+    format: "macho",
+    arch: "arm64",
+    codeSigned: true,
+  });
   expect(await sha256File(join(prefix, "bin/dstream"))).toBe(
     await sha256File(join(build.dist, platformNamed("darwin-arm64").binaryName)),
   );

@@ -6,6 +6,8 @@ export interface ExecutableFormat {
   arch: "x64" | "arm64" | "unknown";
   /** ELF only: the dynamic loader it asks for (glibc or musl). */
   interpreter?: string;
+  /** Mach-O only: has a code signature (Apple silicon refuses to start a binary without one). */
+  codeSigned?: boolean;
 }
 
 const elfMachines: Record<number, ExecutableFormat["arch"]> = { 62: "x64", 183: "arm64" };
@@ -38,6 +40,18 @@ function elfInterpreter(path: string, header: Buffer): string | undefined {
   return undefined;
 }
 
+function machoHasCodeSignature(path: string, header: Buffer): boolean {
+  const LC_CODE_SIGNATURE = 0x1d;
+  const count = header.readUInt32LE(16);
+  const commandsSize = header.readUInt32LE(20);
+  const commands = readBytes(path, 32, commandsSize);
+  for (let index = 0, offset = 0; index < count; index++) {
+    if (commands.readUInt32LE(offset) === LC_CODE_SIGNATURE) return true;
+    offset += commands.readUInt32LE(offset + 4);
+  }
+  return false;
+}
+
 export function executableFormat(path: string): ExecutableFormat {
   const header = readBytes(path, 0, 64);
   if (header.readUInt32BE(0) === 0x7f454c46) {
@@ -49,7 +63,11 @@ export function executableFormat(path: string): ExecutableFormat {
     };
   }
   if (header.readUInt32LE(0) === 0xfeedfacf) {
-    return { format: "macho", arch: machoCpus[header.readUInt32LE(4)] ?? "unknown" };
+    return {
+      format: "macho",
+      arch: machoCpus[header.readUInt32LE(4)] ?? "unknown",
+      codeSigned: machoHasCodeSignature(path, header),
+    };
   }
   if (header.toString("latin1", 0, 2) === "MZ") {
     const peOffset = header.readUInt32LE(0x3c);
