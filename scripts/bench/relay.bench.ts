@@ -28,7 +28,11 @@ function peakRss(pid: number): number {
   }
 }
 
-async function timeCommand(argv: string[], cwd: string, stdoutTo: "ignore" | "pipe" = "ignore"): Promise<Timed> {
+async function timeCommand(
+  argv: string[],
+  cwd: string,
+  stdoutTo: "ignore" | "pipe" = "ignore",
+): Promise<Timed> {
   const started = performance.now();
   const child = Bun.spawn(argv, { cwd, stdout: stdoutTo, stderr: "pipe" });
   let peak = 0;
@@ -58,7 +62,10 @@ async function writeLines(path: string, count: number): Promise<number> {
 
 function pipelineFile(folder: string, name: string, input: string, output: string): string {
   const path = join(folder, `${name}.hcl`);
-  writeFileSync(path, `task "${name}" {\n  input {\n${input}\n  }\n  output {\n${output}\n  }\n}\n`);
+  writeFileSync(
+    path,
+    `task "${name}" {\n  input {\n${input}\n  }\n  output {\n${output}\n  }\n}\n`,
+  );
   return path;
 }
 
@@ -70,7 +77,10 @@ export default async function relayBench(): Promise<string> {
     const binary = join(folder, "dstream");
     await compile({ outfile: binary });
     const files = { "1M": join(folder, "1m.jsonl"), "5M": join(folder, "5m.jsonl") };
-    const sizes = { "1M": await writeLines(files["1M"], 1_000_000), "5M": await writeLines(files["5M"], 5_000_000) };
+    const sizes = {
+      "1M": await writeLines(files["1M"], 1_000_000),
+      "5M": await writeLines(files["5M"], 5_000_000),
+    };
     const rows: string[] = [];
 
     // Throughput and peak RSS: alternate dstream and the cat pipeline so both see the same machine.
@@ -84,8 +94,12 @@ export default async function relayBench(): Promise<string> {
       );
       const entry = { dstream: [] as Timed[], cat: [] as Timed[] };
       for (let run = 0; run < RUNS; run++) {
-        entry.cat.push(await timeCommand(["sh", "-c", `cat '${files[size]}' | cat | cat > /dev/null`], folder));
-        entry.dstream.push(await timeCommand([binary, "run", `relay${size}`, "-c", config, "--quiet"], folder));
+        entry.cat.push(
+          await timeCommand(["sh", "-c", `cat '${files[size]}' | cat | cat > /dev/null`], folder),
+        );
+        entry.dstream.push(
+          await timeCommand([binary, "run", `relay${size}`, "-c", config, "--quiet"], folder),
+        );
       }
       results[size] = entry;
     }
@@ -116,12 +130,17 @@ export default async function relayBench(): Promise<string> {
       `    provider = "file"\n    config {\n      path = "${files["1M"]}"\n      format = "raw"\n    }`,
       `    provider_path = "./slow.sh"`,
     );
-    writeFileSync(join(folder, "slow.sh"), `#!/bin/sh\nexec python3 '${slowReader}'\n`, { mode: 0o755 });
-    const slow = Bun.spawn([binary, "run", "slow", "-c", slowConfig, "--quiet", "--stats-json", "slow.json"], {
-      cwd: folder,
-      stdout: "ignore",
-      stderr: "ignore",
+    writeFileSync(join(folder, "slow.sh"), `#!/bin/sh\nexec python3 '${slowReader}'\n`, {
+      mode: 0o755,
     });
+    const slow = Bun.spawn(
+      [binary, "run", "slow", "-c", slowConfig, "--quiet", "--stats-json", "slow.json"],
+      {
+        cwd: folder,
+        stdout: "ignore",
+        stderr: "ignore",
+      },
+    );
     let slowPeak = 0;
     const sampler = setInterval(() => {
       slowPeak = Math.max(slowPeak, peakRss(slow.pid));
@@ -144,7 +163,10 @@ export default async function relayBench(): Promise<string> {
     for (let run = 0; run < 7; run++) {
       versionTimes.push((await timeCommand([binary, "version"], folder)).seconds * 1000);
       const started = performance.now();
-      const child = Bun.spawn([binary, "run", "first", "-c", firstConfig, "--quiet"], { cwd: folder, stdout: "pipe" });
+      const child = Bun.spawn([binary, "run", "first", "-c", firstConfig, "--quiet"], {
+        cwd: folder,
+        stdout: "pipe",
+      });
       const reader = child.stdout.getReader();
       await reader.read();
       firstTimes.push(performance.now() - started);
