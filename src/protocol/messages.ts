@@ -14,7 +14,10 @@ export interface CommandEnvelope {
 }
 
 export const commandEnvelopeSchema = v.object({
-  command: v.picklist(["run", ...lifecycleCommands], "command must be run, init, plan, status or destroy"),
+  command: v.picklist(
+    ["run", ...lifecycleCommands],
+    "command must be run, init, plan, status or destroy",
+  ),
   config: v.optional(v.record(v.string(), v.unknown()), {}),
 });
 

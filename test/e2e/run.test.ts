@@ -31,8 +31,10 @@ describe.each([
   ["raw pipes", {}],
   ["streams", { DSTREAM_RELAY: "streams" }],
 ] as [string, Record<string, string>][])("dstream run (%s relay)", (_relay, relayEnv) => {
-  const run = (args: string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}) =>
-    workspace.run(args, { ...options, env: { ...relayEnv, ...options.env } });
+  const run = (
+    args: string[],
+    options: { env?: Record<string, string>; timeoutMs?: number } = {},
+  ) => workspace.run(args, { ...options, env: { ...relayEnv, ...options.env } });
 
   test("counter -> console prints the quick start's messages exactly", async () => {
     pipeline(
@@ -146,26 +148,10 @@ describe.each([
       );
     }
     const limit = String(atLimit.length);
-    const ok = await run([
-      "run",
-      "t",
-      "-c",
-      "at.hcl",
-      "--quiet",
-      "--max-line-bytes",
-      limit,
-    ]);
+    const ok = await run(["run", "t", "-c", "at.hcl", "--quiet", "--max-line-bytes", limit]);
     expect(ok.exitCode).toBe(0);
     expect(ok.stdout).toBe(`${atLimit}\n`);
-    const over = await run([
-      "run",
-      "t",
-      "-c",
-      "over.hcl",
-      "--quiet",
-      "--max-line-bytes",
-      limit,
-    ]);
+    const over = await run(["run", "t", "-c", "over.hcl", "--quiet", "--max-line-bytes", limit]);
     expect(over.exitCode).toBe(1);
     expect(over.stderr).toBe(
       `error: task "t": input provider file: line 2 is longer than --max-line-bytes (${limit} bytes) (1 lines relayed, 0 in flight)\n`,
@@ -177,7 +163,10 @@ describe.each([
     pipeline("no-read.hcl", '    provider_path = "./no-read.sh"', '    provider = "console"');
     for (let attempt = 0; attempt < 10; attempt++) {
       const result = await run(["run", "t", "-c", "no-read.hcl", "--quiet"]);
-      expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({ exitCode: 0, stderr: "" });
+      expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({
+        exitCode: 0,
+        stderr: "",
+      });
     }
   });
 
