@@ -45,21 +45,6 @@ function readDocument(): string {
   }
 }
 
-/** Biome formats Markdown too (aligned tables); `npm run lint` fails on an unformatted file. */
-function formatDocument(): void {
-  const biome = join(repoRoot, "node_modules/.bin/biome");
-  const result = Bun.spawnSync([biome, "format", "--write", docPath], {
-    stdout: "ignore",
-    stderr: "pipe",
-    timeout: 30_000,
-  });
-  if (result.exitCode !== 0) {
-    process.stderr.write(
-      `bench: could not format ${docPath}: ${result.stderr.toString().trim()}\n`,
-    );
-  }
-}
-
 async function main(requested: string[]): Promise<number> {
   process.chdir(repoRoot); // compile() and the benchmarks name files from the repository root
   const available = readdirSync(import.meta.dir)
@@ -86,7 +71,6 @@ async function main(requested: string[]): Promise<number> {
       process.stdout.write(`${section.trim()}\n\n`);
       // Re-read before each write: another benchmark of this run may have stored its section.
       writeFileSync(docPath, storeSection(readDocument(), name, section));
-      formatDocument();
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       process.stderr.write(`bench ${name}: done in ${seconds} s\n`);
     } catch (error) {
