@@ -1,61 +1,30 @@
-// Faults: each ends with its documented exit code, one error line saying why, no provider process
-// left behind and no hang (every run is bounded and killed if it overruns).
+// Provider faults: killed, exiting early or non-zero, never reading, ignoring SIGTERM, and dstream
+// itself killed. Each ends with its documented exit code, one error line saying why, no provider
+// process left behind and no hang (every run is bounded and killed if it overruns).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { createWorkspace, type Workspace } from "../e2e/helpers.ts";
-import { runProcess } from "../helpers/binary.ts";
 import {
-  fixture,
   numberedLines,
-  type ProviderBlock,
   providerPids,
-  type RunFolder,
   recorded,
   relays,
-  runFolder,
   sleep,
-  startRun,
   survivors,
-  taskHcl,
   waitForFile,
 } from "./harness.ts";
+import {
+  deafProvider,
+  faultPipelines,
+  numberedInput,
+  recorder,
+  recordingOutput,
+} from "./pipelines.ts";
 
 let workspace: Workspace;
 beforeAll(async () => {
   workspace = await createWorkspace();
 });
 afterAll(() => workspace.remove());
-
-const numberedInput = fixture("numbered-input.py");
-const recordingOutput = fixture("recording-output.py");
-const deafProvider = fixture("deaf-provider.sh");
-
-type OutputBlock = ProviderBlock | ((run: RunFolder) => ProviderBlock);
-
-function makePipeline(
-  name: string,
-  relayEnv: Record<string, string>,
-  input: ProviderBlock,
-  output: OutputBlock,
-): RunFolder {
-  const run = runFolder(workspace, name, relayEnv);
-  writeFileSync(run.config, taskHcl(input, typeof output === "function" ? output(run) : output));
-  return run;
-}
-
-/** The recording output, writing to the run's record file. */
-function recorder(config: ProviderBlock["config"] = {}): OutputBlock {
-  return (run) => ({ path: recordingOutput, config: { recordFile: run.record, ...config } });
-}
-
-/** Starts `dstream run t` for the run, with extra flags. */
-function start(run: RunFolder, flags: string[] = [], timeoutMs = 20_000) {
-  return startRun(workspace, ["run", "t", "-c", run.config, "--quiet", ...flags], {
-    env: run.env,
-    timeoutMs,
-  });
-}
 
 /** The record holds lines 1..k in order, then at most one line cut short by the killed input. */
 function expectNumberedPrefix(text: string): number {
@@ -72,8 +41,7 @@ function expectNumberedPrefix(text: string): number {
 }
 
 describe.each(relays)("%s relay", (relay, relayEnv) => {
-  const pipeline = (name: string, input: ProviderBlock, output: OutputBlock) =>
-    makePipeline(`${relay}-${name}`, relayEnv, input, output);
+  const { pipeline, start } = faultPipelines(() => workspace, relay, relayEnv);
 
   describe("a provider dies or misbehaves mid-stream", () => {
     test("kill -9 of the input: exit 1, names the signal; what it sent was delivered", async () => {
@@ -251,113 +219,4 @@ describe.each(relays)("%s relay", (relay, relayEnv) => {
       expect(await survivors(run)).toEqual([]);
     }, 30_000);
   });
-
-  describe("handshake", () => {
-    test('an input\'s {"status":"error"}: exit 1 with its message, nothing relayed', async () => {
-      const run = pipeline(
-        "input-handshake-error",
-        { path: numberedInput, config: { handshake: "error", message: "bad credentials" } },
-        recorder(),
-      );
-      const result = await start(run).finished;
-      expect(result).toMatchObject({
-        exitCode: 1,
-        stderr: `error: task "t": input provider ${numberedInput} reported an error: bad credentials (0 lines relayed, 0 in flight)\n`,
-      });
-      expect(recorded(run)).toBe("");
-      expect(await survivors(run)).toEqual([]);
-    }, 30_000);
-
-    test('an output\'s {"status":"error"}: exit 1 with its message, the input is stopped', async () => {
-      const run = pipeline(
-        "output-handshake-error",
-        { path: numberedInput },
-        recorder({
-          handshake: "error",
-          message: "topic orders does not exist",
-        }),
-      );
-      const result = await start(run).finished;
-      expect(result.exitCode).toBe(1);
-      expect(result.stderr).toMatch(
-        new RegExp(
-          `^error: task "t": output provider ${recordingOutput} reported an error: topic orders does not exist \\(\\d+ lines relayed, \\d+ in flight\\)\\n$`,
-        ),
-      );
-      expect(await survivors(run)).toEqual([]);
-    }, 30_000);
-
-    test("an input printing garbage before its handshake: exit 1 quoting the line, nothing relayed", async () => {
-      const run = pipeline(
-        "garbage",
-        { path: numberedInput, config: { handshake: "garbage" } },
-        recorder(),
-      );
-      const result = await start(run).finished;
-      expect(result).toMatchObject({
-        exitCode: 1,
-        stderr: `error: task "t": input provider ${numberedInput} wrote "starting up, please wait" before any data: stdout must hold only the handshake and JSON lines (logs go to stderr) (0 lines relayed, 0 in flight)\n`,
-      });
-      expect(recorded(run)).toBe("");
-      expect(await survivors(run)).toEqual([]);
-    }, 30_000);
-  });
-
-  describe("where the data goes", () => {
-    test("file output on a full disk: exit 1, the error names the file", async () => {
-      const disk = join(workspace.folder, `full-disk-${relay.replace(" ", "-")}`);
-      mkdirSync(disk);
-      // Root in CI: a failing mount is a failing test, never a skipped one.
-      const mount = await runProcess(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", disk]);
-      expect(mount).toMatchObject({ exitCode: 0, stderr: "" });
-      try {
-        const target = join(disk, "out.jsonl");
-        const run = pipeline(
-          "full-disk",
-          { path: numberedInput, config: { count: 100_000 } },
-          { builtin: "file", config: { path: target } },
-        );
-        const result = await start(run).finished;
-        expect(result.exitCode).toBe(1);
-        const cause = `error: cannot write "${target}": no space left on device (ENOSPC)`;
-        expect(result.stderr).toMatch(
-          new RegExp(
-            `^\\[t/output\\] ${escapeRegExp(cause)}\\nerror: task "t": output provider file exited with code 1 while the input was still sending \\(\\d+ lines relayed, \\d+ in flight\\)\\n  last stderr lines of the output provider:\\n    ${escapeRegExp(cause)}\\n$`,
-          ),
-        );
-        expect(await survivors(run)).toEqual([]);
-      } finally {
-        await runProcess(["umount", disk]);
-      }
-    }, 30_000);
-
-    test("dstream's own stdout closed (| head -2): exit 1, the cause named, no hang", async () => {
-      const run = pipeline(
-        "stdout-closed",
-        { path: numberedInput },
-        { builtin: "console", config: { outputFormat: "json" } },
-      );
-      const log = join(run.folder, "stderr");
-      const result = await runProcess(
-        [
-          "/bin/bash",
-          "-c",
-          '"$0" run t -c "$1" --quiet 2>"$2" | head -2; echo "exit $PIPESTATUS"',
-          workspace.binary,
-          run.config,
-          log,
-        ],
-        { env: run.env },
-      );
-      expect(result).toMatchObject({ stdout: `${numberedLines(2)}exit 1\n`, timedOut: false });
-      expect(readFileSync(log, "utf8")).toMatch(
-        /^error: task "t": cannot copy the stdout of output provider console to dstream's stdout \(EPIPE: broken pipe, write\) \(\d+ lines relayed, \d+ in flight\)\n$/,
-      );
-      expect(await survivors(run)).toEqual([]);
-    }, 30_000);
-  });
 });
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}

@@ -1,0 +1,129 @@
+// Handshake faults and where the data goes: an error handshake from either side, garbage before
+// the handshake, a full disk under the file output, dstream's own stdout closed. Each ends with its
+// documented exit code, one error line saying why, no provider left behind and no hang.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { createWorkspace, type Workspace } from "../e2e/helpers.ts";
+import { runProcess } from "../helpers/binary.ts";
+import { numberedLines, recorded, relays, survivors } from "./harness.ts";
+import { faultPipelines, numberedInput, recorder, recordingOutput } from "./pipelines.ts";
+
+let workspace: Workspace;
+beforeAll(async () => {
+  workspace = await createWorkspace();
+});
+afterAll(() => workspace.remove());
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+describe.each(relays)("%s relay", (relay, relayEnv) => {
+  const { pipeline, start } = faultPipelines(() => workspace, relay, relayEnv);
+
+  describe("handshake", () => {
+    test('an input\'s {"status":"error"}: exit 1 with its message, nothing relayed', async () => {
+      const run = pipeline(
+        "input-handshake-error",
+        { path: numberedInput, config: { handshake: "error", message: "bad credentials" } },
+        recorder(),
+      );
+      const result = await start(run).finished;
+      expect(result).toMatchObject({
+        exitCode: 1,
+        stderr: `error: task "t": input provider ${numberedInput} reported an error: bad credentials (0 lines relayed, 0 in flight)\n`,
+      });
+      expect(recorded(run)).toBe("");
+      expect(await survivors(run)).toEqual([]);
+    }, 30_000);
+
+    test('an output\'s {"status":"error"}: exit 1 with its message, the input is stopped', async () => {
+      const run = pipeline(
+        "output-handshake-error",
+        { path: numberedInput },
+        recorder({
+          handshake: "error",
+          message: "topic orders does not exist",
+        }),
+      );
+      const result = await start(run).finished;
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toMatch(
+        new RegExp(
+          `^error: task "t": output provider ${recordingOutput} reported an error: topic orders does not exist \\(\\d+ lines relayed, \\d+ in flight\\)\\n$`,
+        ),
+      );
+      expect(await survivors(run)).toEqual([]);
+    }, 30_000);
+
+    test("an input printing garbage before its handshake: exit 1 quoting the line, nothing relayed", async () => {
+      const run = pipeline(
+        "garbage",
+        { path: numberedInput, config: { handshake: "garbage" } },
+        recorder(),
+      );
+      const result = await start(run).finished;
+      expect(result).toMatchObject({
+        exitCode: 1,
+        stderr: `error: task "t": input provider ${numberedInput} wrote "starting up, please wait" before any data: stdout must hold only the handshake and JSON lines (logs go to stderr) (0 lines relayed, 0 in flight)\n`,
+      });
+      expect(recorded(run)).toBe("");
+      expect(await survivors(run)).toEqual([]);
+    }, 30_000);
+  });
+
+  describe("where the data goes", () => {
+    test("file output on a full disk: exit 1, the error names the file", async () => {
+      const disk = join(workspace.folder, `full-disk-${relay.replace(" ", "-")}`);
+      mkdirSync(disk);
+      // Root in CI: a failing mount is a failing test, never a skipped one.
+      const mount = await runProcess(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", disk]);
+      expect(mount).toMatchObject({ exitCode: 0, stderr: "" });
+      try {
+        const target = join(disk, "out.jsonl");
+        const run = pipeline(
+          "full-disk",
+          { path: numberedInput, config: { count: 100_000 } },
+          { builtin: "file", config: { path: target } },
+        );
+        const result = await start(run).finished;
+        expect(result.exitCode).toBe(1);
+        const cause = `error: cannot write "${target}": no space left on device (ENOSPC)`;
+        expect(result.stderr).toMatch(
+          new RegExp(
+            `^\\[t/output\\] ${escapeRegExp(cause)}\\nerror: task "t": output provider file exited with code 1 while the input was still sending \\(\\d+ lines relayed, \\d+ in flight\\)\\n  last stderr lines of the output provider:\\n    ${escapeRegExp(cause)}\\n$`,
+          ),
+        );
+        expect(await survivors(run)).toEqual([]);
+      } finally {
+        await runProcess(["umount", disk]);
+      }
+    }, 30_000);
+
+    test("dstream's own stdout closed (| head -2): exit 1, the cause named, no hang", async () => {
+      const run = pipeline(
+        "stdout-closed",
+        { path: numberedInput },
+        { builtin: "console", config: { outputFormat: "json" } },
+      );
+      const log = join(run.folder, "stderr");
+      const result = await runProcess(
+        [
+          "/bin/bash",
+          "-c",
+          '"$0" run t -c "$1" --quiet 2>"$2" | head -2; echo "exit $PIPESTATUS"',
+          workspace.binary,
+          run.config,
+          log,
+        ],
+        { env: run.env },
+      );
+      expect(result).toMatchObject({ stdout: `${numberedLines(2)}exit 1\n`, timedOut: false });
+      expect(readFileSync(log, "utf8")).toMatch(
+        /^error: task "t": cannot copy the stdout of output provider console to dstream's stdout \(EPIPE: broken pipe, write\) \(\d+ lines relayed, \d+ in flight\)\n$/,
+      );
+      expect(await survivors(run)).toEqual([]);
+    }, 30_000);
+  });
+});
