@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createWorkspace, type Workspace } from "../e2e/helpers.ts";
 import { runProcess } from "../helpers/binary.ts";
-import { numberedLines, recorded, relays, survivors } from "./harness.ts";
+import { isAlive, numberedLines, recorded, relays, survivors } from "./harness.ts";
 import { faultPipelines, numberedInput, recorder, recordingOutput } from "./pipelines.ts";
 
 let workspace: Workspace;
@@ -108,22 +108,25 @@ describe.each(relays)("%s relay", (relay, relayEnv) => {
         { builtin: "console", config: { outputFormat: "json" } },
       );
       const log = join(run.folder, "stderr");
-      const result = await runProcess(
-        [
-          "/bin/bash",
-          "-c",
-          '"$0" run t -c "$1" --quiet 2>"$2" | head -2; echo "exit $PIPESTATUS"',
-          workspace.binary,
-          run.config,
-          log,
-        ],
-        { env: run.env },
-      );
-      expect(result).toMatchObject({ stdout: `${numberedLines(2)}exit 1\n`, timedOut: false });
-      expect(readFileSync(log, "utf8")).toMatch(
-        /^error: task "t": cannot copy the stdout of output provider console to dstream's stdout \(EPIPE: broken pipe, write\) \(\d+ lines relayed, \d+ in flight\)\n$/,
-      );
-      expect(await survivors(run)).toEqual([]);
+      const pidFile = join(run.folder, "dstream.pid");
+      // The subshell records its pid, then becomes dstream: a hung dstream is killed below, not
+      // left running when the time bound kills only bash.
+      const script =
+        '( echo "$BASHPID" >"$3"; exec "$0" run t -c "$1" --quiet 2>"$2" ) | head -2; echo "exit $PIPESTATUS"';
+      try {
+        const result = await runProcess(
+          ["/bin/bash", "-c", script, workspace.binary, run.config, log, pidFile],
+          { env: run.env, timeoutMs: 15_000 },
+        );
+        expect(result).toMatchObject({ stdout: `${numberedLines(2)}exit 1\n`, timedOut: false });
+        expect(readFileSync(log, "utf8")).toMatch(
+          /^error: task "t": cannot copy the stdout of output provider console to dstream's stdout \(EPIPE: broken pipe, write\) \(\d+ lines relayed, \d+ in flight\)\n$/,
+        );
+        expect(await survivors(run)).toEqual([]);
+      } finally {
+        const pid = Number(readFileSync(pidFile, "utf8"));
+        if (isAlive(pid)) process.kill(pid, "SIGKILL");
+      }
     }, 30_000);
   });
 });
