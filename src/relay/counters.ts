@@ -18,8 +18,18 @@ export const Slot = {
   BUFFERED_MAX: 6,
   /** RelayState of the worker. */
   STATE: 7,
+  /** How the input ended, written by the main thread (InputEnd); read by the relay at EOF. */
+  INPUT_END: 8,
 } as const;
-const SLOT_COUNT = 8;
+const SLOT_COUNT = 9;
+
+export const InputEnd = {
+  UNKNOWN: 0n,
+  /** Exited 0: a last line without newline is whole and gets one. */
+  CLEAN: 1n,
+  /** Crashed or killed: a last line without newline was cut off and is dropped. */
+  CUT: 2n,
+} as const;
 
 export const RelayState = {
   STARTING: 0n,
@@ -86,4 +96,18 @@ export function readCounters(buffer: SharedArrayBuffer): CounterSnapshot {
 
 export function readState(buffer: SharedArrayBuffer): bigint {
   return Atomics.load(new BigInt64Array(buffer), Slot.STATE);
+}
+
+/** Main thread: records how the input process ended, and wakes a relay waiting at EOF. */
+export function markInputEnd(buffer: SharedArrayBuffer, clean: boolean): void {
+  const slots = new BigInt64Array(buffer);
+  Atomics.store(slots, Slot.INPUT_END, clean ? InputEnd.CLEAN : InputEnd.CUT);
+  Atomics.notify(slots, Slot.INPUT_END);
+}
+
+/** Relay worker: waits (bounded) for the input's end to be known; UNKNOWN after the timeout. */
+export function waitInputEnd(buffer: SharedArrayBuffer, timeoutMs: number): bigint {
+  const slots = new BigInt64Array(buffer);
+  Atomics.wait(slots, Slot.INPUT_END, InputEnd.UNKNOWN, timeoutMs);
+  return Atomics.load(slots, Slot.INPUT_END);
 }

@@ -2,13 +2,15 @@
 // own, so the output's pace sets the input's (the input blocks on its full pipe) with one buffer.
 import { closeSync, readSync, writeSync } from "node:fs";
 import type { Handshake } from "../protocol/index.ts";
-import { CounterWriter, RelayState, Slot } from "./counters.ts";
+import { CounterWriter, InputEnd, RelayState, Slot, waitInputEnd } from "./counters.ts";
 import { examineFirstLine, firstLineComplete } from "./first-line.ts";
 import { LineFramer, LineTooLongError } from "./line-framer.ts";
 import type { FdRelayConfig, RelayEnd, RelayResult } from "./messages.ts";
 import { setNonBlocking, waitWritable } from "./os-pipe.ts";
 
 const READ_BUFFER_BYTES = 1 << 20;
+/** An input that closed its stdout but lives on this long is taken to have ended its last line. */
+const INPUT_END_WAIT_MS = 5000;
 /** poll() wakes at least this often, so a wait is never unbounded inside one call. */
 const POLL_SLICE_MS = 1000;
 
@@ -45,6 +47,7 @@ export class FdPump {
   private lines = 0;
   private unwritten = 0;
   private waitedMs = 0;
+  private cutLineBytes = 0;
   private emptyReported = 0;
 
   constructor(
@@ -80,6 +83,7 @@ export class FdPump {
       lines: this.lines,
       inFlightBytes: pending + this.unwritten,
       inFlightLines: (pending > 0 ? 1 : 0) + (this.unwritten > 0 ? 1 : 0),
+      cutLineBytes: this.cutLineBytes,
     };
   }
 
@@ -96,9 +100,19 @@ export class FdPump {
         this.push(buffer.subarray(0, count), emit);
       }
     }
-    this.framer.finish(emit);
+    this.finishLastLine(emit);
     this.reportEmpty();
     return { kind: "ended" };
+  }
+
+  /** A last line without newline is whole only if the input ended cleanly: wait to know. */
+  private finishLastLine(emit: (bytes: Uint8Array, lines: number) => void): void {
+    if (this.framer.pendingLength === 0) return;
+    if (waitInputEnd(this.config.counters, INPUT_END_WAIT_MS) === InputEnd.CUT) {
+      this.cutLineBytes = this.framer.dropPending();
+      return;
+    }
+    this.framer.finish(emit);
   }
 
   private push(chunk: Uint8Array, emit: (bytes: Uint8Array, lines: number) => void): void {

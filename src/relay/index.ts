@@ -7,7 +7,7 @@ import { LineTooLongError } from "./line-framer.ts";
 import type { FdRelayConfig, MainToRelay, RelayResult, RelayToMain } from "./messages.ts";
 import { type ChunkSink, discard, LinePump, type PumpLimits } from "./pump.ts";
 
-export { createCounterBuffer, readCounters } from "./counters.ts";
+export { createCounterBuffer, markInputEnd, readCounters } from "./counters.ts";
 export type { RelayEnd, RelayResult } from "./messages.ts";
 export { createOsPipe, type OsPipe } from "./os-pipe.ts";
 export { type ChunkReader, discard, type PumpLimits } from "./pump.ts";
@@ -74,6 +74,7 @@ export function startStreamRelay(
   limits: PumpLimits,
   counters: SharedArrayBuffer,
   onHandshake: (handshake: Handshake) => void,
+  inputEndedCleanly: () => Promise<boolean>,
 ): Relay {
   const pump = new LinePump(counters, limits);
   const settleResult = (end: RelayResult["end"]): RelayResult => {
@@ -83,6 +84,7 @@ export function startStreamRelay(
       lines: progress.lines,
       inFlightLines: progress.inFlightLines,
       inFlightBytes: progress.inFlightBytes,
+      cutLineBytes: pump.cutLineBytes,
     };
   };
   const run = async (): Promise<RelayResult> => {
@@ -94,7 +96,7 @@ export function startStreamRelay(
     else if (first.notProtocol) end = { kind: "not-protocol", preview: first.preview };
     else {
       try {
-        await pump.run(first.reader, output);
+        await pump.run(first.reader, output, inputEndedCleanly);
         return settleResult({ kind: "ended" });
       } catch (error) {
         end =

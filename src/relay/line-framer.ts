@@ -80,6 +80,14 @@ export class LineFramer {
     if (lineStart < chunk.length) this.hold(chunk.subarray(lineStart));
   }
 
+  /** Drops a partial last line (its writer was cut off mid-line); returns how many bytes it had. */
+  dropPending(): number {
+    const dropped = this.pendingBytes;
+    this.pending = [];
+    this.pendingBytes = 0;
+    return dropped;
+  }
+
   /** Delivers a last line that had no newline, with one added. */
   finish(emit: Emit): void {
     if (this.pendingBytes === 0) return;

@@ -19,6 +19,8 @@ export interface RelayResult {
   /** Read from the input but not delivered: a partial line and unwritten bytes. */
   inFlightLines: number;
   inFlightBytes: number;
+  /** A last line without newline from an input that crashed or was killed: dropped, not delivered. */
+  cutLineBytes: number;
 }
 
 export interface FdRelayConfig {

@@ -61,8 +61,18 @@ export class LinePump {
     };
   }
 
-  /** Runs until the reader ends; the caller closes the sink. Throws on a too-long line or a dead output. */
-  async run(reader: ChunkReader, sink: ChunkSink): Promise<void> {
+  /** A last line without newline, dropped because its input was cut off mid-line. */
+  cutLineBytes = 0;
+
+  /**
+   * Runs until the reader ends; the caller closes the sink. Throws on a too-long line or a dead
+   * output. `inputEndedCleanly` decides whether a last line without newline is whole.
+   */
+  async run(
+    reader: ChunkReader,
+    sink: ChunkSink,
+    inputEndedCleanly: () => Promise<boolean>,
+  ): Promise<void> {
     const emit = (bytes: Uint8Array, lines: number) => {
       const written = sink.write(bytes);
       this.linesOut += lines;
@@ -91,7 +101,11 @@ export class LinePump {
       await this.waitFor(sink.flush());
       await this.settle();
     }
-    this.framer.finish(emit);
+    if (this.framer.pendingLength > 0 && !(await inputEndedCleanly())) {
+      this.cutLineBytes = this.framer.dropPending();
+    } else {
+      this.framer.finish(emit);
+    }
     this.reportEmpty();
     await this.waitFor(sink.flush());
     await this.settle();

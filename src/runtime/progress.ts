@@ -3,15 +3,23 @@ import { type CounterSnapshot, readCounters } from "../relay/counters.ts";
 
 export interface RunStats extends CounterSnapshot {
   task: string;
+  /** A last line cut off by the input's crash or kill, dropped (0 when none). */
+  cutLineBytes: number;
   durationMs: number;
   linesPerSecond: number;
   bytesPerSecond: number;
 }
 
-export function statsOf(task: string, counters: CounterSnapshot, durationMs: number): RunStats {
+export function statsOf(
+  task: string,
+  counters: CounterSnapshot,
+  durationMs: number,
+  cutLineBytes = 0,
+): RunStats {
   const seconds = Math.max(durationMs, 1) / 1000;
   return {
     task,
+    cutLineBytes,
     ...counters,
     durationMs: Math.round(durationMs),
     linesPerSecond: Math.round(counters.lines / seconds),
@@ -40,9 +48,13 @@ export function formatSummary(stats: RunStats): string {
   const waited = stats.waits > 0 ? ` (${formatCount(stats.waitMs)} ms)` : "";
   const empty =
     stats.emptyLines > 0 ? `, ${formatCount(stats.emptyLines)} empty lines dropped` : "";
+  const cut =
+    stats.cutLineBytes > 0
+      ? `, a last line cut off mid-line by the input's end dropped (${formatBytes(stats.cutLineBytes)})`
+      : "";
   return (
     `${formatCount(stats.lines)} lines, ${formatBytes(stats.bytes)} in ${(stats.durationMs / 1000).toFixed(1)} s ` +
-    `(${formatCount(stats.linesPerSecond)} lines/s, ${formatBytes(stats.bytesPerSecond)}/s), ${waits}${waited}${empty}`
+    `(${formatCount(stats.linesPerSecond)} lines/s, ${formatBytes(stats.bytesPerSecond)}/s), ${waits}${waited}${empty}${cut}`
   );
 }
 

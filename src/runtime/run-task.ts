@@ -70,7 +70,13 @@ export async function runTask(task: Task, options: RunTaskOptions): Promise<RunR
   } finally {
     display.stop();
   }
-  const stats = statsOf(task.name, readCounters(counters), performance.now() - started);
+  const report = outcome.report;
+  const stats = statsOf(
+    task.name,
+    readCounters(counters),
+    performance.now() - started,
+    report?.cutLineBytes ?? 0,
+  );
   const error = judge(task, outcome, options.shutdownTimeoutMs);
   if (options.statsJsonPath) await writeStats(options.statsJsonPath, stats, error);
   options.log(`${task.name}: ${formatSummary(stats)}`);

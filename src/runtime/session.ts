@@ -8,6 +8,7 @@ import { readFirstLine } from "../relay/first-line.ts";
 import {
   createOsPipe,
   discard,
+  markInputEnd,
   type OsPipe,
   type PumpLimits,
   type Relay,
@@ -48,8 +49,12 @@ export interface SessionReport {
   /** Lines read from the input but not delivered when the session ended. */
   inFlightLines: number;
   inFlightBytes: number;
+  /** The input's last line, cut off mid-line by its crash or kill: dropped, not delivered. */
+  cutLineBytes: number;
 }
 
+/** How long the relay waits at EOF to learn whether the input ended cleanly. */
+const INPUT_END_WAIT_MS = 5000;
 /** After a write to the output fails, how long to wait for its exit status to explain why. */
 const OUTPUT_EXIT_WAIT_MS = 1000;
 
@@ -66,6 +71,12 @@ async function exitWithin(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Whether the input exited 0; one that closed stdout but lives on counts as clean after a while. */
+async function endedCleanly(input: ProviderProcess): Promise<boolean> {
+  const clean = input.exited().then((exit) => exit.exitCode === 0);
+  return (await settlesWithin(clean, INPUT_END_WAIT_MS)) ? clean : true;
 }
 
 /** Whether `promise` settles (either way) within `ms`. */
@@ -129,6 +140,8 @@ export class Session {
 
     const outputCopy = this.copyOutputStdout(output);
     const inputExit = input.exited();
+    // The relay keeps a last line without newline only from an input that ended cleanly.
+    void inputExit.then((exit) => markInputEnd(this.config.counters, exit.exitCode === 0));
     const outputExit = output.exited();
     // An output that ends while the input still sends: nothing more can be delivered. Its exit can
     // overtake the relay's own report of a clean end, so that report gets a moment to arrive.
@@ -173,6 +186,7 @@ export class Session {
       relayedLines: result?.lines ?? 0,
       inFlightLines: result?.inFlightLines ?? 0,
       inFlightBytes: result?.inFlightBytes ?? 0,
+      cutLineBytes: result?.cutLineBytes ?? 0,
     };
   }
 
@@ -193,7 +207,9 @@ export class Session {
       return {
         input,
         output,
-        relay: startStreamRelay(stdout, sink, config.limits, config.counters, onHandshake),
+        relay: startStreamRelay(stdout, sink, config.limits, config.counters, onHandshake, () =>
+          endedCleanly(input),
+        ),
       };
     }
     const ourEnds = [fromInput.read, toOutput.write];

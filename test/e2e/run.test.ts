@@ -158,6 +158,24 @@ describe.each([
     );
   });
 
+  test("a last line cut off by the input's crash is dropped, not delivered with a newline", async () => {
+    script(
+      "cut.sh",
+      '#!/bin/sh\nread -r envelope\nprintf \'{"data":1}\\n{"data":2}\\n{"da\'\nkill -9 $$\n',
+    );
+    script("whole.sh", '#!/bin/sh\nread -r envelope\nprintf \'{"data":1}\\n{"data":2}\'\n');
+    const output = '    provider = "console"\n    config { outputFormat = "json" }';
+    pipeline("cut.hcl", '    provider_path = "./cut.sh"', output);
+    pipeline("whole.hcl", '    provider_path = "./whole.sh"', output);
+    const cut = await run(["run", "t", "-c", "cut.hcl"], { env: { NO_COLOR: "1" } });
+    expect(cut.exitCode).toBe(1);
+    expect(cut.stdout).toBe('{"data":1}\n{"data":2}\n');
+    expect(cut.stderr).toContain("a last line cut off mid-line by the input's end dropped (4 B)");
+    expect(cut.stderr).toContain('error: task "t": input provider ./cut.sh was killed by SIGKILL');
+    const whole = await run(["run", "t", "-c", "whole.hcl", "--quiet"]);
+    expect(whole).toMatchObject({ exitCode: 0, stdout: '{"data":1}\n{"data":2}\n', stderr: "" });
+  });
+
   test("an input that exits without reading its envelope is legal: exit 0, ten times in a row", async () => {
     script("no-read.sh", "#!/bin/sh\nexit 0\n");
     pipeline("no-read.hcl", '    provider_path = "./no-read.sh"', '    provider = "console"');
