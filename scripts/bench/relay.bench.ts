@@ -168,6 +168,7 @@ export default async function relayBench(): Promise<string> {
     writeFileSync(join(folder, "slow.sh"), `#!/bin/sh\nexec python3 '${slowReader}'\n`, {
       mode: 0o755,
     });
+    await timeCommand([binary, "validate", "-c", slowConfig], folder);
     const slow = Bun.spawn(
       [binary, "run", "slow", "-c", slowConfig, "--quiet", "--stats-json", "slow.json"],
       {
@@ -193,6 +194,7 @@ export default async function relayBench(): Promise<string> {
       '    provider = "counter"\n    config {\n      interval = 0\n      maxCount = 1\n    }',
       '    provider = "console"',
     );
+    await timeCommand([binary, "validate", "-c", firstConfig], folder);
     const firstTimes: number[] = [];
     const versionTimes: number[] = [];
     for (let run = 0; run < 7; run++) {

@@ -8,7 +8,8 @@ import { LineFramer, LineTooLongError } from "./line-framer.ts";
 import type { FdRelayConfig, RelayEnd, RelayResult } from "./messages.ts";
 import { setNonBlocking, waitWritable } from "./os-pipe.ts";
 
-const READ_BUFFER_BYTES = 1 << 20;
+/** Reads take at most what a (resized) pipe holds; --buffer-bytes may ask for less. */
+const MAX_READ_BUFFER_BYTES = 1 << 20;
 /** An input that closed its stdout but lives on this long is taken to have ended its last line. */
 const INPUT_END_WAIT_MS = 5000;
 /** poll() wakes at least this often, so a wait is never unbounded inside one call. */
@@ -88,7 +89,7 @@ export class FdPump {
   }
 
   private pump(): RelayEnd {
-    const buffer = new Uint8Array(READ_BUFFER_BYTES);
+    const buffer = new Uint8Array(this.readBufferBytes());
     const emit = (bytes: Uint8Array, lines: number) => this.write(bytes, lines);
     const first = this.readFirstLine(buffer);
     if (first.end) return first.end;
@@ -103,6 +104,10 @@ export class FdPump {
     this.finishLastLine(emit);
     this.reportEmpty();
     return { kind: "ended" };
+  }
+
+  private readBufferBytes(): number {
+    return Math.max(1, Math.min(this.config.limits.bufferBytes, MAX_READ_BUFFER_BYTES));
   }
 
   /** A last line without newline is whole only if the input ended cleanly: wait to know. */
@@ -150,7 +155,7 @@ export class FdPump {
 
   /** After a failure: read the input to its end so a writer blocked on a full pipe can act on SIGTERM. */
   drainInput(): void {
-    const buffer = new Uint8Array(READ_BUFFER_BYTES);
+    const buffer = new Uint8Array(this.readBufferBytes());
     try {
       while (readSome(this.config.inputFd, buffer) > 0) {
         // Discarded: the task has failed and the output is closed.

@@ -27,7 +27,7 @@ export default withHelp(
       "buffer-bytes": {
         type: "string",
         default: "8MiB",
-        description: "Bytes in flight to the output before reading pauses",
+        description: "Most bytes dstream holds for a slow output before it stops reading the input",
         valueHint: "size",
       },
       "max-line-bytes": {
