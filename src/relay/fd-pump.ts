@@ -89,6 +89,7 @@ export class FdPump {
   }
 
   private pump(): RelayEnd {
+    this.writeAll(new TextEncoder().encode(this.config.outputPreamble));
     const buffer = new Uint8Array(this.readBufferBytes());
     const emit = (bytes: Uint8Array, lines: number) => this.write(bytes, lines);
     const first = this.readFirstLine(buffer);
@@ -166,8 +167,16 @@ export class FdPump {
     closeQuietly(this.config.inputFd);
   }
 
-  /** Writes all of `bytes`; a write the full pipe refuses (EAGAIN) is a backpressure event. */
+  /** Writes lines of data and counts them. */
   private write(bytes: Uint8Array, lines: number): void {
+    this.writeAll(bytes);
+    this.lines += lines;
+    this.counters.add(Slot.LINES, lines);
+    this.counters.add(Slot.BYTES, bytes.length);
+  }
+
+  /** Writes all of `bytes`; a write the full pipe refuses (EAGAIN) is a backpressure event. */
+  private writeAll(bytes: Uint8Array): void {
     let offset = 0;
     while (offset < bytes.length) {
       try {
@@ -185,9 +194,6 @@ export class FdPump {
         );
       }
     }
-    this.lines += lines;
-    this.counters.add(Slot.LINES, lines);
-    this.counters.add(Slot.BYTES, bytes.length);
   }
 
   private waitForOutput(): void {

@@ -26,6 +26,8 @@ export interface RelayResult {
 export interface FdRelayConfig {
   inputFd: number;
   outputFd: number;
+  /** Written to the output before any data: its command envelope line (may exceed the pipe). */
+  outputPreamble: string;
   limits: PumpLimits;
   counters: SharedArrayBuffer;
 }

@@ -1,7 +1,7 @@
 // One run of a task on the main thread: starts both providers, relays the input's lines into the
 // output (raw pipes on the relay worker, or Bun streams here), stops them in order, and reports
 // how each ended. Every failure path ends with a bounded wait, then SIGKILL.
-import { closeSync, writeSync } from "node:fs";
+import { closeSync } from "node:fs";
 import type { ErrorCode } from "../errors.ts";
 import type { Handshake } from "../protocol/index.ts";
 import { readFirstLine } from "../relay/first-line.ts";
@@ -167,6 +167,15 @@ export class Session {
       this.kill();
     }
     this.relayEnded = true;
+    // An input that closed its stdout but lives on would hold the run open forever.
+    const lingerTimer = setTimeout(() => {
+      if (!input.running) return;
+      this.fail({
+        code: "PROVIDER_FAILED",
+        role: "input",
+        message: `input provider ${this.config.input.label} closed its stdout but did not exit within ${this.config.stopTimeoutMs / 1000} s`,
+      });
+    }, this.config.stopTimeoutMs);
     // The stream relay leaves the output's stdin open: closing it is the output's EOF.
     try {
       await output.stdin?.end();
@@ -174,6 +183,7 @@ export class Session {
       // The output is gone already; its exit status tells the story.
     }
     const [inputResult, outputResult] = await Promise.all([inputExit, outputExit]);
+    clearTimeout(lingerTimer);
     await outputCopy;
     relay.dispose();
     clearTimeout(this.killTimer);
@@ -214,14 +224,14 @@ export class Session {
     }
     const ourEnds = [fromInput.read, toOutput.write];
     try {
-      // The envelope goes first into the output's pipe (empty, so this cannot block).
-      writeSync(toOutput.write, `${config.output.envelope}\n`);
       const output = this.startOutput(toOutput);
       const input = this.startInput({ stdin: "pipe", stdout: fromInput.write });
       const relay = startFdRelay(
         {
           inputFd: fromInput.read,
           outputFd: toOutput.write,
+          // The relay worker writes the envelope first: a large one must not block this thread.
+          outputPreamble: `${config.output.envelope}\n`,
           limits: config.limits,
           counters: config.counters,
         },
