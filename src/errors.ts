@@ -22,6 +22,7 @@ export type ErrorCode =
   | "STOP_TIMEOUT"
   | "REGISTRY"
   | "DIGEST_MISMATCH"
+  | "STATS_WRITE"
   | "INTERNAL";
 
 const usageCodes: ReadonlySet<ErrorCode> = new Set([

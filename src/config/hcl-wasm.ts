@@ -74,14 +74,6 @@ function discard(go: GoRuntime): void {
   running = undefined;
 }
 
-/** Starts compiling and running the parser in the background. */
-export function preloadGoParser(): void {
-  running ??= start();
-  running.catch(() => {
-    // callGoParser reports the failure when the parser is actually needed.
-  });
-}
-
 function crashReason(): string {
   const firstLine = goOutput.trim().split("\n")[0];
   return firstLine ? `: ${firstLine}` : "";

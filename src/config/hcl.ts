@@ -1,15 +1,10 @@
 // HCL parsing with HashiCorp's parser (see hcl-wasm.ts), and its diagnostics as line, column and
 // summary.
 import { DstreamError, messageOf } from "../errors.ts";
-import { callGoParser, GoParserError, preloadGoParser } from "./hcl-wasm.ts";
+import { callGoParser, GoParserError } from "./hcl-wasm.ts";
 
 /** Name handed to the parser so its diagnostics can be told apart from their message text. */
 const SOURCE_NAME = "DSTREAM_SOURCE";
-
-/** Starts compiling the parser in the background; commands that read config call it first. */
-export function preloadHclParser(): void {
-  preloadGoParser();
-}
 
 /** One HCL diagnostic; line 0 when the parser gave no position. */
 export interface HclDiagnostic {

@@ -2,5 +2,5 @@
 export type { ConfigLocation } from "./discover.ts";
 export { findConfigFile } from "./discover.ts";
 export type { LoadedConfig, LoadOptions, ProviderSource, ProviderSpec, Task } from "./load.ts";
-export { loadConfig, parseConfig } from "./load.ts";
+export { describeSource, loadConfig, parseConfig } from "./load.ts";
 export type { JsonValue } from "./values.ts";

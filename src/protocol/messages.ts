@@ -1,8 +1,6 @@
 // Protocol v1 messages (DESIGN.md): the command envelope, the optional handshake, lifecycle results.
 import * as v from "valibot";
 
-export const PROTOCOL_VERSION = 1;
-
 export const lifecycleCommands = ["init", "plan", "status", "destroy"] as const;
 export type LifecycleCommand = (typeof lifecycleCommands)[number];
 export type ProviderCommand = "run" | LifecycleCommand;

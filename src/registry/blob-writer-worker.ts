@@ -1,4 +1,6 @@
 // Worker: hashes and writes one blob's chunks, so both overlap the network reads of the main thread.
+
+import { messageOf } from "../errors.ts";
 import type { FromBlobWriter, ToBlobWriter } from "./blob-writer-messages.ts";
 import { HashingFile } from "./hashing-file.ts";
 
@@ -7,7 +9,6 @@ declare const self: Worker;
 let file: HashingFile | undefined;
 
 const reply = (message: FromBlobWriter) => self.postMessage(message);
-const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 async function handle(message: ToBlobWriter): Promise<void> {
   switch (message.code) {

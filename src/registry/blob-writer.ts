@@ -1,5 +1,7 @@
 // Writes a blob to a file while computing its sha256: inline for small blobs, in a worker for large
 // ones so that hashing and disk writes can run on a second core while the download goes on.
+
+import { isCompiledBinary } from "../version.ts";
 import type { FromBlobWriter, ToBlobWriter } from "./blob-writer-messages.ts";
 import { HashingFile } from "./hashing-file.ts";
 
@@ -29,10 +31,8 @@ function inlineWriter(path: string): BlobWriter {
 }
 
 function workerUrl(): string | URL {
-  const compiled =
-    import.meta.dir.startsWith("/$bunfs/") || /^[A-Z]:[\\/]~BUN[\\/]/.test(import.meta.dir);
   // In the compiled binary, extra entry points sit beside main under their source path.
-  return compiled
+  return isCompiledBinary()
     ? "./registry/blob-writer-worker.ts"
     : new URL("./blob-writer-worker.ts", import.meta.url);
 }

@@ -9,8 +9,6 @@ export const providerArtifactType = "application/vnd.dstream.provider";
 export const providerBinary = "application/vnd.dstream.provider.binary.v1";
 export const providerConfig = "application/vnd.dstream.provider.config.v1+json";
 export const emptyConfig = "application/vnd.oci.empty.v1+json";
-/** The layer type `oras push` gives raw files in layout (b). */
-export const ociLayerTar = "application/vnd.oci.image.layer.v1.tar";
 
 export const titleAnnotation = "org.opencontainers.image.title";
 

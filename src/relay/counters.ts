@@ -1,5 +1,6 @@
-// The relay's live counters in a SharedArrayBuffer: the worker writes, the main thread reads with
-// Atomics, no message per line. Each slot has exactly one writer (the relay worker).
+// The relay's live counters in a SharedArrayBuffer: the relay writes (the worker thread, or the
+// stream pump on the main thread), the display reads with Atomics, no message per line. Each slot
+// has exactly one writer; INPUT_END is the one the main thread writes for the relay to read.
 
 export const Slot = {
   /** Lines delivered to the output. */
@@ -16,12 +17,10 @@ export const Slot = {
   BUFFERED: 5,
   /** Highest BUFFERED seen. */
   BUFFERED_MAX: 6,
-  /** RelayState of the worker. */
-  STATE: 7,
   /** How the input ended, written by the main thread (InputEnd); read by the relay at EOF. */
-  INPUT_END: 8,
+  INPUT_END: 7,
 } as const;
-const SLOT_COUNT = 9;
+const SLOT_COUNT = 8;
 
 export const InputEnd = {
   UNKNOWN: 0n,
@@ -29,14 +28,6 @@ export const InputEnd = {
   CLEAN: 1n,
   /** Crashed or killed: a last line without newline was cut off and is dropped. */
   CUT: 2n,
-} as const;
-
-export const RelayState = {
-  STARTING: 0n,
-  RUNNING: 1n,
-  DRAINING: 2n,
-  DONE: 3n,
-  FAILED: 4n,
 } as const;
 
 export interface CounterSnapshot {
@@ -53,7 +44,7 @@ export function createCounterBuffer(): SharedArrayBuffer {
   return new SharedArrayBuffer(SLOT_COUNT * BigInt64Array.BYTES_PER_ELEMENT);
 }
 
-/** Writer side, used only by the relay worker. */
+/** Writer side, used only by the relay. */
 export class CounterWriter {
   private readonly slots: BigInt64Array;
 
@@ -92,10 +83,6 @@ export function readCounters(buffer: SharedArrayBuffer): CounterSnapshot {
     buffered: read(Slot.BUFFERED),
     bufferedMax: read(Slot.BUFFERED_MAX),
   };
-}
-
-export function readState(buffer: SharedArrayBuffer): bigint {
-  return Atomics.load(new BigInt64Array(buffer), Slot.STATE);
 }
 
 /** Main thread: records how the input process ended, and wakes a relay waiting at EOF. */

@@ -1,12 +1,12 @@
 // The relay worker's byte path on raw pipe descriptors: blocking reads and writes on a thread of its
 // own, so the output's pace sets the input's (the input blocks on its full pipe) with one buffer.
-import { closeSync, readSync, writeSync } from "node:fs";
+import { readSync, writeSync } from "node:fs";
 import type { Handshake } from "../protocol/index.ts";
-import { CounterWriter, InputEnd, RelayState, Slot, waitInputEnd } from "./counters.ts";
+import { CounterWriter, InputEnd, Slot, waitInputEnd } from "./counters.ts";
 import { examineFirstLine, firstLineComplete } from "./first-line.ts";
 import { LineFramer, LineTooLongError } from "./line-framer.ts";
 import type { FdRelayConfig, RelayEnd, RelayResult } from "./messages.ts";
-import { setNonBlocking, waitWritable } from "./os-pipe.ts";
+import { closeQuietly, setNonBlocking, waitWritable } from "./os-pipe.ts";
 
 /** Reads take at most what a (resized) pipe holds; --buffer-bytes may ask for less. */
 const MAX_READ_BUFFER_BYTES = 1 << 20;
@@ -34,14 +34,6 @@ function readSome(fd: number, buffer: Uint8Array): number {
 
 class OutputClosed extends Error {}
 
-function closeQuietly(fd: number): void {
-  try {
-    closeSync(fd);
-  } catch {
-    // Already closed.
-  }
-}
-
 export class FdPump {
   private readonly counters: CounterWriter;
   private readonly framer: LineFramer;
@@ -60,7 +52,6 @@ export class FdPump {
   }
 
   run(): RelayResult {
-    this.counters.set(Slot.STATE, RelayState.RUNNING);
     setNonBlocking(this.config.outputFd);
     let end: RelayEnd;
     try {
@@ -75,7 +66,6 @@ export class FdPump {
       // The output's EOF: it may now flush and exit.
       closeQuietly(this.config.outputFd);
     }
-    this.counters.set(Slot.STATE, end.kind === "ended" ? RelayState.DONE : RelayState.FAILED);
     // A rejected too-long line is not in flight: it will never be delivered.
     const rejected = end.kind === "line-too-long";
     const pending = rejected ? 0 : this.framer.pendingLength;

@@ -3,6 +3,7 @@
 // The pipes are also enlarged (F_SETPIPE_SZ), which cuts syscalls per megabyte. Elsewhere the
 // relay falls back to Bun's streams on the main thread.
 import { dlopen, FFIType, ptr } from "bun:ffi";
+import { closeSync } from "node:fs";
 
 export interface OsPipe {
   read: number;
@@ -90,4 +91,13 @@ export function waitWritable(fd: number, timeoutMs: number): void {
   // struct pollfd { int fd; short events; short revents; }
   const pollfd = new Int32Array([fd, POLLOUT]);
   library.poll(pollfd, 1, timeoutMs);
+}
+
+/** Closes a descriptor that may be closed already. */
+export function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // Already closed.
+  }
 }

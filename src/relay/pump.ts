@@ -28,9 +28,6 @@ export interface PumpProgress {
   /** Bytes held: a partial line plus writes the output has not taken yet. */
   inFlightBytes: number;
   inFlightLines: number;
-  /** Handed to the output but not yet taken by its pipe. */
-  pendingWriteBytes: number;
-  pendingWriteLines: number;
 }
 
 export class LinePump {
@@ -56,8 +53,6 @@ export class LinePump {
       lines: this.linesOut,
       inFlightBytes: this.pendingBytes + this.framer.pendingLength,
       inFlightLines: this.pendingLines + (this.framer.pendingLength > 0 ? 1 : 0),
-      pendingWriteBytes: this.pendingBytes,
-      pendingWriteLines: this.pendingLines,
     };
   }
 
@@ -82,7 +77,7 @@ export class LinePump {
         return;
       }
       // Its failure surfaces through settle() or flush(); a flush failing first must not leave
-      // this rejection unhandled (that would crash the worker instead of failing the task).
+      // this rejection unhandled (that would crash dstream instead of failing the task).
       written.catch(() => {});
       this.pendingWrites.push(written);
       this.pendingBytes += bytes.length;

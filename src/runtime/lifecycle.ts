@@ -1,5 +1,4 @@
 // Lifecycle commands (init, plan, status, destroy): one envelope to a provider, one result line back.
-import { dirname, join } from "node:path";
 import * as v from "valibot";
 import type { Task } from "../config/index.ts";
 import { DstreamError } from "../errors.ts";
@@ -8,7 +7,7 @@ import {
   type LifecycleResult,
   lifecycleResultSchema,
 } from "../protocol/index.ts";
-import { resolveProviderCommand } from "./provider-command.ts";
+import { lockFilePathFor, providerLaunch, resolveProviderCommand } from "./provider-command.ts";
 import { describeExit, ProviderProcess } from "./provider-process.ts";
 
 export type LifecycleTarget = "input" | "output" | "both";
@@ -52,17 +51,9 @@ async function runOne(
 ): Promise<LifecycleOutcome> {
   const spec = task[role];
   const resolved = await resolveProviderCommand(task, spec, {
-    lockFilePath: join(dirname(options.configPath), "dstream.lock.hcl"),
+    lockFilePath: lockFilePathFor(options.configPath),
   });
-  const provider = new ProviderProcess({
-    role,
-    label: resolved.label,
-    argv: resolved.argv,
-    env: { ...process.env, DSTREAM_TASK: task.name, DSTREAM_ROLE: role } as Record<string, string>,
-    cwd: process.cwd(),
-    envelope: JSON.stringify({ command, config: spec.config }),
-    logPrefix: `[${task.name}/${role}]`,
-  });
+  const provider = new ProviderProcess(providerLaunch(task, role, resolved, command));
   provider.closeStdin();
   const timer = setTimeout(() => provider.signal("SIGKILL"), options.timeoutMs);
   const stdout = await new Response(provider.stdout).text();

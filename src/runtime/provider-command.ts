@@ -1,8 +1,11 @@
 // Turns a task's provider source into the argv that starts it: built-in, file on disk, or OCI pull.
 import { accessSync, constants, statSync } from "node:fs";
-import type { ProviderSpec, Task } from "../config/index.ts";
+import { dirname, join } from "node:path";
+import { describeSource, type ProviderSpec, type Task } from "../config/index.ts";
 import { DstreamError } from "../errors.ts";
+import { type ProviderCommand as EnvelopeCommand, providerEnv } from "../protocol/index.ts";
 import { type ResolveOptions, resolveProviderRef } from "../registry/index.ts";
+import type { ProviderLaunch } from "./provider-process.ts";
 import { selfCommand } from "./self-command.ts";
 
 export interface ProviderCommand {
@@ -12,17 +15,6 @@ export interface ProviderCommand {
 }
 
 export type RegistryOptions = Omit<ResolveOptions, "env">;
-
-export function providerLabel(spec: ProviderSpec): string {
-  switch (spec.source.kind) {
-    case "builtin":
-      return spec.source.name;
-    case "path":
-      return spec.source.written;
-    case "ref":
-      return spec.source.reference.original;
-  }
-}
 
 /** Checks a provider_path before anything starts; a bad one is a config error (exit 2). */
 function checkExecutable(task: Task, spec: ProviderSpec, path: string, written: string): void {
@@ -58,7 +50,7 @@ export async function resolveProviderCommand(
   spec: ProviderSpec,
   registry: RegistryOptions,
 ): Promise<ProviderCommand> {
-  const label = providerLabel(spec);
+  const label = describeSource(spec.source);
   const { source } = spec;
   switch (source.kind) {
     case "builtin":
@@ -71,4 +63,31 @@ export async function resolveProviderCommand(
       return { argv: [resolved.path], label };
     }
   }
+}
+
+/** dstream.lock.hcl sits beside the config file. */
+export function lockFilePathFor(configPath: string): string {
+  return join(dirname(configPath), "dstream.lock.hcl");
+}
+
+/** Everything needed to start one of a task's providers for `envelopeCommand`. */
+export function providerLaunch(
+  task: Task,
+  role: "input" | "output",
+  command: ProviderCommand,
+  envelopeCommand: EnvelopeCommand,
+): ProviderLaunch {
+  return {
+    role,
+    label: command.label,
+    argv: command.argv,
+    env: {
+      ...process.env,
+      [providerEnv.task]: task.name,
+      [providerEnv.role]: role,
+    } as Record<string, string>,
+    cwd: process.cwd(),
+    envelope: JSON.stringify({ command: envelopeCommand, config: task[role].config }),
+    logPrefix: `[${task.name}/${role}]`,
+  };
 }

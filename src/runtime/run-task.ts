@@ -1,12 +1,10 @@
 // dstream run: resolve both providers, run the relay under supervision, report and judge the end.
 import { writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
 import type { Task } from "../config/index.ts";
 import { DstreamError, ExitCode, messageOf } from "../errors.ts";
 import { createCounterBuffer, readCounters } from "../relay/index.ts";
 import { formatSummary, type RunStats, startLiveDisplay, statsOf } from "./progress.ts";
-import { type ProviderCommand, resolveProviderCommand } from "./provider-command.ts";
-import type { ProviderLaunch } from "./provider-process.ts";
+import { lockFilePathFor, providerLaunch, resolveProviderCommand } from "./provider-command.ts";
 import type { SessionReport } from "./session.ts";
 import { type SuperviseOutcome, superviseSession } from "./supervisor.ts";
 
@@ -28,22 +26,9 @@ export interface RunResult {
   stats: RunStats;
 }
 
-function launchOf(task: Task, role: "input" | "output", command: ProviderCommand): ProviderLaunch {
-  const spec = task[role];
-  return {
-    role,
-    label: command.label,
-    argv: command.argv,
-    env: { ...process.env, DSTREAM_TASK: task.name, DSTREAM_ROLE: role } as Record<string, string>,
-    cwd: process.cwd(),
-    envelope: JSON.stringify({ command: "run", config: spec.config }),
-    logPrefix: `[${task.name}/${role}]`,
-  };
-}
-
 export async function runTask(task: Task, options: RunTaskOptions): Promise<RunResult> {
   const registry = {
-    lockFilePath: join(dirname(options.configPath), "dstream.lock.hcl"),
+    lockFilePath: lockFilePathFor(options.configPath),
     ...(options.upgrade ? { upgrade: true } : {}),
   };
   const input = await resolveProviderCommand(task, task.input, registry);
@@ -55,8 +40,8 @@ export async function runTask(task: Task, options: RunTaskOptions): Promise<RunR
   try {
     outcome = await superviseSession({
       config: {
-        input: launchOf(task, "input", input),
-        output: launchOf(task, "output", output),
+        input: providerLaunch(task, "input", input, "run"),
+        output: providerLaunch(task, "output", output, "run"),
         limits: { bufferBytes: options.bufferBytes, maxLineBytes: options.maxLineBytes },
         counters,
         stopTimeoutMs: options.shutdownTimeoutMs,
@@ -78,9 +63,19 @@ export async function runTask(task: Task, options: RunTaskOptions): Promise<RunR
     report?.cutLineBytes ?? 0,
   );
   const error = judge(task, outcome, options.shutdownTimeoutMs);
-  if (options.statsJsonPath) await writeStats(options.statsJsonPath, stats, error);
   options.log(`${task.name}: ${formatSummary(stats)}`);
-  if (error) throw error;
+  const statsProblem = options.statsJsonPath
+    ? await writeStats(options.statsJsonPath, stats, error)
+    : undefined;
+  // The run's own failure stays the error (and its exit code); a stats file problem is added to it.
+  if (error) {
+    if (!statsProblem) throw error;
+    throw new DstreamError(error.code, error.message, {
+      details: [...error.details, statsProblem],
+      exitCode: error.exitCode,
+    });
+  }
+  if (statsProblem) throw new DstreamError("STATS_WRITE", statsProblem);
   return { stats };
 }
 
@@ -125,17 +120,17 @@ function judge(task: Task, outcome: SuperviseOutcome, timeoutMs: number): Dstrea
   }
 }
 
+/** Writes the stats file; returns a one-line problem instead of throwing. */
 async function writeStats(
   path: string,
   stats: RunStats,
   error: DstreamError | undefined,
-): Promise<void> {
+): Promise<string | undefined> {
   const body = { ...stats, ok: !error, ...(error ? { error: error.message } : {}) };
   try {
     await writeFile(path, `${JSON.stringify(body, null, 2)}\n`);
+    return undefined;
   } catch (cause) {
-    throw new DstreamError("USAGE", `cannot write --stats-json ${path}: ${messageOf(cause)}`, {
-      cause,
-    });
+    return `cannot write --stats-json ${path}: ${messageOf(cause)}`;
   }
 }

@@ -1,11 +1,11 @@
 // One run of a task on the main thread: starts both providers, relays the input's lines into the
 // output (raw pipes on the relay worker, or Bun streams here), stops them in order, and reports
 // how each ended. Every failure path ends with a bounded wait, then SIGKILL.
-import { closeSync } from "node:fs";
 import type { ErrorCode } from "../errors.ts";
 import type { Handshake } from "../protocol/index.ts";
 import { readFirstLine } from "../relay/first-line.ts";
 import {
+  closeQuietly,
   createOsPipe,
   discard,
   markInputEnd,
@@ -96,14 +96,6 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
   }
 }
 
-function closeQuietly(fd: number): void {
-  try {
-    closeSync(fd);
-  } catch {
-    // Already closed.
-  }
-}
-
 export class Session {
   private failure: SessionFailure | undefined;
   private stopRequested = false;
@@ -132,10 +124,9 @@ export class Session {
     this.killTimer ??= setTimeout(() => this.kill(), this.config.stopTimeoutMs);
   }
 
-  async run(onStarted: (pids: number[]) => void): Promise<SessionReport> {
+  async run(): Promise<SessionReport> {
     const { input, output, relay } = this.start();
     const watchdog = startWatchdog([input.pid, output.pid]);
-    onStarted([input.pid, output.pid]);
     if (this.stopRequested) input.signal("SIGTERM");
 
     const outputCopy = this.copyOutputStdout(output);

@@ -52,7 +52,7 @@ export async function superviseSession(options: SuperviseOptions): Promise<Super
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   try {
-    const report = await Promise.race([session.run(() => {}), gaveUp]);
+    const report = await Promise.race([session.run(), gaveUp]);
     if (forcedBy) return { kind: "forced", signal: forcedBy, ...(report ? { report } : {}) };
     if (timedOut || !report) return { kind: "timed-out", ...(report ? { report } : {}) };
     return { kind: "finished", report };

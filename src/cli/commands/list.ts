@@ -1,20 +1,9 @@
 // dstream list: the tasks of the config file, one per line, with their providers.
 import { defineCommand } from "citty";
-import { loadConfig, type ProviderSource } from "../../config/index.ts";
+import { describeSource, loadConfig } from "../../config/index.ts";
 import { configArgs, globalArgs, jsonArgs } from "../args.ts";
 import { withHelp } from "../help.ts";
 import { logger } from "../logger.ts";
-
-export function describeSource(source: ProviderSource): string {
-  switch (source.kind) {
-    case "ref":
-      return source.reference.original;
-    case "path":
-      return source.written;
-    case "builtin":
-      return source.name;
-  }
-}
 
 export default withHelp(
   defineCommand({

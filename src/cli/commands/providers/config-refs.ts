@@ -1,8 +1,8 @@
 // The provider_refs of a config file's tasks (all, or the named ones) and the lock file beside it.
-import { dirname, join } from "node:path";
 import { type LoadedConfig, loadConfig } from "../../../config/index.ts";
 import { DstreamError } from "../../../errors.ts";
 import type { ProviderReference } from "../../../registry/index.ts";
+import { lockFilePathFor } from "../../../runtime/index.ts";
 
 export interface ConfigRefs {
   references: ProviderReference[];
@@ -41,6 +41,6 @@ export async function configRefs(
   const config = await loadConfig({ flag: configFlag, requireEnv: false });
   return {
     references: taskRefs(config, taskNames),
-    lockFilePath: join(dirname(config.location.path), "dstream.lock.hcl"),
+    lockFilePath: lockFilePathFor(config.location.path),
   };
 }
