@@ -110,7 +110,9 @@ async function dispatch(argv: string[]): Promise<number> {
     if (!subCommands) break;
     const [subName, ...subArgs] = args;
     if (subName === undefined || isHelpFlag(subName)) {
-      process.stdout.write(`${await renderHelp(command)}\n`);
+      // Asked for: help on stdout, exit 0. A missing subcommand is a usage error: stderr, exit 2.
+      const stream = subName === undefined ? process.stderr : process.stdout;
+      stream.write(`${await renderHelp(command)}\n`);
       return subName === undefined ? ExitCode.usage : ExitCode.success;
     }
     if (!Object.hasOwn(subCommands, subName)) {

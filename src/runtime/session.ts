@@ -231,6 +231,8 @@ export class Session {
       return { input, output, relay };
     } catch (error) {
       ourEnds.forEach(closeQuietly);
+      // Whatever started must not outlive a failed start.
+      this.kill();
       throw error;
     } finally {
       // The children hold their ends now (or failed to start): ours must go so EOF can happen.

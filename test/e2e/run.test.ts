@@ -176,6 +176,25 @@ describe.each([
     expect(whole).toMatchObject({ exitCode: 0, stdout: '{"data":1}\n{"data":2}\n', stderr: "" });
   });
 
+  test("--stats-json that cannot be written: the summary still shows, exit 1 naming the file", async () => {
+    pipeline(
+      "stats.hcl",
+      '    provider = "counter"\n    config {\n      interval = 0\n      maxCount = 2\n    }',
+      '    provider = "null"',
+    );
+    const result = await run(
+      ["run", "t", "-c", "stats.hcl", "--stats-json", "no/such/dir/stats.json"],
+      {
+        env: { NO_COLOR: "1" },
+      },
+    );
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain("[info] t: 2 lines, ");
+    expect(result.stderr).toEndWith(
+      "error: cannot write --stats-json no/such/dir/stats.json: ENOENT: no such file or directory, open 'no/such/dir/stats.json'\n",
+    );
+  });
+
   test("an input that exits without reading its envelope is legal: exit 0, ten times in a row", async () => {
     script("no-read.sh", "#!/bin/sh\nexit 0\n");
     pipeline("no-read.hcl", '    provider_path = "./no-read.sh"', '    provider = "console"');
