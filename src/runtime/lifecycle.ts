@@ -43,6 +43,23 @@ function lastResultLine(stdout: string): LifecycleResult | undefined {
   return undefined;
 }
 
+/** The provider's stdout as text; undefined (and the provider killed) past MAX_OUTPUT_BYTES. */
+async function readBounded(provider: ProviderProcess): Promise<string | undefined> {
+  const source = provider.stdout;
+  if (!source) return "";
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of source) {
+    total += chunk.length;
+    if (total > MAX_OUTPUT_BYTES) {
+      provider.signal("SIGKILL");
+      return undefined;
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
 async function runOne(
   task: Task,
   role: "input" | "output",
@@ -55,12 +72,16 @@ async function runOne(
   });
   const provider = new ProviderProcess(providerLaunch(task, role, resolved, command));
   provider.closeStdin();
-  const timer = setTimeout(() => provider.signal("SIGKILL"), options.timeoutMs);
-  const stdout = await new Response(provider.stdout).text();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    provider.signal("SIGKILL");
+  }, options.timeoutMs);
+  const stdout = await readBounded(provider);
   const exit = await provider.exited();
   clearTimeout(timer);
   const outcome = { role, label: resolved.label };
-  if (stdout.length > MAX_OUTPUT_BYTES) {
+  if (stdout === undefined) {
     return {
       ...outcome,
       ok: false,
@@ -68,7 +89,7 @@ async function runOne(
     };
   }
   const result = lastResultLine(stdout);
-  if (exit.signal === "SIGKILL") {
+  if (timedOut) {
     return {
       ...outcome,
       ok: false,

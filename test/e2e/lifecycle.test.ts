@@ -115,6 +115,17 @@ describe("lifecycle commands", () => {
     },
   );
 
+  test("a provider printing without end is cut off at 16 MiB: exit 1, memory bounded", async () => {
+    provider("loud-out.sh", "yes 'not a result'");
+    provider("ok-in.sh", success("input ready"));
+    task("loud.hcl", "ok-in.sh", "loud-out.sh");
+    const result = await workspace.run(["plan", "t", "-c", "loud.hcl"]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toBe(
+      'error: task "t": plan failed for the output provider ./loud-out.sh: printed more than 16 MiB instead of one result line\n',
+    );
+  });
+
   test("a provider that does not answer within --timeout is killed: exit 1", async () => {
     provider("slow-out.sh", "sleep 30");
     provider("ok-in.sh", success("input ready"));
