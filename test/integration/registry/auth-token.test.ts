@@ -20,6 +20,15 @@ let privateKey: string;
 let certificateDer: string;
 const tokenRequests: { scope: string | null; user: string | null }[] = [];
 
+function sortActions(scope: string): string {
+  const at = scope.lastIndexOf(":");
+  return `${scope.slice(0, at)}:${scope
+    .slice(at + 1)
+    .split(",")
+    .sort()
+    .join(",")}`;
+}
+
 const base64url = (value: string | Buffer) => Buffer.from(value).toString("base64url");
 
 function issueToken(subject: string, access: { type: string; name: string; actions: string[] }[]) {
@@ -66,7 +75,8 @@ async function handleTokenRequest(request: Request): Promise<Response> {
     user = name;
   }
   const scope = url.searchParams.get("scope");
-  tokenRequests.push({ scope, user });
+  // The registry lists a scope's actions in no fixed order (pull,push or push,pull): record them sorted.
+  tokenRequests.push({ scope: scope && sortActions(scope), user });
   return Response.json({ token: grant(user, scope) });
 }
 
