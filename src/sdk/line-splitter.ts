@@ -47,7 +47,10 @@ export class LineSplitter {
   }
 }
 
-/** Cuts chunks at line ends, so each piece handed on holds whole lines only. */
+/**
+ * Cuts chunks at line ends, so each piece handed on holds whole lines only. Pieces are used before
+ * the next push; what it keeps is copied, so a caller may reuse one buffer for every chunk.
+ */
 export class WholeLineCutter {
   #pending: Uint8Array[] = [];
 
@@ -58,7 +61,7 @@ export class WholeLineCutter {
   push(chunk: Uint8Array): Uint8Array[] {
     const last = chunk.lastIndexOf(NEWLINE);
     if (last === -1) {
-      if (chunk.length > 0) this.#pending.push(chunk);
+      if (chunk.length > 0) this.#pending.push(chunk.slice());
       return [];
     }
     const pieces: Uint8Array[] = [];
@@ -68,7 +71,7 @@ export class WholeLineCutter {
       pieces.push(concat(this.#pending, chunk.subarray(0, start)));
     }
     if (start < last + 1) pieces.push(chunk.subarray(start, last + 1));
-    this.#pending = last + 1 < chunk.length ? [chunk.subarray(last + 1)] : [];
+    this.#pending = last + 1 < chunk.length ? [chunk.slice(last + 1)] : [];
     return pieces;
   }
 

@@ -80,7 +80,9 @@ async function serveCommand(
   // close() runs even after a failed write (to fsync what was written); the first error wins.
   let failure: unknown;
   try {
-    await pumpOutput({ sink, limits: definition.batch, data: session.data, context });
+    // writeRaw is done with a chunk when it returns: it may be handed views into one read buffer.
+    const data = session.data({ reuse: sink.writeRaw !== undefined });
+    await pumpOutput({ sink, limits: definition.batch, data, context });
   } catch (error) {
     failure = error;
   }

@@ -61,7 +61,11 @@ export interface BatchLimits {
 export interface OutputSink<C> {
   /** Receives batches of lines (empty lines are skipped). */
   write?(batch: Batch, context: ProviderContext<C>): void | Promise<void>;
-  /** Receives stdin as it arrives, cut at line ends: each chunk holds whole lines ending in \n. */
+  /**
+   * Receives stdin as it arrives, cut at line ends: each chunk holds whole lines ending in \n. The
+   * chunk is a view into a buffer the next read reuses: use it before returning (or before the
+   * returned promise settles), or copy it.
+   */
   writeRaw?(chunk: Uint8Array, context: ProviderContext<C>): void | Promise<void>;
   /** After the last line (EOF or stop): flush, fsync, report. */
   close?(context: ProviderContext<C>): void | Promise<void>;

@@ -13,8 +13,10 @@ export default withHelp(
     args: {
       name: { type: "positional", required: true, description: "Built-in provider name" },
     },
-    run({ args }) {
-      return runBuiltinProvider(args.name);
+    async run({ args }) {
+      // A provider process ends as the SDK's serve() ends one, at once: a read of stdin it may
+      // still have pending (after a stop) cannot be cancelled and would keep the process alive.
+      process.exit(await runBuiltinProvider(args.name));
     },
   }),
   {

@@ -1,5 +1,5 @@
 // file input: reads files (a path or a glob) as JSON values to wrap, or as ready envelopes to pass on.
-import { stat } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import * as v from "valibot";
 import {
   configObject,
@@ -35,6 +35,8 @@ type Context = ProviderContext<FileInputConfig>;
 
 const decoder = new TextDecoder();
 const newline = Uint8Array.of(10);
+/** Raw reads take up to this much: 1 MiB, what dstream's pipe to the relay holds. */
+const RAW_READ_BYTES = 1 << 20;
 
 async function requireFile(path: string): Promise<void> {
   try {
@@ -51,6 +53,26 @@ function chunksOf(path: string, context: Context): AsyncIterable<Uint8Array> {
   return Bun.file(path).stream();
 }
 
+/**
+ * A whole file through one reused buffer (fresh buffers cost more than the reads): each chunk is
+ * a view that the SDK writes out before it asks for the next.
+ */
+async function* reusedChunks(path: string): AsyncGenerator<Uint8Array> {
+  const handle = await open(path, "r").catch((error: unknown) => {
+    throw new Error(describeFileError("read", path, error), { cause: error });
+  });
+  try {
+    const buffer = new Uint8Array(RAW_READ_BYTES);
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) return;
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Raw lines go out as they were read: no per-line work, only the last byte of each chunk looked at. */
 async function* rawLines(path: string, context: Context): AsyncGenerator<Uint8Array> {
   if (context.config.follow) {
@@ -62,7 +84,7 @@ async function* rawLines(path: string, context: Context): AsyncGenerator<Uint8Ar
     return;
   }
   let last = 10;
-  for await (const chunk of chunksOf(path, context)) {
+  for await (const chunk of reusedChunks(path)) {
     if (chunk.length === 0) continue;
     last = chunk[chunk.length - 1] ?? last;
     yield chunk;
