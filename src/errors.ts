@@ -23,6 +23,7 @@ export type ErrorCode =
   | "REGISTRY"
   | "DIGEST_MISMATCH"
   | "STATS_WRITE"
+  | "STDOUT_WRITE"
   | "INTERNAL";
 
 const usageCodes: ReadonlySet<ErrorCode> = new Set([

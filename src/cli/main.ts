@@ -1,4 +1,19 @@
 // dstream's entry point: run the CLI and hand its exit code to the process.
-import { runCli } from "./run-cli.ts";
+import { reportStdoutError, runCli } from "./run-cli.ts";
 
-process.exitCode = await runCli(process.argv.slice(2));
+let commandExitCode: number | undefined;
+let stdoutExitCode = 0;
+let stdoutFailed = false;
+const settle = () => {
+  // A command's own failure wins; a failed stdout only turns success into failure.
+  if (commandExitCode !== undefined) process.exitCode = commandExitCode || stdoutExitCode;
+};
+// A failed write to stdout arrives as an event, after the write call returned, outside runCli.
+process.stdout.on("error", (error) => {
+  if (stdoutFailed) return; // every later write fails the same way
+  stdoutFailed = true;
+  stdoutExitCode = reportStdoutError(error);
+  settle();
+});
+commandExitCode = await runCli(process.argv.slice(2));
+settle();

@@ -177,6 +177,21 @@ function reportError(error: unknown): number {
   return exitCode;
 }
 
+/**
+ * What a failed write to stdout means for the exit code. EPIPE: the reader left (`| head -1`)
+ * and wants no more, so dstream ends quietly with its own code, as `| head` users expect (a 141,
+ * as from SIGPIPE, would fail their `set -o pipefail` scripts for reading what they needed).
+ * Anything else (ENOSPC) lost output: one error line, exit 1.
+ */
+export function reportStdoutError(error: unknown): number {
+  if ((error as { code?: unknown } | null)?.code === "EPIPE") return ExitCode.success;
+  return reportError(
+    new DstreamError("STDOUT_WRITE", `cannot write to stdout: ${messageOf(error)}`, {
+      cause: error,
+    }),
+  );
+}
+
 /** Runs the CLI and returns the process exit code; never throws. */
 export async function runCli(argv: string[]): Promise<number> {
   try {

@@ -1,6 +1,6 @@
 // The compiled binary, copied to a temp folder with no node_modules, reading config as a user would.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import packageJson from "../../package.json" with { type: "json" };
 import { runProcess } from "../helpers/binary.ts";
@@ -189,4 +189,52 @@ describe("the compiled binary, alone in a temp folder", () => {
       expect(JSON.parse(line).level).toBe("debug");
     }
   });
+});
+
+describe("stdout closed or full", () => {
+  /** Runs the binary with stdout on a pipe whose reader has gone, as `| head -1` leaves it. */
+  const intoClosedPipe = (args: string[]) =>
+    runProcess(
+      [
+        "bash",
+        "-c",
+        // The reader (true) exits at once; the pause makes sure it is gone before dstream writes.
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: bash's own syntax.
+        '(sleep 0.5; exec "$0" "$@") | true; exit "${PIPESTATUS[0]}"',
+        workspace.binary,
+        ...args,
+      ],
+      { cwd: workspace.folder },
+    );
+  const intoFullDisk = (args: string[]) =>
+    runProcess(["bash", "-c", 'exec "$0" "$@" >/dev/full', workspace.binary, ...args], {
+      cwd: workspace.folder,
+    });
+
+  test.each([[["list", "--json", "-c", "pipelines/quick.hcl"]], [["list"]], [["version"]]])(
+    "%j into a closed pipe ends quietly, exit 0, as the reader chose to stop",
+    async (args) => {
+      expect(await intoClosedPipe(args)).toEqual(ok(""));
+    },
+  );
+
+  test("a failing command into a closed pipe keeps its own exit code", async () => {
+    expect(await intoClosedPipe(["list", "-c", "missing.hcl"])).toEqual(
+      usageError("config file not found: tried missing.hcl (from --config)"),
+    );
+  });
+
+  test
+    .skipIf(!existsSync("/dev/full"))
+    .each([[["version"]], [["list", "--json"]], [["validate", "-c", "pipelines/quick.hcl"]]])(
+    "%j into a full disk: one error line, exit 1",
+    async (args) => {
+      expect(await intoFullDisk(args)).toEqual({
+        exitCode: 1,
+        stdout: "",
+        stderr: "error: cannot write to stdout: ENOSPC: no space left on device, write\n",
+        timedOut: false,
+      });
+    },
+  );
 });
