@@ -2,6 +2,7 @@
 // platform, or (b) one manifest with one titled layer per platform; lists each platform's binary.
 import { DstreamError } from "../errors.ts";
 import type { FetchedManifest, RegistryClient } from "./client.ts";
+import { checkDigest } from "./digest.ts";
 import { isIndexType, providerBinary, providerConfig, titleAnnotation } from "./media-types.ts";
 
 export interface Descriptor {
@@ -66,6 +67,20 @@ function parseJson(manifest: FetchedManifest, subject: string): ManifestJson {
   );
 }
 
+/** A binary's descriptor names the file dstream writes and the bytes it expects: both must be sane. */
+function checkBinary(entry: PlatformBinary, subject: string): PlatformBinary {
+  const where = `the ${entry.platform} binary of ${subject}`;
+  checkDigest(entry.binary.digest, where);
+  const size = entry.binary.size as unknown;
+  if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) {
+    throw new DstreamError(
+      "REGISTRY",
+      `${where} has the size ${JSON.stringify(size)}, which is not a byte count`,
+    );
+  }
+  return entry;
+}
+
 function binaryLayer(manifest: ManifestJson): Descriptor | undefined {
   const layers = manifest.layers ?? [];
   return (
@@ -84,7 +99,10 @@ async function readIndex(
   let providerJson: Descriptor | undefined;
   const platforms = await Promise.all(
     entries.map(async (entry): Promise<PlatformBinary | undefined> => {
-      const fetched = await client.fetchManifest(entry.digest);
+      // A digest, never a tag: the index pins its manifests.
+      const fetched = await client.fetchManifest(
+        checkDigest(entry.digest, `the index of ${client.subject}`),
+      );
       const manifest = parseJson(fetched, client.subject);
       const binary = binaryLayer(manifest);
       if (manifest.config?.mediaType === providerConfig) providerJson ??= manifest.config;
@@ -136,6 +154,8 @@ export async function readArtifact(
     ...(manifest.artifactType ? { artifactType: manifest.artifactType } : {}),
     annotations: manifest.annotations ?? {},
     ...contents,
-    platforms: contents.platforms.sort((a, b) => a.platform.localeCompare(b.platform)),
+    platforms: contents.platforms
+      .map((entry) => checkBinary(entry, client.subject))
+      .sort((a, b) => a.platform.localeCompare(b.platform)),
   };
 }

@@ -1,7 +1,8 @@
 // Messages between a download and the blob-writer worker (hash and write off the main thread).
+import type { DigestAlgorithm } from "./digest.ts";
 
 export type ToBlobWriter =
-  | { code: "OPEN"; path: string }
+  | { code: "OPEN"; path: string; algorithm: DigestAlgorithm }
   | { code: "CHUNK"; chunk: Uint8Array }
   | { code: "FINISH" };
 

@@ -13,7 +13,7 @@ const reply = (message: FromBlobWriter) => self.postMessage(message);
 async function handle(message: ToBlobWriter): Promise<void> {
   switch (message.code) {
     case "OPEN":
-      file = new HashingFile(message.path);
+      file = new HashingFile(message.path, message.algorithm);
       return;
     case "CHUNK":
       file?.write(message.chunk);

@@ -1,14 +1,15 @@
-// Writes a blob to a file while computing its sha256: inline for small blobs, in a worker for large
+// Writes a blob to a file while computing its digest: inline for small blobs, in a worker for large
 // ones so that hashing and disk writes can run on a second core while the download goes on.
 
 import { isCompiledBinary } from "../version.ts";
 import type { FromBlobWriter, ToBlobWriter } from "./blob-writer-messages.ts";
+import type { DigestAlgorithm } from "./digest.ts";
 import { HashingFile } from "./hashing-file.ts";
 
 export interface BlobWriter {
   /** Resolves at once, or once the writer caught up (backpressure); never rejects. */
   write(chunk: Uint8Array): void | Promise<void>;
-  /** Flushes and answers "sha256:<hex>" of everything written. */
+  /** Flushes and answers the digest ("<algorithm>:<hex>") of everything written. */
   finish(): Promise<string>;
   /** Releases the file (and worker) after a failure; never throws. */
   abort(): Promise<void>;
@@ -21,8 +22,8 @@ const MAX_IN_FLIGHT_BYTES = 32 * 1024 * 1024;
 /** The longest the worker may take to write what it holds, or to finish. */
 const STALL_TIMEOUT_MS = 60_000;
 
-function inlineWriter(path: string): BlobWriter {
-  const file = new HashingFile(path);
+function inlineWriter(path: string, algorithm: DigestAlgorithm): BlobWriter {
+  const file = new HashingFile(path, algorithm);
   return {
     write: (chunk) => file.write(chunk),
     finish: () => file.finish(),
@@ -50,7 +51,7 @@ async function bounded<T>(promise: Promise<T>, ms: number, fallback: () => T): P
   }
 }
 
-function workerWriter(path: string): BlobWriter {
+function workerWriter(path: string, algorithm: DigestAlgorithm): BlobWriter {
   const worker = new Worker(workerUrl());
   const send = (message: ToBlobWriter, transfer?: ArrayBuffer[]) =>
     worker.postMessage(message, transfer ?? []);
@@ -84,7 +85,7 @@ function workerWriter(path: string): BlobWriter {
     }
   };
   worker.onerror = (event) => fail(event.message);
-  send({ code: "OPEN", path });
+  send({ code: "OPEN", path, algorithm });
   return {
     async write(chunk) {
       // After a failure the rest is dropped; finish() reports it.
@@ -124,6 +125,8 @@ function workerWriter(path: string): BlobWriter {
   };
 }
 
-export function openBlobWriter(path: string, size: number): BlobWriter {
-  return size >= WORKER_THRESHOLD_BYTES ? workerWriter(path) : inlineWriter(path);
+export function openBlobWriter(path: string, size: number, algorithm: DigestAlgorithm): BlobWriter {
+  return size >= WORKER_THRESHOLD_BYTES
+    ? workerWriter(path, algorithm)
+    : inlineWriter(path, algorithm);
 }

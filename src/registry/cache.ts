@@ -1,4 +1,4 @@
-// The content-addressed cache: blobs/sha256/<hex> (verified executables) and refs/ records for `ls`.
+// The content-addressed cache: blobs/<algorithm>/<hex> (verified executables) and refs/ records for `ls`.
 import { mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
@@ -45,7 +45,7 @@ export interface CachedProvider {
   platform: string;
   /** The index or manifest digest the reference resolved to. */
   artifactDigest: string;
-  /** sha256 of the executable. */
+  /** The executable's digest. */
   digest: string;
   size: number;
   pulledAt: string;

@@ -2,6 +2,7 @@
 import { DstreamError } from "../errors.ts";
 import { answerChallenge } from "./auth.ts";
 import { type Credentials, findCredentials } from "./credentials.ts";
+import { algorithmOf, checkDigest, digestOf } from "./digest.ts";
 import { manifestAccept } from "./media-types.ts";
 import type { ProviderReference } from "./reference.ts";
 import { type Env, registryBaseUrl, requestWithRetry } from "./transport.ts";
@@ -10,10 +11,6 @@ export interface FetchedManifest {
   bytes: Uint8Array;
   mediaType: string;
   digest: string;
-}
-
-export function sha256Digest(bytes: Uint8Array): string {
-  return `sha256:${new Bun.CryptoHasher("sha256").update(bytes).digest("hex")}`;
 }
 
 export class RegistryClient {
@@ -98,8 +95,15 @@ export class RegistryClient {
     );
   }
 
-  /** Fetches a manifest or index by tag or digest; a digest is verified against the bytes. */
+  /**
+   * Fetches a manifest or index by tag or digest; a digest is verified against the bytes, hashed with
+   * its own algorithm. Fetched by tag, the answer's digest is its sha256.
+   */
   async fetchManifest(tagOrDigest: string): Promise<FetchedManifest> {
+    // Tags cannot hold ":", so anything with one is a digest, and one dstream cannot verify is refused.
+    const pinned = tagOrDigest.includes(":")
+      ? checkDigest(tagOrDigest, `the reference ${this.subject}`)
+      : undefined;
     const response = await this.request(`/v2/${this.repository}/manifests/${tagOrDigest}`, {
       headers: { accept: manifestAccept },
     });
@@ -108,11 +112,11 @@ export class RegistryClient {
       throw this.statusError(response, "manifest");
     }
     const bytes = new Uint8Array(await response.arrayBuffer());
-    const digest = sha256Digest(bytes);
-    if (tagOrDigest.startsWith("sha256:") && digest !== tagOrDigest) {
+    const digest = digestOf(bytes, pinned ? algorithmOf(pinned) : "sha256");
+    if (pinned && digest !== pinned) {
       throw new DstreamError(
         "DIGEST_MISMATCH",
-        `the manifest of ${this.subject} does not match its digest: expected ${tagOrDigest}, got ${digest}`,
+        `the manifest of ${this.subject} does not match its digest: expected ${pinned}, got ${digest}`,
       );
     }
     const mediaType =
@@ -146,8 +150,9 @@ export class RegistryClient {
   }
 
   async fetchSmallBlob(digest: string): Promise<Uint8Array> {
+    checkDigest(digest, `a blob of ${this.subject}`);
     const bytes = new Uint8Array(await (await this.openBlob(digest)).arrayBuffer());
-    const actual = sha256Digest(bytes);
+    const actual = digestOf(bytes, algorithmOf(digest));
     if (actual !== digest) {
       throw new DstreamError(
         "DIGEST_MISMATCH",

@@ -1,5 +1,5 @@
 // Streams one blob into the cache, hashing while it streams; the file gets its final name (and +x)
-// only after its sha256 matched, so no unverified byte is ever at a path dstream executes.
+// only after its digest matched, so no unverified byte is ever at a path dstream executes.
 import { chmod, mkdir, rename, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { DstreamError, messageOf } from "../errors.ts";
@@ -7,6 +7,7 @@ import type { Descriptor } from "./artifact.ts";
 import { type BlobWriter, openBlobWriter } from "./blob-writer.ts";
 import { blobPath, isCached, removeQuietly, tempPath } from "./cache.ts";
 import type { RegistryClient } from "./client.ts";
+import { algorithmOf, checkDigest } from "./digest.ts";
 
 export interface ProgressEvent {
   received: number;
@@ -46,7 +47,7 @@ async function streamOnce(request: DownloadRequest, temp: string): Promise<strin
   const { client, descriptor, onProgress } = request;
   const controller = new AbortController();
   let idle = setTimeout(() => controller.abort(), IDLE_TIMEOUT_MS);
-  const writer = openBlobWriter(temp, descriptor.size);
+  const writer = openBlobWriter(temp, descriptor.size, algorithmOf(descriptor.digest));
   let finished = false;
   try {
     const response = await client.openBlob(descriptor.digest, controller.signal);
@@ -88,6 +89,8 @@ async function streamOnce(request: DownloadRequest, temp: string): Promise<strin
 /** Downloads and verifies a blob unless it is cached; answers the executable's path. */
 export async function downloadBlob(request: DownloadRequest): Promise<string> {
   const { descriptor, cacheDir, client } = request;
+  // The digest names the file: one that is not a well-formed digest could point outside the cache.
+  checkDigest(descriptor.digest, `the ${request.platform} binary of ${client.subject}`);
   const final = blobPath(cacheDir, descriptor.digest);
   if (await isCached(cacheDir, descriptor.digest, descriptor.size)) return final;
   await mkdir(dirname(final), { recursive: true }).catch((error: unknown) => {

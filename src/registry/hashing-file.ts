@@ -1,14 +1,16 @@
-// A file written chunk by chunk while its sha256 is computed; a write that fails (a full disk) is
+// A file written chunk by chunk while its digest is computed; a write that fails (a full disk) is
 // remembered and reported by finish(), never left as an unhandled rejection.
+import { type DigestAlgorithm, Digester } from "./digest.ts";
 
 const WRITE_BUFFER_BYTES = 4 * 1024 * 1024;
 
 export class HashingFile {
   private readonly file: ReturnType<ReturnType<typeof Bun.file>["writer"]>;
-  private readonly hasher = new Bun.CryptoHasher("sha256");
+  private readonly hasher: Digester;
   private failure: unknown;
 
-  constructor(path: string) {
+  constructor(path: string, algorithm: DigestAlgorithm) {
+    this.hasher = new Digester(algorithm);
     // A FileSink batches writes: awaiting one write per network chunk made pulls ~1.5× slower.
     this.file = Bun.file(path).writer({ highWaterMark: WRITE_BUFFER_BYTES });
   }
@@ -24,7 +26,7 @@ export class HashingFile {
     }
   }
 
-  /** Flushes and closes; answers "sha256:<hex>" of everything written, or throws the write error. */
+  /** Flushes and closes; answers the digest of everything written, or throws the write error. */
   async finish(): Promise<string> {
     if (this.failure === undefined) {
       try {
@@ -34,7 +36,7 @@ export class HashingFile {
       }
     }
     if (this.failure !== undefined) throw this.failure;
-    return `sha256:${this.hasher.digest("hex")}`;
+    return this.hasher.digest();
   }
 
   /** Closes the file after a failure elsewhere; never throws. */

@@ -3,6 +3,7 @@
 import { rename, writeFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { DstreamError } from "../errors.ts";
+import { digestFormat, isDigest } from "./digest.ts";
 import { type LockSyntaxBlock, LockSyntaxError, parseLockSyntax } from "./lock-file-syntax.ts";
 
 export interface LockedPlatform {
@@ -26,8 +27,6 @@ const header = [
   '# dstream.hcl. "dstream providers lock --upgrade" re-resolves tags.',
 ];
 
-const digestPattern = /^sha256:[a-f0-9]{64}$/;
-
 function invalid(path: string, line: number, message: string): DstreamError {
   return new DstreamError(
     "CONFIG_INVALID",
@@ -39,8 +38,8 @@ function readProvider(path: string, block: LockSyntaxBlock): LockedProvider {
   if (block.type !== "provider")
     throw invalid(path, block.line, `unexpected block "${block.type}"`);
   const digest = block.attributes.get("digest");
-  if (typeof digest !== "string" || !digestPattern.test(digest)) {
-    throw invalid(path, block.line, `provider "${block.label}" needs digest = "sha256:<64 hex>"`);
+  if (typeof digest !== "string" || !isDigest(digest)) {
+    throw invalid(path, block.line, `provider "${block.label}" needs digest = "${digestFormat}"`);
   }
   const platforms: Record<string, LockedPlatform> = {};
   for (const platform of block.blocks) {
@@ -49,13 +48,13 @@ function readProvider(path: string, block: LockSyntaxBlock): LockedProvider {
     if (
       platform.type !== "platform" ||
       typeof binary !== "string" ||
-      !digestPattern.test(binary) ||
+      !isDigest(binary) ||
       typeof size !== "number"
     ) {
       throw invalid(
         path,
         platform.line,
-        `provider "${block.label}" needs platform "os/arch" blocks with binary = "sha256:<64 hex>" and size = <bytes>`,
+        `provider "${block.label}" needs platform "os/arch" blocks with binary = "${digestFormat}" and size = <bytes>`,
       );
     }
     platforms[platform.label] = { digest: binary, size };

@@ -2,7 +2,8 @@
 // single layer is the raw executable.
 import { basename } from "node:path";
 import { DstreamError } from "../errors.ts";
-import { RegistryClient, sha256Digest } from "./client.ts";
+import { RegistryClient } from "./client.ts";
+import { digestOf, fileDigest } from "./digest.ts";
 import {
   emptyConfig,
   emptyConfigBytes,
@@ -36,16 +37,6 @@ export interface PushResult {
   platforms: { platform: string; manifest: string; binary: string; size: number }[];
 }
 
-async function fileDigest(path: string): Promise<{ digest: string; size: number }> {
-  const hasher = new Bun.CryptoHasher("sha256");
-  let size = 0;
-  for await (const chunk of Bun.file(path).stream()) {
-    hasher.update(chunk);
-    size += chunk.byteLength;
-  }
-  return { digest: `sha256:${hasher.digest("hex")}`, size };
-}
-
 const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 
 async function readConfig(path: string | undefined) {
@@ -60,7 +51,7 @@ async function readConfig(path: string | undefined) {
   } catch {
     throw new DstreamError("USAGE", `--config ${path}: not valid JSON`);
   }
-  return { mediaType: providerConfig, digest: sha256Digest(bytes), size: bytes.byteLength, bytes };
+  return { mediaType: providerConfig, digest: digestOf(bytes), size: bytes.byteLength, bytes };
 }
 
 export async function pushProvider(
@@ -99,7 +90,7 @@ export async function pushProvider(
         },
       ],
     });
-    const manifestDigest = sha256Digest(manifest);
+    const manifestDigest = digestOf(manifest);
     await client.pushManifest(manifestDigest, manifest, ociManifest);
     const [os, architecture] = platform.split("/");
     entries.push({
@@ -118,5 +109,5 @@ export async function pushProvider(
     manifests: entries,
   });
   await client.pushManifest(reference.tag, index, ociIndex);
-  return { digest: sha256Digest(index), platforms: pushed };
+  return { digest: digestOf(index), platforms: pushed };
 }

@@ -1,4 +1,5 @@
 // OCI references as the distribution spec and Docker define them: host[:port]/repo/path:tag@digest.
+import { isDigest } from "./digest.ts";
 
 export interface ProviderReference {
   /** Registry host as written, with port; "docker.io" for Docker Hub. */
@@ -15,7 +16,6 @@ const pathComponent = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const tagPattern = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const hostPattern =
   /^(?:localhost|\[[0-9A-Fa-f:.]+\]|(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*)(?::[0-9]{1,5})?$/;
-const digestPattern = /^sha256:[a-f0-9]{64}$|^sha512:[a-f0-9]{128}$/;
 
 /** Parses a reference; returns a one-line reason instead when it is malformed. */
 export function parseReference(text: string): ProviderReference | { error: string } {
@@ -27,8 +27,10 @@ export function parseReference(text: string): ProviderReference | { error: strin
   if (at !== -1) {
     digest = rest.slice(at + 1);
     rest = rest.slice(0, at);
-    if (!digestPattern.test(digest)) {
-      return fail("the digest must be sha256: followed by 64 lowercase hex digits");
+    if (!isDigest(digest)) {
+      return fail(
+        "the digest must be sha256: followed by 64, or sha512: followed by 128, lowercase hex digits",
+      );
     }
   }
   let tag: string | undefined;

@@ -25,7 +25,7 @@ export interface ResolveOptions {
 export interface ResolvedProvider {
   /** A verified, executable file in the cache. */
   path: string;
-  /** sha256 of that file. */
+  /** The digest of that file (sha256, or sha512 when the artifact says so). */
   digest: string;
 }
 

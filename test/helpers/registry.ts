@@ -140,6 +140,44 @@ async function startRegistryOnce(options: { auth?: RegistryAuth }): Promise<Runn
   };
 }
 
+/** Uploads a blob with plain HTTP (POST then PUT), independent of dstream's own client. */
+export async function uploadBlob(
+  registryHost: string,
+  repository: string,
+  bytes: Uint8Array,
+  algorithm: "sha256" | "sha512" = "sha256",
+): Promise<string> {
+  const digest = `${algorithm}:${new Bun.CryptoHasher(algorithm).update(bytes).digest("hex")}`;
+  const started = await fetch(`http://${registryHost}/v2/${repository}/blobs/uploads/`, {
+    method: "POST",
+  });
+  if (started.status !== 202) throw new Error(`upload POST answered ${started.status}`);
+  const location = new URL(started.headers.get("location") as string, `http://${registryHost}`);
+  location.searchParams.set("digest", digest);
+  const finished = await fetch(location, { method: "PUT", body: bytes });
+  if (finished.status !== 201) throw new Error(`upload PUT answered ${finished.status}`);
+  return digest;
+}
+
+/** Puts a manifest (JSON value) under a tag with plain HTTP; answers its bytes. */
+export async function putManifest(
+  registryHost: string,
+  repository: string,
+  tag: string,
+  manifest: { mediaType: string } & Record<string, unknown>,
+): Promise<Uint8Array> {
+  const bytes = new TextEncoder().encode(JSON.stringify(manifest));
+  const response = await fetch(`http://${registryHost}/v2/${repository}/manifests/${tag}`, {
+    method: "PUT",
+    headers: { "content-type": manifest.mediaType },
+    body: bytes,
+  });
+  if (response.status !== 201) {
+    throw new Error(`manifest PUT answered ${response.status}: ${await response.text()}`);
+  }
+  return bytes;
+}
+
 /** Where the filesystem driver keeps a blob's bytes (tests tamper with it). */
 export function storedBlobPath(storageDir: string, digest: string): string {
   const hex = digest.replace("sha256:", "");

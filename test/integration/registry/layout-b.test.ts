@@ -6,7 +6,13 @@ import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { formatPlatform, hostPlatform } from "../../../src/registry/index.ts";
-import { type RunningRegistry, runDstream, startRegistry } from "../../helpers/registry.ts";
+import {
+  putManifest,
+  type RunningRegistry,
+  runDstream,
+  startRegistry,
+  uploadBlob,
+} from "../../helpers/registry.ts";
 
 let registry: RunningRegistry;
 let folder: string;
@@ -14,19 +20,6 @@ const host = hostPlatform();
 
 const digestOf = (bytes: Uint8Array) =>
   `sha256:${new Bun.CryptoHasher("sha256").update(bytes).digest("hex")}`;
-
-async function uploadBlob(repository: string, bytes: Uint8Array): Promise<string> {
-  const digest = digestOf(bytes);
-  const started = await fetch(`http://${registry.host}/v2/${repository}/blobs/uploads/`, {
-    method: "POST",
-  });
-  expect(started.status).toBe(202);
-  const location = new URL(started.headers.get("location") as string, `http://${registry.host}`);
-  location.searchParams.set("digest", digest);
-  const finished = await fetch(location, { method: "PUT", body: bytes });
-  expect(finished.status).toBe(201);
-  return digest;
-}
 
 interface LayerFile {
   title: string;
@@ -44,32 +37,24 @@ async function publishLayoutB(
   for (const file of files) {
     layers.push({
       mediaType: "application/vnd.oci.image.layer.v1.tar",
-      digest: await uploadBlob(repository, file.bytes),
+      digest: await uploadBlob(registry.host, repository, file.bytes),
       size: file.bytes.byteLength,
       annotations: { "org.opencontainers.image.title": file.title },
     });
   }
-  const manifest = new TextEncoder().encode(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: "application/vnd.oci.image.manifest.v1+json",
-      artifactType: "application/vnd.dstream.provider",
-      config: {
-        mediaType: "application/vnd.oci.empty.v1+json",
-        digest: await uploadBlob(repository, empty),
-        size: 2,
-        data: "e30=",
-      },
-      layers,
-      annotations: { "org.opencontainers.image.created": "2025-01-01T00:00:00Z" },
-    }),
-  );
-  const response = await fetch(`http://${registry.host}/v2/${repository}/manifests/${tag}`, {
-    method: "PUT",
-    headers: { "content-type": "application/vnd.oci.image.manifest.v1+json" },
-    body: manifest,
+  const manifest = await putManifest(registry.host, repository, tag, {
+    schemaVersion: 2,
+    mediaType: "application/vnd.oci.image.manifest.v1+json",
+    artifactType: "application/vnd.dstream.provider",
+    config: {
+      mediaType: "application/vnd.oci.empty.v1+json",
+      digest: await uploadBlob(registry.host, repository, empty),
+      size: 2,
+      data: "e30=",
+    },
+    layers,
+    annotations: { "org.opencontainers.image.created": "2025-01-01T00:00:00Z" },
   });
-  expect(response.status).toBe(201);
   return digestOf(manifest);
 }
 

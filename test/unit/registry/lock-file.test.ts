@@ -17,6 +17,7 @@ afterAll(() => rm(folder, { recursive: true, force: true }));
 const a = `sha256:${"a".repeat(64)}`;
 const b = `sha256:${"b".repeat(64)}`;
 const c = `sha256:${"c".repeat(64)}`;
+const d = `sha512:${"d".repeat(128)}`;
 
 const providers: LockedProviders = new Map<string, LockedProvider>([
   [
@@ -30,6 +31,7 @@ const providers: LockedProviders = new Map<string, LockedProvider>([
     },
   ],
   [`localhost:5000/x@${a}`, { digest: a, platforms: { "linux/arm64": { digest: c, size: 1 } } }],
+  [`localhost:5000/y@${d}`, { digest: d, platforms: { "linux/arm64": { digest: d, size: 2 } } }],
 ]);
 
 async function readText(text: string): Promise<LockedProviders> {
@@ -94,12 +96,12 @@ describe("dstream.lock.hcl", () => {
     [`provider {\n}`, '1:10: expected "=" or a quoted block label, found "{"', 2],
     [
       `provider "x" {\n  platform "linux/amd64" {\n  }\n}`,
-      '1: provider "x" needs digest = "sha256:<64 hex>"',
+      '1: provider "x" needs digest = "sha256:<64 hex> or sha512:<128 hex>"',
       2,
     ],
     [
       `provider "x" {\n  digest = "${a}"\n  platform "linux/amd64" {\n    binary = "sha256:12"\n    size = 1\n  }\n}`,
-      '3: provider "x" needs platform "os/arch" blocks with binary = "sha256:<64 hex>" and size = <bytes>',
+      '3: provider "x" needs platform "os/arch" blocks with binary = "sha256:<64 hex> or sha512:<128 hex>" and size = <bytes>',
       2,
     ],
     [`module "x" {\n}`, '1: unexpected block "module"', 2],

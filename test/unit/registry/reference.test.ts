@@ -3,6 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { parseReference } from "../../../src/registry/reference.ts";
 
 const digest = `sha256:${"0123456789abcdef".repeat(4)}`;
+const longDigest = `sha512:${"0123456789abcdef".repeat(8)}`;
 
 describe("parseReference", () => {
   test.each([
@@ -22,6 +23,10 @@ describe("parseReference", () => {
     [
       `ghcr.io/acme/in:v1@${digest}`,
       { registry: "ghcr.io", repository: "acme/in", tag: "v1", digest },
+    ],
+    [
+      `ghcr.io/acme/in@${longDigest}`,
+      { registry: "ghcr.io", repository: "acme/in", digest: longDigest },
     ],
     ["acme/in:v1", { registry: "docker.io", repository: "acme/in", tag: "v1" }],
     ["counter:v1", { registry: "docker.io", repository: "library/counter", tag: "v1" }],
@@ -63,15 +68,19 @@ describe("parseReference", () => {
     ],
     [
       "ghcr.io/acme/in@sha256:abc",
-      "the digest must be sha256: followed by 64 lowercase hex digits",
+      "the digest must be sha256: followed by 64, or sha512: followed by 128, lowercase hex digits",
     ],
     [
       `ghcr.io/acme/in@${digest.toUpperCase()}`,
-      "the digest must be sha256: followed by 64 lowercase hex digits",
+      "the digest must be sha256: followed by 64, or sha512: followed by 128, lowercase hex digits",
+    ],
+    [
+      `ghcr.io/acme/in@sha512:${"0".repeat(64)}`,
+      "the digest must be sha256: followed by 64, or sha512: followed by 128, lowercase hex digits",
     ],
     [
       `ghcr.io/acme/in@md5:${"0".repeat(32)}`,
-      "the digest must be sha256: followed by 64 lowercase hex digits",
+      "the digest must be sha256: followed by 64, or sha512: followed by 128, lowercase hex digits",
     ],
     [
       "ghcr.io/Acme/in:v1",
