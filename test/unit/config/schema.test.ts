@@ -329,7 +329,7 @@ describe("provider sources", () => {
     ],
     [
       "ghcr.io/acme/in@sha256:abc",
-      "the digest must be sha256: followed by 64 lowercase hex digits",
+      "the digest must be sha256: followed by 64, or sha512: followed by 128, lowercase hex digits",
     ],
     ["bad_host.io:99/acme/in:v1", `"bad_host.io:99" is not a valid registry host[:port]`],
     ["ghcr.io//in:v1", "the repository name is missing or has an empty path component"],
