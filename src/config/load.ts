@@ -10,11 +10,12 @@ import { HclSyntaxError, parseHcl } from "./hcl.ts";
 import { outlineHcl } from "./outline.ts";
 import { openParseCache } from "./parse-cache.ts";
 import { ProblemReport } from "./problem-report.ts";
-import { taskSchema, UNKNOWN_KEY } from "./schema.ts";
+import { droppedKeyIssues, taskSchema, UNKNOWN_KEY } from "./schema.ts";
 import {
   convertString,
   convertValue,
   type JsonValue,
+  setOwn,
   type ValueContext,
   type ValuePath,
 } from "./values.ts";
@@ -199,6 +200,11 @@ function buildTask(
     fields[role] = normaliseProvider(provider, [...taskPath, role], context, report);
   }
   const result = v.safeParse(taskSchema, fields);
+  const dropped = droppedKeyIssues(fields);
+  for (const issue of dropped) {
+    const issuePath = [...taskPath, ...issue.path];
+    report.add(issuePath, unknownKeyMessage(issue.message, issuePath, report));
+  }
   if (!result.success) {
     for (const issue of result.issues) {
       const issuePath = [...taskPath, ...(issue.path ?? []).map((item) => item.key as string)];
@@ -210,6 +216,7 @@ function buildTask(
     }
     return undefined;
   }
+  if (dropped.length > 0) return undefined;
   const folder = dirname(location.path);
   const spec = (role: ProviderRole): ProviderSpec => {
     const provider = result.output[role];
@@ -264,15 +271,15 @@ function normaliseProvider(
     if (key === "config") {
       // hcl2json writes blocks as lists: only a block's list is unwrapped, `config = [...]` is not.
       if (report.isAttribute(keyPath) && Array.isArray(value)) {
-        out[key] = value;
+        setOwn(out, key, value);
         continue;
       }
       const config = singleBlock(value, keyPath, report);
-      out[key] = config === undefined ? {} : convertValue(config, keyPath, context);
+      setOwn(out, key, config === undefined ? {} : convertValue(config, keyPath, context));
     } else if (typeof value === "string") {
-      out[key] = convertString(value, keyPath, context);
+      setOwn(out, key, convertString(value, keyPath, context));
     } else {
-      out[key] = value;
+      setOwn(out, key, value);
     }
   }
   return out;

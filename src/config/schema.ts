@@ -6,6 +6,9 @@ import { parseReference } from "../registry/reference.ts";
 /** Marks an unknown key so the loader can say "attribute" or "block" from the source outline. */
 export const UNKNOWN_KEY = "unknown-key";
 
+const unknownKeyText = (key: string, allowed: readonly string[]) =>
+  `${JSON.stringify(key)} is not allowed here (allowed: ${allowed.join(", ")})`;
+
 /** An object schema that reports every unknown key, not just the first as strictObject does. */
 function closedObject<const TEntries extends v.ObjectEntries>(entries: TEntries, what: string) {
   const allowed = Object.keys(entries);
@@ -23,7 +26,7 @@ function closedObject<const TEntries extends v.ObjectEntries>(entries: TEntries,
         if (allowed.includes(key)) continue;
         addIssue({
           expected: UNKNOWN_KEY,
-          message: `${JSON.stringify(key)} is not allowed here (allowed: ${allowed.join(", ")})`,
+          message: unknownKeyText(key, allowed),
           path: [
             {
               type: "object",
@@ -108,3 +111,26 @@ export const taskSchema = closedObject(
 );
 
 export type TaskInput = v.InferOutput<typeof taskSchema>;
+
+/** Keys valibot leaves out of an object's output (prototype safety), so closedObject never sees them. */
+const droppedKeys = ["__proto__", "constructor", "prototype"];
+
+/** The unknown keys among droppedKeys in a task's fields and its input and output, as closedObject words them. */
+export function droppedKeyIssues(
+  task: Record<string, unknown>,
+): { path: string[]; message: string }[] {
+  const issues: { path: string[]; message: string }[] = [];
+  const check = (value: unknown, path: string[], allowed: readonly string[]) => {
+    if (typeof value !== "object" || value === null) return;
+    for (const key of droppedKeys) {
+      if (Object.hasOwn(value, key)) {
+        issues.push({ path: [...path, key], message: unknownKeyText(key, allowed) });
+      }
+    }
+  };
+  const providerKeys = Object.keys(taskSchema.entries.input.entries);
+  check(task, [], Object.keys(taskSchema.entries));
+  check(task.input, ["input"], providerKeys);
+  check(task.output, ["output"], providerKeys);
+  return issues;
+}

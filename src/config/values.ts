@@ -64,6 +64,16 @@ function convertKey(key: string, path: ValuePath, context: ValueContext): string
   return unescapeHcl(key);
 }
 
+/** Sets `key` as an own property: `object[key] = value` would set the prototype for "__proto__". */
+export function setOwn<T>(object: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(object, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
+}
+
 /** Converts a config value at `path` (names and labels from the file's root). */
 export function convertValue(value: unknown, path: ValuePath, context: ValueContext): JsonValue {
   if (typeof value === "string") return convertString(value, path, context);
@@ -81,7 +91,11 @@ export function convertValue(value: unknown, path: ValuePath, context: ValueCont
   if (typeof value === "object") {
     const out: Record<string, JsonValue> = {};
     for (const [key, item] of Object.entries(value)) {
-      out[convertKey(key, [...path, key], context)] = convertValue(item, [...path, key], context);
+      setOwn(
+        out,
+        convertKey(key, [...path, key], context),
+        convertValue(item, [...path, key], context),
+      );
     }
     return out;
   }

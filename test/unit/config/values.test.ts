@@ -102,6 +102,28 @@ describe("config values", () => {
     ]);
   });
 
+  test("keys named like Object's built-in properties arrive as plain keys", async () => {
+    const body = [
+      "__proto__ = 1",
+      'constructor = "c"',
+      "prototype = { __proto__ = 2, constructor = 3 }",
+      "nested {\n  __proto__ = 4\n}",
+      'lab "__proto__" {\n  v = 5\n}',
+    ].join("\n");
+    // Compared as JSON text: an object literal with a __proto__ key would set a prototype instead.
+    expect(JSON.stringify(await inputConfig(body))).toBe(
+      '{"__proto__":1,"constructor":"c","lab":{"__proto__":{"v":5}},"nested":{"__proto__":4},"prototype":{"__proto__":2,"constructor":3}}',
+    );
+  });
+
+  test("__proto__ beside provider is an unknown attribute, not silently dropped", async () => {
+    const source =
+      'task "t" {\n  input {\n    provider = "counter"\n    __proto__ = 1\n  }\n  output {\n    provider = "console"\n  }\n}\n';
+    expect(await loadProblems(source)).toEqual([
+      'dstream.hcl:4:5: task "t" › input › __proto__: unknown attribute "__proto__" (allowed: provider_ref, provider_path, provider, config)',
+    ]);
+  });
+
   test("config may be written as an object attribute", async () => {
     const [task] = await loadTasks(
       'task "t" {\n  input {\n    provider = "counter"\n    config = { interval = 5, tables = ["a"] }\n  }\n  output {\n    provider = "console"\n  }\n}\n',
