@@ -162,6 +162,16 @@ function taskBodies(value: unknown, report: ProblemReport): [string, unknown[]][
       report.add(["task", name], "the task name is empty");
       continue;
     }
+    // Names are printed one task per line and inside one-line errors.
+    const control = /[\p{Cc}\u2028\u2029]/u.exec(name)?.[0];
+    if (control) {
+      const code = `U+${(control.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0")}`;
+      report.add(
+        ["task", name],
+        `a task name cannot contain control characters or line breaks (found ${code})`,
+      );
+      continue;
+    }
     entries.push([name, bodies]);
   }
   return entries;

@@ -72,11 +72,21 @@ function describePath(path: ValuePath): string {
     if (typeof part === "number") {
       parts[parts.length - 1] = `${parts.at(-1) ?? ""}[${part}]`;
     } else if (index === 0 && part === "task" && typeof path[1] === "string") {
-      parts.push(`task ${JSON.stringify(path[1])}`);
+      parts.push(`task ${quoteName(path[1])}`);
       index++;
     } else {
-      parts.push(part ?? "");
+      parts.push(part !== undefined && hasControl.test(part) ? quoteName(part) : (part ?? ""));
     }
   }
   return parts.join(" › ");
+}
+
+const hasControl = /[\p{Cc}\u2028\u2029]/u;
+
+/** A name in double quotes, every control character and line break escaped (JSON misses C1 ones). */
+function quoteName(name: string): string {
+  return JSON.stringify(name).replace(
+    new RegExp(hasControl.source, "gu"),
+    (char) => `\\u${(char.codePointAt(0) ?? 0).toString(16).padStart(4, "0")}`,
+  );
 }

@@ -172,6 +172,19 @@ describe("tasks", () => {
       `task "" {\n${counterToConsole}\n}\n`,
       ['dstream.hcl:1:1: task "": the task name is empty'],
     ],
+    ...[
+      ["a newline", "a\\nb", '"a\\nb"', "U+000A"],
+      ["an escape sequence", "red\\u001b[31m", '"red\\u001b[31m"', "U+001B"],
+      ["a tab", "a\\tb", '"a\\tb"', "U+0009"],
+      ["a C1 control", "a\\u0085", '"a\\u0085"', "U+0085"],
+      ["a line separator", "a\\u2028", '"a\\u2028"', "U+2028"],
+    ].map(([what, written, shown, code]): [string, string, string[]] => [
+      `a task name with ${what}`,
+      `task "ok" {\n${counterToConsole}\n}\ntask "${written}" {\n${counterToConsole}\n}\n`,
+      [
+        `dstream.hcl:9:1: task ${shown}: a task name cannot contain control characters or line breaks (found ${code})`,
+      ],
+    ]),
     ["no task at all", "# nothing yet\n", ["dstream.hcl: no task blocks found"]],
     [
       "a labeled input block: the label is refused, the body still checked",

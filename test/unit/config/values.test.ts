@@ -156,6 +156,12 @@ describe("HCL expressions are rejected", () => {
     ]);
   });
 
+  test("a key with a line break is quoted and escaped in the path: the error stays one line", async () => {
+    expect(await loadProblems(taskWithInputConfig('o = { "a\\nb" = var.x }'))).toEqual([
+      `dstream.hcl:5:1: task "t" › input › config › o › "a\\nb": ${EXPRESSION_MESSAGE}`,
+    ]);
+  });
+
   test("in a provider attribute too", async () => {
     const source =
       // biome-ignore lint/suspicious/noTemplateCurlyInString: HCL interpolation is the subject.
