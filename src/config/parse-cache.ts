@@ -1,5 +1,6 @@
 // Remembers HCL parse results by the source's hash, so a run or list of an unchanged file skips
-// compiling the parser's wasm (~100 ms of every start). Only successful parses are stored.
+// compiling the parser's wasm (~100 ms of every start). Only successful parses are stored; env
+// values never are (templates render after parsing). docs/configuration.md tells users about it.
 import { createHash } from "node:crypto";
 import {
   mkdirSync,
@@ -11,6 +12,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
+import parserPackage from "@cdktn/hcl2json/package.json" with { type: "json" };
 import { defaultCacheDir } from "../registry/cache.ts";
 import { versionInfo } from "../version.ts";
 
@@ -22,13 +24,38 @@ function cacheFolder(env: Record<string, string | undefined>): string | undefine
   return join(defaultCacheDir(env), "hcl");
 }
 
-function keyOf(source: string): string {
-  // The parser ships inside dstream: a new version may parse differently.
+export interface ParserVersions {
+  dstream: string;
+  /** @cdktn/hcl2json's version: an upgrade of the embedded parser without a dstream release. */
+  parser: string;
+}
+
+const currentVersions = (): ParserVersions => ({
+  dstream: versionInfo().version,
+  parser: parserPackage.version,
+});
+
+/**
+ * An entry's name. Either version may parse differently. The versions, not a hash of the parser's
+ * wasm: hashing its megabytes on every start would cost much of what the cache saves.
+ */
+export function parseCacheKey(source: string, versions = currentVersions()): string {
   return createHash("sha256")
-    .update(versionInfo().version)
-    .update("\0")
+    .update(`${versions.dstream}\0${versions.parser}\0`)
     .update(source)
     .digest("hex");
+}
+
+/** What an entry holds; anything else (a damaged or foreign file) is ignored. */
+interface Entry {
+  parsed: Record<string, unknown>;
+}
+
+function parsedOf(entry: unknown): Record<string, unknown> | undefined {
+  if (typeof entry !== "object" || entry === null || !("parsed" in entry)) return undefined;
+  const { parsed } = entry;
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return undefined;
+  return parsed as Record<string, unknown>;
 }
 
 export interface ParseCache {
@@ -42,7 +69,9 @@ export function openParseCache(env: Record<string, string | undefined>): ParseCa
   return {
     get(source) {
       try {
-        return JSON.parse(readFileSync(join(folder, `${keyOf(source)}.json`), "utf8"));
+        return parsedOf(
+          JSON.parse(readFileSync(join(folder, `${parseCacheKey(source)}.json`), "utf8")),
+        );
       } catch {
         return undefined;
       }
@@ -51,9 +80,10 @@ export function openParseCache(env: Record<string, string | undefined>): ParseCa
       // A cache that cannot be written (read-only home, full disk) only costs speed.
       try {
         mkdirSync(folder, { recursive: true });
-        const path = join(folder, `${keyOf(source)}.json`);
+        const path = join(folder, `${parseCacheKey(source)}.json`);
         const temp = `${path}.${process.pid}.tmp`;
-        writeFileSync(temp, JSON.stringify(parsed));
+        const entry: Entry = { parsed };
+        writeFileSync(temp, JSON.stringify(entry));
         renameSync(temp, path);
         prune(folder);
       } catch {

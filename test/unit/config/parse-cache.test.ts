@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../../src/config/index.ts";
-import { openParseCache } from "../../../src/config/parse-cache.ts";
+import { openParseCache, parseCacheKey } from "../../../src/config/parse-cache.ts";
 
 const folders: string[] = [];
 function folder(): string {
@@ -42,6 +42,36 @@ describe("parse cache", () => {
     const [entry] = readdirSync(join(cacheDir, "hcl"));
     writeFileSync(join(cacheDir, "hcl", entry ?? ""), "{not json");
     expect((await loadConfig({ cwd: work, env })).tasks).toEqual(first.tasks);
+  });
+
+  test.each([["null"], ["[1]"], ['"text"'], ["{}"], ['{"parsed":null}'], ['{"parsed":[]}']])(
+    "an entry of the wrong shape (%s) is ignored and the file parsed again",
+    async (content) => {
+      const cacheDir = folder();
+      const work = folder();
+      writeFileSync(join(work, "dstream.hcl"), source);
+      const env = { DSTREAM_CACHE_DIR: cacheDir };
+      const first = await loadConfig({ cwd: work, env });
+      const [entry] = readdirSync(join(cacheDir, "hcl"));
+      writeFileSync(join(cacheDir, "hcl", entry ?? ""), content);
+      expect((await loadConfig({ cwd: work, env })).tasks).toEqual(first.tasks);
+    },
+  );
+
+  test("entries are named by a key over dstream's version, the parser's version and the source", async () => {
+    const cacheDir = folder();
+    const work = folder();
+    writeFileSync(join(work, "dstream.hcl"), source);
+    await loadConfig({ cwd: work, env: { DSTREAM_CACHE_DIR: cacheDir } });
+    expect(readdirSync(join(cacheDir, "hcl"))).toEqual([`${parseCacheKey(source)}.json`]);
+    const versions = { dstream: "1.0.0", parser: "0.24.0" };
+    const keys = [
+      parseCacheKey(source, versions),
+      parseCacheKey(source, { ...versions, parser: "0.25.0" }),
+      parseCacheKey(source, { ...versions, dstream: "1.0.1" }),
+      parseCacheKey(`${source}\n`, versions),
+    ];
+    expect(new Set(keys).size).toBe(keys.length);
   });
 
   test("syntax errors are never cached", async () => {
