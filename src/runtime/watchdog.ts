@@ -16,7 +16,8 @@ export function startWatchdog(processGroups: number[]): Watchdog {
         "/bin/sh",
         "-c",
         // `read` returns when our end of the pipe closes, which the kernel does when dstream dies.
-        'read _; for group in "$@"; do kill -KILL -- "-$group" 2>/dev/null; done',
+        // POSIX form: dash (Debian's /bin/sh) refuses `kill -KILL -- -N`.
+        'read _; for group in "$@"; do kill -s KILL -- "-$group" 2>/dev/null; done',
         "dstream-watchdog",
         ...processGroups.map(String),
       ],

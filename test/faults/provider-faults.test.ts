@@ -202,10 +202,11 @@ describe.each(relays)("%s relay", (relay, relayEnv) => {
     }, 30_000);
 
     test("dstream itself killed with SIGKILL: no provider survives it", async () => {
+      // Providers that would live on by themselves: they ignore SIGTERM, EOF and their pipes closing.
       const run = pipeline(
         "dstream-killed",
-        { path: numberedInput, config: { delayMs: 1 } },
-        recorder({ delayMs: 1 }),
+        { path: numberedInput, config: { count: 5, ignoreSigterm: true } },
+        recorder({ lingerAfterEnd: true }),
       );
       const started = start(run);
       await waitForFile(`${run.folder}/input.pid`);
