@@ -1,7 +1,7 @@
 // Lifecycle commands (init, plan, status, destroy): one envelope to a provider, one result line back.
 import * as v from "valibot";
-import type { Task } from "../config/index.ts";
-import { DstreamError } from "../errors.ts";
+import { describeSource, type Task } from "../config/index.ts";
+import { DstreamError, ExitCode } from "../errors.ts";
 import {
   type LifecycleCommand,
   type LifecycleResult,
@@ -9,6 +9,7 @@ import {
 } from "../protocol/index.ts";
 import { lockFilePathFor, providerLaunch, resolveProviderCommand } from "./provider-command.ts";
 import { describeExit, ProviderProcess } from "./provider-process.ts";
+import { startWatchdog } from "./watchdog.ts";
 
 export type LifecycleTarget = "input" | "output" | "both";
 
@@ -43,6 +44,40 @@ function lastResultLine(stdout: string): LifecycleResult | undefined {
   return undefined;
 }
 
+/**
+ * Stop signals while a provider answers: the first asks it to stop (SIGTERM to its process group,
+ * which a terminal's Ctrl-C does not reach), a second kills it; no provider outlives dstream.
+ */
+class LifecycleStop {
+  signal: NodeJS.Signals | undefined;
+  forcedBy: NodeJS.Signals | undefined;
+  #current: ProviderProcess | undefined;
+  readonly #onSignal = (name: NodeJS.Signals) => {
+    if (this.signal === undefined) {
+      this.signal = name;
+      this.#current?.signal("SIGTERM");
+    } else {
+      this.forcedBy = name;
+      this.#current?.signal("SIGKILL");
+    }
+  };
+
+  constructor() {
+    process.on("SIGINT", this.#onSignal);
+    process.on("SIGTERM", this.#onSignal);
+  }
+
+  watch(provider: ProviderProcess | undefined): void {
+    this.#current = provider;
+    if (provider && this.signal) provider.signal(this.forcedBy ? "SIGKILL" : "SIGTERM");
+  }
+
+  dispose(): void {
+    process.off("SIGINT", this.#onSignal);
+    process.off("SIGTERM", this.#onSignal);
+  }
+}
+
 /** The provider's stdout as text; undefined (and the provider killed) past MAX_OUTPUT_BYTES. */
 async function readBounded(provider: ProviderProcess): Promise<string | undefined> {
   const source = provider.stdout;
@@ -65,21 +100,31 @@ async function runOne(
   role: "input" | "output",
   command: LifecycleCommand,
   options: LifecycleOptions,
+  stop: LifecycleStop,
 ): Promise<LifecycleOutcome> {
   const spec = task[role];
   const resolved = await resolveProviderCommand(task, spec, {
     lockFilePath: lockFilePathFor(options.configPath),
   });
   const provider = new ProviderProcess(providerLaunch(task, role, resolved, command));
+  const watchdog = startWatchdog([provider.pid]);
+  stop.watch(provider);
   provider.closeStdin();
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
     provider.signal("SIGKILL");
   }, options.timeoutMs);
-  const stdout = await readBounded(provider);
-  const exit = await provider.exited();
-  clearTimeout(timer);
+  let stdout: string | undefined;
+  let exit: Awaited<ReturnType<ProviderProcess["exited"]>>;
+  try {
+    stdout = await readBounded(provider);
+    exit = await provider.exited();
+  } finally {
+    clearTimeout(timer);
+    stop.watch(undefined);
+    watchdog.release();
+  }
   const outcome = { role, label: resolved.label };
   if (stdout === undefined) {
     return {
@@ -97,7 +142,13 @@ async function runOne(
     };
   }
   if (exit.exitCode !== 0) {
-    return { ...outcome, ok: false, problem: describeExit(exit), ...(result ? { result } : {}) };
+    const stopped = stop.signal ? ` after dstream was stopped by ${stop.signal}` : "";
+    return {
+      ...outcome,
+      ok: false,
+      problem: `${describeExit(exit)}${stopped}`,
+      ...(result ? { result } : {}),
+    };
   }
   if (!result) {
     return {
@@ -118,7 +169,28 @@ export async function runLifecycle(
   const roles: ("input" | "output")[] =
     options.target === "both" ? ["input", "output"] : [options.target];
   const outcomes: LifecycleOutcome[] = [];
-  for (const role of roles) outcomes.push(await runOne(task, role, command, options));
+  const stop = new LifecycleStop();
+  try {
+    for (const role of roles) {
+      if (stop.signal) {
+        // After a stop signal the next provider is not asked at all.
+        const label = describeSource(task[role].source);
+        const problem = `not asked: dstream was stopped by ${stop.signal}`;
+        outcomes.push({ role, label, ok: false, problem });
+        continue;
+      }
+      outcomes.push(await runOne(task, role, command, options, stop));
+    }
+  } finally {
+    stop.dispose();
+  }
+  if (stop.forcedBy) {
+    throw new DstreamError(
+      "STOP_TIMEOUT",
+      `task "${task.name}": ${command} forced to stop on a second ${stop.forcedBy}; provider killed`,
+      { exitCode: ExitCode.forcedStop },
+    );
+  }
   return outcomes;
 }
 
