@@ -1,5 +1,6 @@
 // What a run shows: a live one-line display on a TTY (at most 4 refreshes a second) and a summary.
 import { type CounterSnapshot, readCounters } from "../relay/counters.ts";
+import { drawLiveLine } from "./live-line.ts";
 
 export interface RunStats extends CounterSnapshot {
   task: string;
@@ -79,13 +80,13 @@ export function startLiveDisplay(
     const line =
       `${task}: ${formatCount(Math.round(rate))} events/s · ${formatCount(snapshot.lines)} lines · ` +
       `${formatBytes(snapshot.bytes)} · ${formatCount(snapshot.waits)} waits · buffered ${formatBytes(snapshot.buffered)}`;
-    process.stderr.write(`\r\u001b[2K${line}`);
+    drawLiveLine(line);
   };
   const timer = setInterval(draw, 250);
   return {
     stop() {
       clearInterval(timer);
-      process.stderr.write("\r\u001b[2K");
+      drawLiveLine(undefined);
     },
   };
 }

@@ -2,6 +2,7 @@
 // stderr forwarded with a [task/role] prefix and its last lines kept for error reports.
 import type { FileSink, Subprocess } from "bun";
 import { DstreamError, messageOf } from "../errors.ts";
+import { forwardStderr, StderrTail } from "./provider-stderr.ts";
 
 export interface ProviderLaunch {
   role: "input" | "output";
@@ -26,24 +27,6 @@ export interface ProviderExit {
   exitCode: number | null;
   signal: string | null;
   stderrTail: string[];
-}
-
-export const STDERR_TAIL_LINES = 20;
-
-/** The last N lines of a provider's stderr. */
-export class StderrTail {
-  private readonly lines: string[] = [];
-
-  constructor(private readonly limit = STDERR_TAIL_LINES) {}
-
-  push(line: string): void {
-    this.lines.push(line);
-    if (this.lines.length > this.limit) this.lines.shift();
-  }
-
-  snapshot(): string[] {
-    return [...this.lines];
-  }
 }
 
 export class ProviderProcess {
@@ -144,29 +127,9 @@ export class ProviderProcess {
 
   private async forwardStderr(): Promise<void> {
     const stderr = this.process.stderr;
-    if (!(stderr instanceof ReadableStream)) return;
-    const decoder = new TextDecoder();
-    let partial = "";
-    const emit = (line: string) => {
-      const text = line.endsWith("\r") ? line.slice(0, -1) : line;
-      this.tail.push(text);
-      process.stderr.write(`${this.launch.logPrefix} ${text}\n`);
-    };
-    try {
-      for await (const chunk of stderr) {
-        partial += decoder.decode(chunk, { stream: true });
-        let newline = partial.indexOf("\n");
-        while (newline !== -1) {
-          emit(partial.slice(0, newline));
-          partial = partial.slice(newline + 1);
-          newline = partial.indexOf("\n");
-        }
-      }
-    } catch {
-      // A provider killed mid-write leaves a broken pipe; what was read is kept.
+    if (stderr instanceof ReadableStream) {
+      await forwardStderr(stderr, this.launch.logPrefix, this.tail);
     }
-    partial += decoder.decode();
-    if (partial) emit(partial);
   }
 }
 

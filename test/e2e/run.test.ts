@@ -158,6 +158,23 @@ describe.each([
     );
   });
 
+  test("a 50 MB stderr line without newline: forwarded cut to 4 KiB, the error report too", async () => {
+    script(
+      "chatty.sh",
+      "#!/bin/sh\nread -r envelope\nhead -c 50000000 /dev/zero | tr '\\0' x >&2\necho '{\"data\":1}'\nexit 3\n",
+    );
+    pipeline("chatty.hcl", '    provider_path = "./chatty.sh"', '    provider = "null"');
+    const result = await run(["run", "t", "-c", "chatty.hcl", "--quiet"], { timeoutMs: 30_000 });
+    const shown = `${"x".repeat(4096)} … (${50_000_000 - 4096} more bytes not shown)`;
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(`[t/input] ${shown}\n`);
+    expect(result.stderr).toEndWith(
+      `error: task "t": input provider ./chatty.sh exited with code 3 (1 lines relayed, 0 in flight)\n  last stderr lines of the input provider:\n    ${shown}\n`,
+    );
+    // The line twice, the null output's count, the error: nothing of the 50 MB beyond that.
+    expect(result.stderr.length).toBeLessThan(2 * shown.length + 500);
+  });
+
   test("a last line cut off by the input's crash is dropped, not delivered with a newline", async () => {
     script(
       "cut.sh",
