@@ -1,4 +1,6 @@
 // Runs a built-in provider in this process, in the role dstream asked for (DSTREAM_ROLE).
+
+import * as v from "valibot";
 import {
   builtinProviders,
   isBuiltinProvider,
@@ -47,4 +49,29 @@ export async function runBuiltinProvider(name: string): Promise<number> {
     return usageError(`built-in provider "${name}" cannot be an ${role} (${providerEnv.role})`);
   }
   return runProvider(await load());
+}
+
+/** One problem of a built-in provider's config: the setting's dotted path ("" for the whole config). */
+export interface BuiltinConfigProblem {
+  path: string;
+  message: string;
+}
+
+/**
+ * What is wrong with a built-in provider's config, checked with its own schema (the one it parses
+ * its config with) before anything starts; empty when valid or when the name is not a built-in.
+ */
+export async function builtinConfigProblems(
+  name: string,
+  role: ProviderRole,
+  config: unknown,
+): Promise<BuiltinConfigProblem[]> {
+  const load = implementations[name]?.[role];
+  if (!load) return [];
+  const result = v.safeParse((await load()).schema, config);
+  if (result.success) return [];
+  return result.issues.map((issue) => ({
+    path: v.getDotPath(issue) ?? "",
+    message: issue.message,
+  }));
 }

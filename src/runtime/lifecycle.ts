@@ -7,7 +7,12 @@ import {
   type LifecycleResult,
   lifecycleResultSchema,
 } from "../protocol/index.ts";
-import { lockFilePathFor, providerLaunch, resolveProviderCommand } from "./provider-command.ts";
+import {
+  checkBuiltinConfigs,
+  lockFilePathFor,
+  providerLaunch,
+  resolveProviderCommand,
+} from "./provider-command.ts";
 import { describeExit, ProviderProcess } from "./provider-process.ts";
 import { startWatchdog } from "./watchdog.ts";
 
@@ -168,6 +173,7 @@ export async function runLifecycle(
 ): Promise<LifecycleOutcome[]> {
   const roles: ("input" | "output")[] =
     options.target === "both" ? ["input", "output"] : [options.target];
+  await checkBuiltinConfigs(task, roles);
   const outcomes: LifecycleOutcome[] = [];
   const stop = new LifecycleStop();
   try {

@@ -4,6 +4,7 @@ import { dirname, join } from "node:path";
 import { describeSource, type ProviderSpec, type Task } from "../config/index.ts";
 import { DstreamError } from "../errors.ts";
 import { type ProviderCommand as EnvelopeCommand, providerEnv } from "../protocol/index.ts";
+import { builtinConfigProblems } from "../providers/index.ts";
 import { type ResolveOptions, resolveProviderRef } from "../registry/index.ts";
 import type { ProviderLaunch } from "./provider-process.ts";
 import { selfCommand } from "./self-command.ts";
@@ -62,6 +63,30 @@ export async function resolveProviderCommand(
       const resolved = await resolveProviderRef(source.reference, registry);
       return { argv: [resolved.path], label };
     }
+  }
+}
+
+/**
+ * Checks the config of each built-in provider among `roles` with the provider's own schema, so a
+ * typo is a config error before anything starts (exit 2), every problem at once.
+ */
+export async function checkBuiltinConfigs(
+  task: Task,
+  roles: readonly ("input" | "output")[] = ["input", "output"],
+): Promise<void> {
+  const problems: string[] = [];
+  for (const role of roles) {
+    const { source, config } = task[role];
+    if (source.kind !== "builtin") continue;
+    for (const problem of await builtinConfigProblems(source.name, role, config)) {
+      const where = ["config", ...(problem.path ? problem.path.split(".") : [])].join(" › ");
+      problems.push(
+        `task "${task.name}" › ${role} (${source.name}) › ${where}: ${problem.message}`,
+      );
+    }
+  }
+  if (problems.length > 0) {
+    throw new DstreamError("CONFIG_INVALID", problems[0] ?? "", { problems });
   }
 }
 

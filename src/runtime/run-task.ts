@@ -3,8 +3,14 @@ import { writeFile } from "node:fs/promises";
 import type { Task } from "../config/index.ts";
 import { DstreamError, ExitCode, messageOf } from "../errors.ts";
 import { createCounterBuffer, readCounters } from "../relay/index.ts";
+import { besideLiveLine } from "./live-line.ts";
 import { formatSummary, type RunStats, startLiveDisplay, statsOf } from "./progress.ts";
-import { lockFilePathFor, providerLaunch, resolveProviderCommand } from "./provider-command.ts";
+import {
+  checkBuiltinConfigs,
+  lockFilePathFor,
+  providerLaunch,
+  resolveProviderCommand,
+} from "./provider-command.ts";
 import type { SessionReport } from "./session.ts";
 import { type SuperviseOutcome, superviseSession } from "./supervisor.ts";
 
@@ -20,6 +26,8 @@ export interface RunTaskOptions {
   upgrade?: boolean;
   /** Receives the summary line and notices (stderr). */
   log: (line: string) => void;
+  /** Receives warnings, e.g. a provider slow to exit (stderr); `log` when not given. */
+  warn?: (line: string) => void;
 }
 
 export interface RunResult {
@@ -31,6 +39,7 @@ export async function runTask(task: Task, options: RunTaskOptions): Promise<RunR
     lockFilePath: lockFilePathFor(options.configPath),
     ...(options.upgrade ? { upgrade: true } : {}),
   };
+  await checkBuiltinConfigs(task);
   const input = await resolveProviderCommand(task, task.input, registry);
   const output = await resolveProviderCommand(task, task.output, registry);
   const counters = createCounterBuffer();
@@ -45,6 +54,8 @@ export async function runTask(task: Task, options: RunTaskOptions): Promise<RunR
         limits: { bufferBytes: options.bufferBytes, maxLineBytes: options.maxLineBytes },
         counters,
         stopTimeoutMs: options.shutdownTimeoutMs,
+        notice: (line) =>
+          besideLiveLine(() => (options.warn ?? options.log)(`task "${task.name}": ${line}`)),
       },
       shutdownTimeoutMs: options.shutdownTimeoutMs,
       onStopRequested: (signal) => {

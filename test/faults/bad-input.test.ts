@@ -160,7 +160,7 @@ const schema: Row[] = [
     name: "bad OCI reference (short digest)",
     hcl: inputTask('provider_ref = "ghcr.io/acme/x@sha256:abc"'),
     expected: [
-      '{file}:3:5: task "x" › input › provider_ref: invalid OCI reference "ghcr.io/acme/x@sha256:abc": the digest must be sha256: followed by 64 lowercase hex digits',
+      '{file}:3:5: task "x" › input › provider_ref: invalid OCI reference "ghcr.io/acme/x@sha256:abc": the digest must be sha256: followed by 64, or sha512: followed by 128, lowercase hex digits',
     ],
   },
   {
@@ -202,6 +202,18 @@ const schema: Row[] = [
     hcl: inputTask('provider = "kafka"'),
     expected: [
       '{file}:3:5: task "x" › input › provider: unknown built-in provider "kafka" (built-ins: counter, console, null, file)',
+    ],
+  },
+];
+
+const builtinConfigs: Row[] = [
+  {
+    name: "built-in configs checked by their own schemas, every problem at once",
+    hcl: 'task "x" {\n  input {\n    provider = "counter"\n    config {\n      intervall = 5\n      maxCount = "ten"\n    }\n  }\n  output {\n    provider = "console"\n    config { outputFormat = "fancy" }\n  }\n}\n',
+    expected: [
+      'task "x" › input (counter) › config › maxCount: must be a number',
+      'task "x" › input (counter) › config › intervall: unknown setting (allowed: interval, maxCount)',
+      'task "x" › output (console) › config › outputFormat: must be "simple", "structured" or "json"',
     ],
   },
 ];
@@ -297,6 +309,7 @@ const runArguments: Row[] = [
 describe.each([
   ["malformed HCL", malformedHcl],
   ["schema and templates", schema],
+  ["built-in provider configs", builtinConfigs],
   ["provider_path", providerPaths],
   ["run arguments and flags", runArguments],
 ] as const)("bad input: %s", (_group, rows) => {
