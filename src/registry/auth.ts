@@ -2,7 +2,7 @@
 // (Basic from credentials, or a Bearer token fetched from the challenge's realm).
 import { DstreamError } from "../errors.ts";
 import type { Credentials } from "./credentials.ts";
-import { requestWithRetry } from "./transport.ts";
+import { ATTEMPTS, isRetryableStatus, requestWithRetry } from "./transport.ts";
 
 export interface Challenge {
   scheme: string;
@@ -32,6 +32,7 @@ export interface AuthContext {
   credentials: Credentials | undefined;
   /** Scope asked for when the challenge names none, e.g. "repository:acme/x:pull". */
   scope: string;
+  timeoutMs: number;
 }
 
 async function fetchToken(challenge: Challenge, context: AuthContext): Promise<string> {
@@ -58,6 +59,7 @@ async function fetchToken(challenge: Challenge, context: AuthContext): Promise<s
       body: query,
       subject: context.subject,
       registry: context.registry,
+      timeoutMs: context.timeoutMs,
     });
   } else {
     const headers: Record<string, string> = {};
@@ -67,10 +69,17 @@ async function fetchToken(challenge: Challenge, context: AuthContext): Promise<s
       headers,
       subject: context.subject,
       registry: context.registry,
+      timeoutMs: context.timeoutMs,
     });
   }
   if (!response.ok) {
     await response.body?.cancel();
+    if (isRetryableStatus(response.status)) {
+      throw new DstreamError(
+        "REGISTRY",
+        `the token service of ${context.registry} kept failing for ${context.subject} with ${response.status} after ${ATTEMPTS} attempts: try again later`,
+      );
+    }
     throw new DstreamError(
       "REGISTRY",
       `the token service of ${context.registry} refused access to ${context.subject} (${response.status}): ${credentials ? "check the credentials" : "log in with docker login or set DSTREAM_REGISTRY_USERNAME and DSTREAM_REGISTRY_PASSWORD"}`,

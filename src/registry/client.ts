@@ -1,11 +1,19 @@
 // A small OCI distribution client for one repository: manifests and blobs, with auth and clear errors.
-import { DstreamError } from "../errors.ts";
+import { DstreamError, messageOf } from "../errors.ts";
 import { answerChallenge } from "./auth.ts";
 import { type Credentials, findCredentials } from "./credentials.ts";
 import { algorithmOf, checkDigest, digestOf } from "./digest.ts";
 import { manifestAccept } from "./media-types.ts";
 import type { ProviderReference } from "./reference.ts";
-import { type Env, registryBaseUrl, requestWithRetry } from "./transport.ts";
+import {
+  ATTEMPTS,
+  type Env,
+  isRetryableStatus,
+  type RequestTarget,
+  registryBaseUrl,
+  registryTimeoutMs,
+  requestWithRetry,
+} from "./transport.ts";
 
 export interface FetchedManifest {
   bytes: Uint8Array;
@@ -21,6 +29,7 @@ export class RegistryClient {
   private readonly baseUrl: string;
   private readonly env: Env;
   private readonly actions: string;
+  private readonly timeoutMs: number;
   private authorization: string | undefined;
   private credentials: Promise<Credentials | undefined> | undefined;
 
@@ -31,21 +40,23 @@ export class RegistryClient {
     this.env = options.env;
     this.baseUrl = registryBaseUrl(reference.registry, options.env);
     this.actions = options.push ? "pull,push" : "pull";
+    this.timeoutMs = registryTimeoutMs(options.env);
   }
 
   /** A request to the registry API; answers one auth challenge, then fails clearly on 401/403. */
-  async request(path: string, init: RequestInit = {}): Promise<Response> {
-    const url = path.startsWith("http") ? path : `${this.baseUrl}${path}`;
+  async request(target: RequestTarget, init: RequestInit = {}): Promise<Response> {
+    const resolve = (path: string) => (path.startsWith("http") ? path : `${this.baseUrl}${path}`);
     const send = () =>
-      requestWithRetry(url, {
-        ...init,
-        headers: {
-          ...(init.headers as Record<string, string> | undefined),
-          ...(this.authorization ? { authorization: this.authorization } : {}),
+      requestWithRetry(
+        typeof target === "string" ? resolve(target) : async () => resolve(await target()),
+        {
+          ...init,
+          authorization: () => this.authorization,
+          subject: this.subject,
+          registry: this.registry,
+          timeoutMs: this.timeoutMs,
         },
-        subject: this.subject,
-        registry: this.registry,
-      });
+      );
     let response = await send();
     if (response.status === 401) {
       await response.body?.cancel();
@@ -55,6 +66,7 @@ export class RegistryClient {
         subject: this.subject,
         credentials: await this.credentials,
         scope: `repository:${this.repository}:${this.actions}`,
+        timeoutMs: this.timeoutMs,
       });
       if (answer) {
         this.authorization = answer;
@@ -82,17 +94,42 @@ export class RegistryClient {
     return new DstreamError("REGISTRY", message);
   }
 
-  private statusError(response: Response, what: string): DstreamError {
+  /** A failed answer about `what` ("the manifest of <ref>"); retryable ones came after every retry. */
+  private statusError(response: Response, what: string, notFound?: string): DstreamError {
+    const status = `${response.status}${response.statusText ? ` ${response.statusText}` : ""}`;
     if (response.status === 404) {
       return new DstreamError(
         "REGISTRY",
-        `the ${what} of ${this.subject} was not found in registry ${this.registry} (404): check the repository name and the tag or digest`,
+        notFound ??
+          `${what} was not found in registry ${this.registry} (404): check the repository name and the tag or digest`,
       );
     }
-    return new DstreamError(
-      "REGISTRY",
-      `registry ${this.registry} answered ${response.status} ${response.statusText} for the ${what} of ${this.subject}`,
-    );
+    if (response.status === 429) {
+      return new DstreamError(
+        "REGISTRY",
+        `registry ${this.registry} kept refusing ${what} with ${status} after ${ATTEMPTS} attempts: it is rate-limiting; wait a few minutes and try again (logged-in clients usually get higher limits: docker login ${this.registry})`,
+      );
+    }
+    if (isRetryableStatus(response.status)) {
+      return new DstreamError(
+        "REGISTRY",
+        `registry ${this.registry} kept failing on ${what} with ${status} after ${ATTEMPTS} attempts: the registry (or a proxy in front of it) is in trouble; try again later`,
+      );
+    }
+    return new DstreamError("REGISTRY", `registry ${this.registry} answered ${status} for ${what}`);
+  }
+
+  /** Reads a whole (small) body; a body cut off or stalled is a one-line error. */
+  private async bodyBytes(response: Response, what: string): Promise<Uint8Array> {
+    try {
+      return new Uint8Array(await response.arrayBuffer());
+    } catch (error) {
+      throw new DstreamError(
+        "REGISTRY",
+        `${what} broke off while downloading: ${messageOf(error)} (try again)`,
+        { cause: error },
+      );
+    }
   }
 
   /**
@@ -104,32 +141,33 @@ export class RegistryClient {
     const pinned = tagOrDigest.includes(":")
       ? checkDigest(tagOrDigest, `the reference ${this.subject}`)
       : undefined;
+    const what = `the manifest of ${this.subject}`;
     const response = await this.request(`/v2/${this.repository}/manifests/${tagOrDigest}`, {
       headers: { accept: manifestAccept },
     });
     if (!response.ok) {
       await response.body?.cancel();
-      throw this.statusError(response, "manifest");
+      throw this.statusError(response, what);
     }
-    const bytes = new Uint8Array(await response.arrayBuffer());
+    const bytes = await this.bodyBytes(response, what);
     const digest = digestOf(bytes, pinned ? algorithmOf(pinned) : "sha256");
     if (pinned && digest !== pinned) {
       throw new DstreamError(
         "DIGEST_MISMATCH",
-        `the manifest of ${this.subject} does not match its digest: expected ${pinned}, got ${digest}`,
+        `${what} does not match its digest: expected ${pinned}, got ${digest}`,
       );
     }
-    const mediaType =
-      response.headers.get("content-type")?.split(";")[0]?.trim() ||
-      ((JSON.parse(new TextDecoder().decode(bytes)) as { mediaType?: string }).mediaType ?? "");
+    const mediaType = response.headers.get("content-type")?.split(";")[0]?.trim() ?? "";
     return { bytes, mediaType, digest };
   }
 
-  /** Opens a blob for streaming; the caller verifies its digest. */
-  async openBlob(digest: string, signal?: AbortSignal): Promise<Response> {
-    const init = signal ? { signal } : {};
+  /**
+   * Opens a blob for streaming (idle time bounded); the caller verifies its digest. `notFound`
+   * replaces the generic 404 message when the caller knows better (a digest the lock file pins).
+   */
+  async openBlob(digest: string, options: { notFound?: string } = {}): Promise<Response> {
+    const what = `the blob ${digest} of ${this.subject}`;
     let response = await this.request(`/v2/${this.repository}/blobs/${digest}`, {
-      ...init,
       redirect: "manual",
     });
     const location = response.headers.get("location");
@@ -137,21 +175,22 @@ export class RegistryClient {
       // Blob storage (a CDN, S3) gets no registry credentials: they are not meant for it.
       await response.body?.cancel();
       response = await requestWithRetry(new URL(location, this.baseUrl).toString(), {
-        ...init,
         subject: this.subject,
         registry: this.registry,
+        timeoutMs: this.timeoutMs,
       });
     }
     if (!response.ok || !response.body) {
       await response.body?.cancel();
-      throw this.statusError(response, `blob ${digest}`);
+      throw this.statusError(response, what, options.notFound);
     }
     return response;
   }
 
   async fetchSmallBlob(digest: string): Promise<Uint8Array> {
     checkDigest(digest, `a blob of ${this.subject}`);
-    const bytes = new Uint8Array(await (await this.openBlob(digest)).arrayBuffer());
+    const what = `the blob ${digest} of ${this.subject}`;
+    const bytes = await this.bodyBytes(await this.openBlob(digest), what);
     const actual = digestOf(bytes, algorithmOf(digest));
     if (actual !== digest) {
       throw new DstreamError(
@@ -166,27 +205,48 @@ export class RegistryClient {
     const response = await this.request(`/v2/${this.repository}/blobs/${digest}`, {
       method: "HEAD",
     });
+    await response.body?.cancel();
     return response.ok;
   }
 
-  /** Uploads a blob monolithically (POST then PUT), unless the registry has it already. */
-  async pushBlob(digest: string, body: Blob): Promise<void> {
-    if (await this.hasBlob(digest)) return;
+  /** Opens an upload session (POST); answers the URL its one PUT goes to. */
+  private async startUpload(digest: string): Promise<string> {
     const started = await this.request(`/v2/${this.repository}/blobs/uploads/`, {
       method: "POST",
     });
     await started.body?.cancel();
     const location = started.headers.get("location");
-    if (started.status !== 202 || !location) throw this.statusError(started, "blob upload");
+    if (started.status !== 202 || !location) {
+      throw this.statusError(
+        started,
+        `the upload of blob ${digest} of ${this.subject}`,
+        `registry ${this.registry} has no repository ${this.repository} to push ${this.subject} into (404): check the name, or create the repository (or its project) in the registry first`,
+      );
+    }
     const target = new URL(location, this.baseUrl);
     target.searchParams.set("digest", digest);
-    const finished = await this.request(target.toString(), {
+    return target.toString();
+  }
+
+  /**
+   * Uploads a blob monolithically (POST then PUT), unless the registry has it already. A retry opens a
+   * new session: a session's URL is spent once a PUT reached it, even one that failed on the way back.
+   */
+  async pushBlob(digest: string, body: Blob): Promise<void> {
+    if (await this.hasBlob(digest)) return;
+    const finished = await this.request(() => this.startUpload(digest), {
       method: "PUT",
       headers: { "content-type": "application/octet-stream" },
       body,
     });
     await finished.body?.cancel();
-    if (finished.status !== 201) throw this.statusError(finished, `blob ${digest} upload`);
+    if (finished.status !== 201) {
+      throw this.statusError(
+        finished,
+        `the upload of blob ${digest} of ${this.subject}`,
+        `registry ${this.registry} lost the upload session of blob ${digest} for ${this.subject} (404 on its upload URL): it expired, or another instance of the registry answered; push again`,
+      );
+    }
   }
 
   async pushManifest(tagOrDigest: string, bytes: Uint8Array, mediaType: string): Promise<void> {
@@ -196,6 +256,10 @@ export class RegistryClient {
       body: bytes,
     });
     if (response.status !== 201) {
+      if (isRetryableStatus(response.status)) {
+        await response.body?.cancel();
+        throw this.statusError(response, `the manifest ${tagOrDigest} of ${this.subject}`);
+      }
       const detail = (await response.text()).trim().slice(0, 300);
       throw new DstreamError(
         "REGISTRY",

@@ -21,12 +21,11 @@ export interface DownloadRequest {
   /** "linux/amd64", for messages. */
   platform: string;
   onProgress?: (event: ProgressEvent) => void;
+  /** The whole 404 message, when the caller knows why the blob should be there. */
+  notFound?: string;
 }
 
 const ATTEMPTS = 3;
-/** A body that sends nothing for this long is a dropped connection. */
-const IDLE_TIMEOUT_MS = 60_000;
-
 const RETRY_PAUSE_MS = 250;
 
 class DroppedConnection extends Error {}
@@ -45,19 +44,19 @@ async function finishWriting(request: DownloadRequest, writer: BlobWriter): Prom
 
 async function streamOnce(request: DownloadRequest, temp: string): Promise<string> {
   const { client, descriptor, onProgress } = request;
-  const controller = new AbortController();
-  let idle = setTimeout(() => controller.abort(), IDLE_TIMEOUT_MS);
   const writer = openBlobWriter(temp, descriptor.size, algorithmOf(descriptor.digest));
   let finished = false;
   try {
-    const response = await client.openBlob(descriptor.digest, controller.signal);
+    // The transport bounds the wait for each chunk; a stall ends the loop below with its error.
+    const response = await client.openBlob(
+      descriptor.digest,
+      request.notFound ? { notFound: request.notFound } : {},
+    );
     const total = descriptor.size;
     let received = 0;
     onProgress?.({ received, total });
     try {
       for await (const chunk of response.body as ReadableStream<Uint8Array>) {
-        clearTimeout(idle);
-        idle = setTimeout(() => controller.abort(), IDLE_TIMEOUT_MS);
         received += chunk.byteLength;
         // More bytes than the descriptor promises cannot match it; stop before filling the disk.
         if (received > descriptor.size) break;
@@ -81,7 +80,6 @@ async function streamOnce(request: DownloadRequest, temp: string): Promise<strin
     finished = true;
     return digest;
   } finally {
-    clearTimeout(idle);
     if (!finished) await writer.abort();
   }
 }

@@ -1,15 +1,43 @@
-// HTTP to a registry: scheme choice (HTTPS except loopback and DSTREAM_INSECURE_REGISTRIES),
-// bounded timeouts, and retries with backoff on 429, 5xx and dropped connections.
+// HTTP to a registry: scheme choice (HTTPS except loopback and DSTREAM_INSECURE_REGISTRIES), waits
+// bounded by progress (DSTREAM_REGISTRY_TIMEOUT), and retries with backoff on 429, 5xx, dropped
+// connections and timeouts.
 import { DstreamError, messageOf } from "../errors.ts";
+import {
+  downloadBody,
+  formatSeconds,
+  ProgressTimeout,
+  RegistryTimeout,
+  uploadBody,
+} from "./progress-timeout.ts";
 
 export type Env = Record<string, string | undefined>;
 
 const retryStatuses = new Set([429, 500, 502, 503, 504]);
-const ATTEMPTS = 4;
+/** Tries per request: the first and three retries. */
+export const ATTEMPTS = 4;
+/** Each attempt without an answer costs a whole timeout: a registry that is silent twice is down. */
+const SILENT_ATTEMPTS = 2;
 const FIRST_BACKOFF_MS = 200;
 const MAX_RETRY_AFTER_MS = 10_000;
-/** Until the response headers arrive; a body is bounded separately by its idle time. */
-const HEADERS_TIMEOUT_MS = 30_000;
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+export function isRetryableStatus(status: number): boolean {
+  return retryStatuses.has(status);
+}
+
+/** The wait for an answer, and for each byte of a body: DSTREAM_REGISTRY_TIMEOUT seconds, else 30. */
+export function registryTimeoutMs(env: Env): number {
+  const text = env.DSTREAM_REGISTRY_TIMEOUT;
+  if (text === undefined || text.trim() === "") return DEFAULT_TIMEOUT_MS;
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    throw new DstreamError(
+      "USAGE",
+      `DSTREAM_REGISTRY_TIMEOUT="${text}" is not a number of seconds above 0 (for example 30 or 2.5)`,
+    );
+  }
+  return seconds * 1000;
+}
 
 /** The host dstream connects to: Docker Hub's API lives on registry-1.docker.io. */
 export function apiHost(registry: string): string {
@@ -40,7 +68,14 @@ export interface RequestOptions extends RequestInit {
   /** Names the reference in errors, e.g. "127.0.0.1:5000/acme/counter:v1". */
   subject: string;
   registry: string;
+  /** From registryTimeoutMs. */
+  timeoutMs: number;
+  /** Asked again for each attempt: a retry may carry a newer token. */
+  authorization?: () => string | undefined;
 }
+
+/** A URL, or how to get a fresh one for each attempt (an upload session is good for one PUT). */
+export type RequestTarget = string | (() => Promise<string>);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -53,41 +88,91 @@ function retryDelay(attempt: number, response?: Response): number {
 
 const tlsFailure = /^(EPROTO|ERR_TLS|ERR_SSL|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED)/;
 
-function unreachable(url: string, options: RequestOptions, error: unknown): DstreamError {
-  const code = (error as { code?: string } | undefined)?.code;
-  const reason = code === "ECONNREFUSED" ? "connection refused" : (code ?? messageOf(error));
+function unreachable(
+  url: string,
+  options: RequestOptions,
+  error: unknown,
+  attempts: number,
+): DstreamError {
+  const tried = `dstream tried ${attempts} time${attempts === 1 ? "" : "s"}`;
+  if (error instanceof RegistryTimeout) {
+    const retry = `raise DSTREAM_REGISTRY_TIMEOUT from ${formatSeconds(options.timeoutMs)}; ${tried}`;
+    const message =
+      error.waiting === "upload"
+        ? `the upload of ${options.subject} to registry ${options.registry} made no progress for ${formatSeconds(options.timeoutMs)} (check the network, or ${retry})`
+        : `${error.message} for ${options.subject} (check that the registry is up and not overloaded, or ${retry})`;
+    return new DstreamError("REGISTRY", message, { cause: error });
+  }
+  const code = (error as { code?: unknown } | undefined)?.code;
+  const name = typeof code === "string" ? code : undefined;
+  const reason = name === "ECONNREFUSED" ? "connection refused" : (name ?? messageOf(error));
   const hint =
-    url.startsWith("https:") && code && tlsFailure.test(code)
+    url.startsWith("https:") && name && tlsFailure.test(name)
       ? `the HTTPS handshake failed; if the registry serves plain HTTP, list ${options.registry} in DSTREAM_INSECURE_REGISTRIES`
       : "check the address and that the registry is up";
   return new DstreamError(
     "REGISTRY",
-    `cannot reach registry ${options.registry} for ${options.subject}: ${reason} (${hint}; dstream tried ${ATTEMPTS} times)`,
+    `cannot reach registry ${options.registry} for ${options.subject}: ${reason} (${hint}; ${tried})`,
     { cause: error },
   );
 }
 
+/** One attempt; every wait on the registry, bodies included, is bounded by options.timeoutMs. */
+async function attempt(url: string, options: RequestOptions): Promise<Response> {
+  const { subject: _s, registry, timeoutMs, authorization, signal, ...init } = options;
+  const controller = new AbortController();
+  const timeout = new ProgressTimeout(registry, timeoutMs, controller);
+  const headers = new Headers(init.headers);
+  const token = authorization?.();
+  if (token) headers.set("authorization", token);
+  let body = init.body;
+  if (body instanceof Blob) {
+    // Streamed so that its progress is seen; the length is sent as for the Blob itself.
+    headers.set("content-length", String(body.size));
+    body = uploadBody(body, timeout);
+  }
+  timeout.arm("answer");
+  try {
+    const response = await fetch(url, {
+      ...init,
+      headers,
+      body,
+      signal: signal ? AbortSignal.any([signal, controller.signal]) : controller.signal,
+    });
+    return downloadBody(response, timeout);
+  } catch (error) {
+    timeout.disarm();
+    throw error;
+  }
+}
+
 /** fetch() with retries; answers every response that is not worth retrying, errors included. */
-export async function requestWithRetry(url: string, options: RequestOptions): Promise<Response> {
-  const { subject: _subject, registry: _registry, ...init } = options;
+export async function requestWithRetry(
+  target: RequestTarget,
+  options: RequestOptions,
+): Promise<Response> {
   let lastError: unknown;
-  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+  let url = typeof target === "string" ? target : "";
+  let silent = 0;
+  let tries = 0;
+  while (tries < ATTEMPTS) {
+    tries++;
+    if (typeof target !== "string") url = await target();
     let response: Response | undefined;
     try {
-      response = await fetch(url, {
-        ...init,
-        signal: init.signal ?? AbortSignal.timeout(HEADERS_TIMEOUT_MS),
-      });
+      response = await attempt(url, options);
     } catch (error) {
+      if (options.signal?.aborted) throw error;
       lastError = error;
+      if (error instanceof RegistryTimeout && error.waiting === "answer") silent++;
     }
     if (response && !retryStatuses.has(response.status)) return response;
-    if (attempt === ATTEMPTS - 1) {
+    if (tries === ATTEMPTS || silent === SILENT_ATTEMPTS) {
       if (response) return response;
       break;
     }
     await response?.body?.cancel();
-    await sleep(retryDelay(attempt, response));
+    await sleep(retryDelay(tries - 1, response));
   }
-  throw unreachable(url, options, lastError);
+  throw unreachable(url, options, lastError, tries);
 }

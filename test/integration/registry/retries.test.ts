@@ -1,26 +1,19 @@
 // Retries with backoff: the real registry behind proxies that answer 503 and 429, drop connections
-// before answering, and cut a blob off halfway; the pull still ends with the verified binary.
+// before answering, and cut a blob off halfway; the pull still ends with the verified binary. When
+// the retries run out, the error says how often dstream tried and what to do.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { formatPlatform, hostPlatform } from "../../../src/registry/index.ts";
 import { type RunningRegistry, runDstream, startRegistry } from "../../helpers/registry.ts";
+import { forward, httpProxy } from "./proxies.ts";
 
 const host = formatPlatform(hostPlatform());
 let registry: RunningRegistry;
 let folder: string;
 let binaryDigest: string;
 const servers: { stop(force?: boolean): void }[] = [];
-
-async function forward(request: Request): Promise<Response> {
-  const url = new URL(request.url);
-  const upstream = await fetch(`http://${registry.host}${url.pathname}${url.search}`, {
-    method: request.method,
-    headers: request.headers,
-  });
-  return new Response(upstream.body, { status: upstream.status, headers: upstream.headers });
-}
 
 async function pull(proxyHost: string) {
   const dir = await mkdtemp(join(folder, "project-"));
@@ -74,7 +67,7 @@ describe("retries", () => {
         if (count === 1) return new Response("busy", { status: 503 });
         if (count === 2)
           return new Response("slow down", { status: 429, headers: { "retry-after": "0" } });
-        const response = await forward(request);
+        const response = await forward(registry.host, request);
         if (!key.includes("/blobs/") || blobCutOff) return response;
         blobCutOff = true;
         const reader = (response.body as ReadableStream<Uint8Array>).getReader();
@@ -159,4 +152,31 @@ describe("retries", () => {
     expect(pulled.stdout).toBe(`127.0.0.1:${port}/acme/flaky:v1  ${host}  ${binaryDigest}\n`);
     expect(dropped).toBe(2);
   });
+
+  test.each([
+    [
+      503,
+      (proxy: string, reference: string) =>
+        `error: registry ${proxy} kept failing on the manifest of ${reference} with 503 Service Unavailable after 4 attempts: the registry (or a proxy in front of it) is in trouble; try again later\n`,
+    ],
+    [
+      429,
+      (proxy: string, reference: string) =>
+        `error: registry ${proxy} kept refusing the manifest of ${reference} with 429 Too Many Requests after 4 attempts: it is rate-limiting; wait a few minutes and try again (logged-in clients usually get higher limits: docker login ${proxy})\n`,
+    ],
+  ])(
+    "a registry that keeps answering %d: the error counts the attempts and says what to do",
+    async (status, message) => {
+      let requests = 0;
+      const proxy = httpProxy(registry.host, () => {
+        requests++;
+        return new Response("no", { status, headers: { "retry-after": "0" } });
+      });
+      servers.push(proxy);
+      const pulled = await pull(proxy.host);
+      expect(pulled.stderr).toBe(message(proxy.host, `${proxy.host}/acme/flaky:v1`));
+      expect(pulled.exitCode).toBe(1);
+      expect(requests).toBe(4);
+    },
+  );
 });
