@@ -11,6 +11,14 @@ export function writeLogLine(text: string): void {
   else process.stderr.write(`${CLEAR_LINE}${text}\n${liveLine}`);
 }
 
+/** Runs `write` (a logger's line) on a cleared line, then draws the live line again. */
+export function besideLiveLine(write: () => void): void {
+  if (liveLine === undefined) return write();
+  process.stderr.write(CLEAR_LINE);
+  write();
+  process.stderr.write(liveLine);
+}
+
 /** Draws (or, with undefined, clears for good) the live line at the bottom of the terminal. */
 export function drawLiveLine(line: string | undefined): void {
   liveLine = line;

@@ -31,6 +31,8 @@ export interface SessionConfig {
   counters: SharedArrayBuffer;
   /** After a failure, how long the providers get to end before SIGKILL. */
   stopTimeoutMs: number;
+  /** Tells the user about a wait that is taking long (not a failure). */
+  notice?: (line: string) => void;
 }
 
 export interface SessionFailure {
@@ -173,8 +175,16 @@ export class Session {
     } catch {
       // The output is gone already; its exit status tells the story.
     }
+    // An output may take long to flush after its EOF, so it is not killed; but the wait is told.
+    const slowOutputTimer = setTimeout(() => {
+      if (!output.running || this.failure) return;
+      this.config.notice?.(
+        `output provider ${this.config.output.label} has not exited ${this.config.stopTimeoutMs / 1000} s after the end of its input; still waiting (a stop signal ends it)`,
+      );
+    }, this.config.stopTimeoutMs);
     const [inputResult, outputResult] = await Promise.all([inputExit, outputExit]);
     clearTimeout(lingerTimer);
+    clearTimeout(slowOutputTimer);
     await outputCopy;
     relay.dispose();
     clearTimeout(this.killTimer);
