@@ -103,6 +103,7 @@ export function providerLaunch(
   envelopeCommand: EnvelopeCommand,
 ): ProviderLaunch {
   return {
+    task: task.name,
     role,
     label: command.label,
     argv: command.argv,

@@ -1,10 +1,13 @@
 // One provider child process: started in its own process group, sent its command envelope, its
 // stderr forwarded with a [task/role] prefix and its last lines kept for error reports.
+import { existsSync, readFileSync } from "node:fs";
 import type { FileSink, Subprocess } from "bun";
 import { DstreamError, messageOf } from "../errors.ts";
 import { forwardStderr, StderrTail } from "./provider-stderr.ts";
 
 export interface ProviderLaunch {
+  /** The task's name, for messages. */
+  task: string;
   role: "input" | "output";
   /** How users know this provider: built-in name, path as written, or OCI reference. */
   label: string;
@@ -52,7 +55,7 @@ export class ProviderProcess {
     } catch (error) {
       throw new DstreamError(
         "PROVIDER_FAILED",
-        `cannot start ${launch.role} provider ${launch.label}: ${messageOf(error)}`,
+        `task "${launch.task}": cannot start ${launch.role} provider ${launch.label}: ${whyNotStarted(launch.argv[0] ?? "", error)}`,
         { cause: error },
       );
     }
@@ -131,6 +134,22 @@ export class ProviderProcess {
       await forwardStderr(stderr, this.launch.logPrefix, this.tail);
     }
   }
+}
+
+/** Why exec refused a provider, in words: ENOENT for a file that exists means its #! interpreter. */
+function whyNotStarted(path: string, error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === "ENOENT" && existsSync(path)) {
+    const firstLine = readFileSync(path).subarray(0, 200).toString("utf8").split("\n")[0] ?? "";
+    const interpreter = firstLine.startsWith("#!") ? ` ${firstLine.slice(2).trim()}` : "";
+    return `its interpreter${interpreter} was not found (check the #! line)`;
+  }
+  if (code === "ENOEXEC") {
+    return "the system cannot run it (a binary for another platform, or a script without a #! line)";
+  }
+  if (code === "EACCES")
+    return "permission denied (is it executable, on a filesystem mounted noexec?)";
+  return messageOf(error);
 }
 
 /** "exited with code 3", "was killed by SIGKILL" */

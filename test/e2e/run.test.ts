@@ -158,6 +158,27 @@ describe.each([
     );
   });
 
+  test.each([
+    [
+      "a #! interpreter that does not exist",
+      "#!/nonexistent/interp\n",
+      "its interpreter /nonexistent/interp was not found (check the #! line)",
+    ],
+    [
+      "a file the system cannot run",
+      "echo no shebang line\n",
+      "the system cannot run it (a binary for another platform, or a script without a #! line)",
+    ],
+  ])("%s: exit 1, one line naming the task and the cause", async (_name, body, why) => {
+    script("unrunnable.sh", body);
+    pipeline("unrunnable.hcl", '    provider_path = "./unrunnable.sh"', '    provider = "null"');
+    const result = await run(["run", "t", "-c", "unrunnable.hcl", "--quiet"]);
+    expect(result).toMatchObject({
+      exitCode: 1,
+      stderr: `error: task "t": cannot start input provider ./unrunnable.sh: ${why}\n`,
+    });
+  });
+
   test("a 50 MB stderr line without newline: forwarded cut to 4 KiB, the error report too", async () => {
     script(
       "chatty.sh",
