@@ -113,8 +113,12 @@ export class FdPump {
 
   private push(chunk: Uint8Array, emit: (bytes: Uint8Array, lines: number) => void): void {
     this.counters.setBuffered(chunk.length + this.framer.pendingLength);
-    this.framer.push(chunk, emit);
-    this.counters.setBuffered(this.framer.pendingLength);
+    try {
+      this.framer.push(chunk, emit);
+    } finally {
+      // Also after a line too long: what is held now, not the chunk that failed.
+      this.counters.setBuffered(this.framer.pendingLength);
+    }
     this.reportEmpty();
   }
 

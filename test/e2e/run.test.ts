@@ -151,11 +151,21 @@ describe.each([
     const ok = await run(["run", "t", "-c", "at.hcl", "--quiet", "--max-line-bytes", limit]);
     expect(ok.exitCode).toBe(0);
     expect(ok.stdout).toBe(`${atLimit}\n`);
-    const over = await run(["run", "t", "-c", "over.hcl", "--quiet", "--max-line-bytes", limit]);
+    const stats = join(workspace.folder, "over-stats.json");
+    const over = await run([
+      ...["run", "t", "-c", "over.hcl", "--quiet", "--max-line-bytes", limit],
+      ...["--stats-json", stats],
+    ]);
     expect(over.exitCode).toBe(1);
     expect(over.stderr).toBe(
       `error: task "t": input provider file: line 2 is longer than --max-line-bytes (${limit} bytes) (1 lines relayed, 0 in flight)\n`,
     );
+    // The refused line is not held: nothing stays counted as buffered.
+    expect(JSON.parse(readFileSync(stats, "utf8"))).toMatchObject({
+      lines: 1,
+      buffered: 0,
+      ok: false,
+    });
   });
 
   test.each([
