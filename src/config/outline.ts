@@ -13,6 +13,29 @@ export interface Outline {
   blocks: Set<string>;
   /** Names set both as an attribute and as a block in one body: hcl2json silently keeps one. */
   mixed: { path: string[]; position: SourcePosition }[];
+  /**
+   * Attributes with `${...}` or `%{...}` in a string or heredoc. hcl2json folds constant ones
+   * (`"${1}"` gives 1), so its JSON alone cannot show them.
+   */
+  interpolated: string[][];
+  /**
+   * Blocks of one type in one body whose labels extend another's (`b { }` beside `b "x" { }`):
+   * hcl2json refuses them without a position.
+   */
+  labelConflicts: LabelConflict[];
+}
+
+export interface BlockHeader {
+  labels: string[];
+  position: SourcePosition;
+}
+
+export interface LabelConflict {
+  /** The body's path and the block type. */
+  path: string[];
+  /** The block written first, and the later one whose labels extend it or are extended by it. */
+  first: BlockHeader;
+  other: BlockHeader;
 }
 
 /** Joins a path of names into an outline key. */
@@ -30,7 +53,13 @@ const identifierPart = /[\p{ID_Continue}-]/u;
  * stops and returns what it found, and callers treat missing entries as unknown.
  */
 export function outlineHcl(source: string): Outline {
-  const outline: Outline = { positions: new Map(), blocks: new Set(), mixed: [] };
+  const outline: Outline = {
+    positions: new Map(),
+    blocks: new Set(),
+    mixed: [],
+    interpolated: [],
+    labelConflicts: [],
+  };
   const scanner = new Scanner(source);
   try {
     scanBody(scanner, [], outline);
@@ -47,8 +76,15 @@ function record(outline: Outline, path: string[], position: SourcePosition): voi
   else outline.positions.set(key, [position]);
 }
 
+/** True when one label list is a proper prefix of the other: hcl2json cannot nest both. */
+function labelsClash(a: string[], b: string[]): boolean {
+  const [shorter, longer] = a.length < b.length ? [a, b] : [b, a];
+  return shorter.length < longer.length && shorter.every((label, index) => label === longer[index]);
+}
+
 function scanBody(scanner: Scanner, path: string[], outline: Outline): void {
   const kinds = new Map<string, "attribute" | "block">();
+  const headers = new Map<string, BlockHeader[]>();
   const noteKind = (name: string, kind: "attribute" | "block", position: SourcePosition) => {
     const earlier = kinds.get(name);
     if (earlier && earlier !== kind) outline.mixed.push({ path: [...path, name], position });
@@ -69,7 +105,7 @@ function scanBody(scanner: Scanner, path: string[], outline: Outline): void {
       scanner.next();
       record(outline, [...path, name], position);
       noteKind(name, "attribute", position);
-      scanner.skipExpression();
+      if (scanner.skipExpression()) outline.interpolated.push([...path, name]);
       continue;
     }
     const labels: string[] = [];
@@ -86,6 +122,11 @@ function scanBody(scanner: Scanner, path: string[], outline: Outline): void {
     }
     scanner.next();
     noteKind(name, "block", position);
+    const header = { labels, position };
+    const earlier = headers.get(name) ?? [];
+    const clash = earlier.find((first) => labelsClash(first.labels, labels));
+    if (clash) outline.labelConflicts.push({ path: [...path, name], first: clash, other: header });
+    headers.set(name, [...earlier, header]);
     const blockPath = [...path, name, ...labels];
     // Also under each shorter label prefix, so a problem about `name` alone still finds a line.
     for (let count = 0; count <= labels.length; count++) {
@@ -102,6 +143,8 @@ class Scanner {
   private index = 0;
   private line = 1;
   private column = 1;
+  /** Set when the expression being skipped holds an interpolation or a template directive. */
+  private interpolates = false;
 
   constructor(private readonly text: string) {
     if (text.startsWith("\uFEFF")) this.index = 1;
@@ -178,13 +221,17 @@ class Scanner {
     }
   }
 
-  /** Skips an attribute's expression: up to a newline or a closing brace outside brackets. */
-  skipExpression(): void {
+  /**
+   * Skips an attribute's expression: up to a newline or a closing brace outside brackets. True
+   * when a string or heredoc in it holds `${...}` or `%{...}`.
+   */
+  skipExpression(): boolean {
+    this.interpolates = false;
     let depth = 0;
     for (;;) {
       const char = this.peek();
-      if (char === "") return;
-      if (depth === 0 && (char === "\n" || char === "}")) return;
+      if (char === "") return this.interpolates;
+      if (depth === 0 && (char === "\n" || char === "}")) return this.interpolates;
       if (char === '"') this.skipTemplate();
       else if (char === "<" && this.peek(1) === "<") this.skipHeredoc();
       else if (char === "#" || (char === "/" && (this.peek(1) === "/" || this.peek(1) === "*"))) {
@@ -214,6 +261,7 @@ class Scanner {
         this.next();
         this.next();
       } else if ((char === "$" || char === "%") && this.peek(1) === "{") {
+        this.interpolates = true;
         this.next();
         this.next();
         this.skipInterpolation();
@@ -249,6 +297,8 @@ class Scanner {
       let line = "";
       while (this.peek() !== "" && this.peek() !== "\n") line += this.next();
       if (line.trim() === marker) return;
+      // Heredocs are templates too; $${ and %%{ are their escapes.
+      if (/[$%]\{/.test(line.replace(/\$\$\{|%%\{/g, ""))) this.interpolates = true;
     }
   }
 }

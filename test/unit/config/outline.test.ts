@@ -72,6 +72,58 @@ describe("outlineHcl", () => {
   });
 });
 
+describe("interpolations hcl2json would fold away", () => {
+  test.each([
+    // biome-ignore-start lint/suspicious/noTemplateCurlyInString: HCL interpolation is the subject.
+    ["an interpolated constant", 'a = "${1}"', true],
+    ["a string built from strings", 'a = "x${"b"}c"', true],
+    ["a directive", 'a = "%{ if true }x%{ endif }"', true],
+    ["in a heredoc", "a = <<EOT\n  ${1}\nEOT", true],
+    ["in an object key", 'a = { "${"k"}" = 1 }', true],
+    ["in a list", 'a = [1, "${2}"]', true],
+    ["escaped", 'a = "$${1} %%{ x }"', false],
+    ["escaped in a heredoc", "a = <<EOT\n$${1}\nEOT", false],
+    ["a template", 'a = "{{ env \\"X\\" }}"', false],
+    ["a bare expression (hcl2json keeps it as ${...})", "a = var.x", false],
+    // biome-ignore-end lint/suspicious/noTemplateCurlyInString: HCL interpolation is the subject.
+  ])("%s", (_name, source, interpolated) => {
+    const outline = outlineHcl(`b {\n  ${source}\n  after = 1\n}\n`);
+    expect(outline.interpolated).toEqual(interpolated ? [["b", "a"]] : []);
+    expect(outline.positions.has(outlineKey(["b", "after"]))).toBe(true);
+  });
+});
+
+describe("blocks whose labels clash", () => {
+  const header = (line: number, labels: string[]) => ({ labels, position: { line, column: 1 } });
+  type Header = ReturnType<typeof header>;
+  test.each<[string, string, [Header, Header]]>([
+    ["without and with a label", 'b "x" {\n}\nb {\n}\n', [header(1, ["x"]), header(3, [])]],
+    ["a label extended", 'b "x" {\n}\nb "x" "y" {\n}\n', [header(1, ["x"]), header(3, ["x", "y"])]],
+    ["none first", 'b {\n}\nb "x" {\n}\n', [header(1, []), header(3, ["x"])]],
+  ])("%s", (_name, source, [first, other]) => {
+    expect(outlineHcl(source).labelConflicts).toEqual([{ path: ["b"], first, other }]);
+  });
+
+  test.each([
+    ["different labels", 'b "x" {\n}\nb "y" "z" {\n}\n'],
+    ["the same labels (a repeated block)", 'b "x" {\n}\nb "x" {\n}\n'],
+    ["the same type in different bodies", 'c {\n  b {\n  }\n}\nb "x" {\n}\n'],
+  ])("%s do not clash", (_name, source) => {
+    expect(outlineHcl(source).labelConflicts).toEqual([]);
+  });
+
+  test("nested, with the body's path", () => {
+    const outline = outlineHcl('c "q" {\n  b "x" "y" {\n  }\n  b "x" {\n  }\n}\n');
+    expect(outline.labelConflicts).toEqual([
+      {
+        path: ["c", "q", "b"],
+        first: { labels: ["x", "y"], position: { line: 2, column: 3 } },
+        other: { labels: ["x"], position: { line: 4, column: 3 } },
+      },
+    ]);
+  });
+});
+
 describe("outlineHcl on every construct HCL accepts", () => {
   // If the scanner stops early, later blocks lose their block marks and become one-element lists:
   // so the last line of this file must be found.
