@@ -56,11 +56,15 @@ export class ProblemReport {
     });
   }
 
-  throwIfAny(): void {
-    if (this.problems.length === 0) return;
+  /** Every problem so far, in source order, as one error. */
+  error(code: "CONFIG_INVALID" | "CONFIG_SYNTAX" = "CONFIG_INVALID"): DstreamError {
     const sorted = [...this.problems].sort((a, b) => a.line - b.line || a.column - b.column);
     const problems = sorted.map((problem) => problem.text);
-    throw new DstreamError("CONFIG_INVALID", problems[0] ?? "invalid config", { problems });
+    return new DstreamError(code, problems[0] ?? "invalid config", { problems });
+  }
+
+  throwIfAny(): void {
+    if (this.problems.length > 0) throw this.error();
   }
 }
 

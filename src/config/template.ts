@@ -16,15 +16,27 @@ export interface TemplateContext {
   now: () => Date;
 }
 
-type Value = string | number | ZonedTime | MissingEnv;
-/** An unset env var travels down a pipeline so `default` and `required` can handle it. */
-interface MissingEnv {
-  missing: string;
+/** A string's rendering: its text when `errors` is empty, else every action's problem. */
+export interface RenderResult {
+  text: string;
+  errors: TemplateError[];
+}
+
+type Value = string | number | ZonedTime | EmptyEnv;
+/**
+ * An env var that is unset or empty. Go's env gives "" for both; this one remembers the name, so
+ * it flows through a pipeline (`env "A" | lower | default "z"`) and an unset one is an error only
+ * if nothing replaced it by the end, and that error can name the variable.
+ */
+interface EmptyEnv {
+  variable: string;
+  unset: boolean;
 }
 
 /** Renders every {{ }} action of `text`; text outside actions is kept verbatim. */
-export function renderTemplate(text: string, context: TemplateContext): string {
-  if (!text.includes("{{")) return text;
+export function renderTemplate(text: string, context: TemplateContext): RenderResult {
+  const errors: TemplateError[] = [];
+  if (!text.includes("{{")) return { text, errors };
   let out = "";
   let index = 0;
   while (index < text.length) {
@@ -34,7 +46,14 @@ export function renderTemplate(text: string, context: TemplateContext): string {
       break;
     }
     let literal = text.slice(index, open);
-    const close = findActionEnd(text, open + 2);
+    let close: number;
+    try {
+      close = findActionEnd(text, open + 2);
+    } catch (error) {
+      if (!(error instanceof TemplateError)) throw error;
+      errors.push(error); // nothing after an unclosed action can be read as actions
+      break;
+    }
     let body = text.slice(open + 2, close);
     if (body.startsWith("-") && /^-\s/.test(body)) {
       literal = literal.trimEnd();
@@ -45,13 +64,18 @@ export function renderTemplate(text: string, context: TemplateContext): string {
       trimAfter = true;
       body = body.slice(0, -1);
     }
-    out += literal + evaluateAction(body, context);
+    try {
+      out += literal + evaluateAction(body, context);
+    } catch (error) {
+      if (!(error instanceof TemplateError)) throw error;
+      errors.push(error); // and go on, so every unset variable of the string is named
+    }
     index = close + 2;
     if (trimAfter) {
       while (index < text.length && /\s/.test(text[index] ?? "")) index++;
     }
   }
-  return out;
+  return { text: out, errors };
 }
 
 function findActionEnd(text: string, from: number): number {
@@ -71,19 +95,18 @@ function findActionEnd(text: string, from: number): number {
 }
 
 function evaluateAction(body: string, context: TemplateContext): string {
-  const pipeline = parseAction(body);
-  const value = runPipeline(pipeline, context);
-  if (isMissing(value)) {
+  const value = runPipeline(parseAction(body), context);
+  if (isEmptyEnv(value) && value.unset) {
     throw new TemplateError(
-      `environment variable ${value.missing} is not set (use {{ env "${value.missing}" | default "..." }} to make it optional)`,
-      value.missing,
+      `environment variable ${value.variable} is not set (use {{ env "${value.variable}" | default "..." }} to make it optional)`,
+      value.variable,
     );
   }
   return display(value);
 }
 
-function isMissing(value: Value): value is MissingEnv {
-  return typeof value === "object" && "missing" in value;
+function isEmptyEnv(value: Value): value is EmptyEnv {
+  return typeof value === "object" && "variable" in value;
 }
 
 function isTime(value: Value): value is ZonedTime {
@@ -91,13 +114,13 @@ function isTime(value: Value): value is ZonedTime {
 }
 
 function display(value: Value): string {
-  if (isMissing(value)) return "";
+  if (isEmptyEnv(value)) return "";
   if (isTime(value)) return formatGoLayout("2006-01-02T15:04:05Z07:00", value);
   return String(value);
 }
 
 function isEmpty(value: Value): boolean {
-  return isMissing(value) || value === "" || value === 0;
+  return isEmptyEnv(value) || value === "" || value === 0;
 }
 
 function runPipeline(pipeline: Command[], context: TemplateContext): Value {
@@ -121,42 +144,47 @@ function evaluateArgument(argument: Argument, context: TemplateContext): Value {
   return runPipeline(argument.pipeline, context);
 }
 
-function arity(name: string, args: Value[], min: number, max: number): void {
-  if (args.length < min || args.length > max) {
-    const expected = min === max ? `${min}` : `${min} to ${max}`;
-    throw new TemplateError(
-      `template function ${name} takes ${expected} argument${max === 1 ? "" : "s"}, got ${args.length}`,
-    );
-  }
-}
-
 function text(name: string, value: Value | undefined): string {
   if (value === undefined) return "";
-  if (isMissing(value)) {
-    throw new TemplateError(`environment variable ${value.missing} is not set`, value.missing);
-  }
   if (isTime(value)) throw new TemplateError(`template function ${name} expects text, got a time`);
-  return String(value);
+  return display(value);
 }
 
-const functionNames = ["env", "default", "required", "now", "date", "upper", "lower"] as const;
+interface TemplateFunction {
+  min: number;
+  max: number;
+  /** Whether the function itself handles an empty env value in any argument (else it flows on). */
+  takesEmpty?: boolean;
+  call(args: Value[], context: TemplateContext): Value;
+}
 
-function callFunction(name: string, args: Value[], context: TemplateContext): Value {
-  switch (name) {
-    case "env": {
-      arity(name, args, 1, 1);
-      const variable = text(name, args[0]);
+const functions: Record<string, TemplateFunction> = {
+  env: {
+    min: 1,
+    max: 1,
+    call(args, context) {
+      const variable = text("env", args[0]);
       const value = context.env[variable];
-      return value === undefined ? { missing: variable } : value;
-    }
-    case "default": {
-      arity(name, args, 1, 2);
+      return value ? value : { variable, unset: value === undefined };
+    },
+  },
+  default: {
+    min: 1,
+    max: 2,
+    takesEmpty: true,
+    call(args) {
       const given = args[1];
       return given === undefined || isEmpty(given) ? (args[0] as Value) : given;
-    }
-    case "required": {
-      arity(name, args, 1, 2);
-      const message = text(name, args[0]);
+    },
+  },
+  required: {
+    min: 1,
+    max: 2,
+    takesEmpty: true,
+    call(args, context) {
+      const first = args[0] as Value;
+      if (isEmptyEnv(first)) return first; // the message or name itself came from an empty env var
+      const message = text("required", first);
       const given = args[1];
       if (given === undefined) {
         // {{ required "X" }}: the env var X must be set and not empty.
@@ -164,29 +192,42 @@ function callFunction(name: string, args: Value[], context: TemplateContext): Va
         if (!value) throw new TemplateError(`environment variable ${message} is required`, message);
         return value;
       }
+      if (isEmptyEnv(given)) throw new TemplateError(message, given.variable);
       if (isEmpty(given)) throw new TemplateError(message);
       return given;
-    }
-    case "now":
-      arity(name, args, 0, 0);
-      return localTime(context.now());
-    case "date": {
-      arity(name, args, 1, 2);
-      const layout = text(name, args[0]);
+    },
+  },
+  now: { min: 0, max: 0, call: (_args, context) => localTime(context.now()) },
+  date: {
+    min: 1,
+    max: 2,
+    call(args, context) {
+      const layout = text("date", args[0]);
       const time = args[1] ?? localTime(context.now());
-      if (!isTime(time))
+      if (!isTime(time)) {
         throw new TemplateError("template function date expects a time, as from now");
+      }
       return formatGoLayout(layout, time);
-    }
-    case "upper":
-      arity(name, args, 1, 1);
-      return text(name, args[0]).toUpperCase();
-    case "lower":
-      arity(name, args, 1, 1);
-      return text(name, args[0]).toLowerCase();
-    default:
-      throw new TemplateError(
-        `unknown template function "${name}" (known: ${functionNames.join(", ")})`,
-      );
+    },
+  },
+  upper: { min: 1, max: 1, call: (args) => text("upper", args[0]).toUpperCase() },
+  lower: { min: 1, max: 1, call: (args) => text("lower", args[0]).toLowerCase() },
+};
+
+function callFunction(name: string, args: Value[], context: TemplateContext): Value {
+  const known = Object.hasOwn(functions, name) ? functions[name] : undefined;
+  if (!known) {
+    throw new TemplateError(
+      `unknown template function "${name}" (known: ${Object.keys(functions).join(", ")})`,
+    );
   }
+  if (args.length < known.min || args.length > known.max) {
+    const expected = known.min === known.max ? `${known.min}` : `${known.min} to ${known.max}`;
+    throw new TemplateError(
+      `template function ${name} takes ${expected} argument${known.max === 1 ? "" : "s"}, got ${args.length}`,
+    );
+  }
+  // As in Go, where an unset variable is "": `env "A" | lower` is still empty, for default to catch.
+  const empty = known.takesEmpty ? undefined : args.find(isEmptyEnv);
+  return empty ?? known.call(args, context);
 }

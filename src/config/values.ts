@@ -1,7 +1,7 @@
 // Turns hcl2json's encoding of config values into plain JSON, once: blocks become objects (or lists
 // when repeated), HCL's "$${" escapes are undone, and {{ }} templates are rendered.
 import { type Outline, outlineKey } from "./outline.ts";
-import { renderTemplate, type TemplateContext, TemplateError } from "./template.ts";
+import { renderTemplate, type TemplateContext } from "./template.ts";
 
 export type JsonValue =
   | null
@@ -17,14 +17,20 @@ export interface ValueProblem {
   message: string;
 }
 
+/**
+ * What happens to {{ }} templates. strict: they render, and every problem is reported (an unset
+ * env var too). lenient: a string whose only problems are unset env vars keeps its templates as
+ * written. skip: templates are kept as written and not checked (a task the command does not use).
+ */
+export type TemplateMode = "strict" | "lenient" | "skip";
+
 export interface ValueContext extends TemplateContext {
   outline: Outline;
-  /** When false, a string whose template needs an unset env var is kept as written. */
-  requireEnv: boolean;
+  templates: TemplateMode;
   problems: ValueProblem[];
 }
 
-const EXPRESSION_MESSAGE =
+export const EXPRESSION_MESSAGE =
   // biome-ignore lint/suspicious/noTemplateCurlyInString: the message names HCL's syntax.
   "HCL expressions and ${...} interpolation are not supported here; write a literal value (dstream templates use {{ }})";
 
@@ -37,28 +43,55 @@ function unescapeHcl(text: string): string {
   return text.replace(/\$\$\{/g, "${").replace(/%%\{/g, "%{");
 }
 
+/** True when `path` lies in an attribute whose source interpolates: reported once, from the outline. */
+function inInterpolatedAttribute(path: ValuePath, context: ValueContext): boolean {
+  const names = path.filter((part) => typeof part === "string");
+  return context.outline.interpolated.some(
+    (attribute) =>
+      attribute.length <= names.length && attribute.every((name, index) => name === names[index]),
+  );
+}
+
+/** A converted string, and whether it is final (false: kept as written, templates unrendered). */
+export interface ConvertedString {
+  text: string;
+  rendered: boolean;
+}
+
 /** Converts one string: rejects HCL expressions, undoes escapes, renders templates. */
-export function convertString(text: string, path: ValuePath, context: ValueContext): string {
+export function renderString(
+  text: string,
+  path: ValuePath,
+  context: ValueContext,
+): ConvertedString {
+  if (inInterpolatedAttribute(path, context)) return { text, rendered: false };
   if (hasInterpolation(text)) {
     context.problems.push({ path, message: EXPRESSION_MESSAGE });
-    return text;
+    return { text, rendered: false };
   }
   const literal = unescapeHcl(text);
-  try {
-    return renderTemplate(literal, context);
-  } catch (error) {
-    if (!(error instanceof TemplateError)) throw error;
-    if (error.missingVariable && !context.requireEnv) return literal;
-    context.problems.push({ path, message: error.message });
-    return literal;
+  if (context.templates === "skip") return { text: literal, rendered: !literal.includes("{{") };
+  const result = renderTemplate(literal, context);
+  if (result.errors.length === 0) return { text: result.text, rendered: true };
+  for (const error of result.errors) {
+    if (context.templates === "strict" || error.missingVariable === undefined) {
+      context.problems.push({ path, message: error.message });
+    }
   }
+  return { text: literal, rendered: false };
+}
+
+export function convertString(text: string, path: ValuePath, context: ValueContext): string {
+  return renderString(text, path, context).text;
 }
 
 /** Object keys may be escaped or (wrongly) computed like values; block labels are kept as written. */
 function convertKey(key: string, path: ValuePath, context: ValueContext): string {
   if (context.outline.blocks.has(outlineKey(path))) return key;
   if (hasInterpolation(key)) {
-    context.problems.push({ path, message: EXPRESSION_MESSAGE });
+    if (!inInterpolatedAttribute(path, context)) {
+      context.problems.push({ path, message: EXPRESSION_MESSAGE });
+    }
     return key;
   }
   return unescapeHcl(key);

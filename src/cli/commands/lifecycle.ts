@@ -1,12 +1,11 @@
 // dstream init|plan|status|destroy <task>: lifecycle commands sent to a task's providers.
 import { defineCommand } from "citty";
-import { loadConfig } from "../../config/index.ts";
+import { loadTask } from "../../config/index.ts";
 import type { LifecycleCommand } from "../../protocol/index.ts";
 import { type LifecycleOutcome, lifecycleFailure, runLifecycle } from "../../runtime/index.ts";
 import { configArgs, globalArgs, jsonArgs } from "../args.ts";
 import { withHelp } from "../help.ts";
 import { parseDuration } from "../units.ts";
-import { findTask } from "./run.ts";
 
 const descriptions: Record<LifecycleCommand, string> = {
   init: "Ask a task's providers to create what they need (tables, topics, slots)",
@@ -50,10 +49,10 @@ export function lifecycleCommand(command: LifecycleCommand) {
       },
       async run({ args }) {
         const timeoutMs = parseDuration("--timeout", String(args.timeout));
-        const config = await loadConfig({ flag: args.config });
-        const task = findTask(config.tasks, String(args.task), config.location.display);
+        // Only this task's env vars must be set; the others are checked for syntax and schema.
+        const { task, location } = await loadTask({ flag: args.config, task: String(args.task) });
         const outcomes = await runLifecycle(task, command, {
-          configPath: config.location.path,
+          configPath: location.path,
           target: String(args.provider) as "input" | "output" | "both",
           timeoutMs,
         });

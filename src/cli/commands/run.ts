@@ -1,19 +1,11 @@
 // dstream run <task>: run one pipeline until its input ends or a signal stops it.
 import { defineCommand } from "citty";
-import { loadConfig, type Task } from "../../config/index.ts";
-import { DstreamError } from "../../errors.ts";
+import { loadTask } from "../../config/index.ts";
 import { runTask } from "../../runtime/index.ts";
 import { configArgs, globalArgs } from "../args.ts";
 import { withHelp } from "../help.ts";
 import { logger } from "../logger.ts";
 import { parseDuration, parseSize } from "../units.ts";
-
-export function findTask(tasks: Task[], name: string, file: string): Task {
-  const task = tasks.find((candidate) => candidate.name === name);
-  if (task) return task;
-  const names = tasks.map((candidate) => candidate.name).join(", ");
-  throw new DstreamError("TASK_NOT_FOUND", `task "${name}" not found in ${file} (tasks: ${names})`);
-}
 
 export default withHelp(
   defineCommand({
@@ -58,11 +50,11 @@ export default withHelp(
       const bufferBytes = parseSize("--buffer-bytes", args["buffer-bytes"]);
       const maxLineBytes = parseSize("--max-line-bytes", args["max-line-bytes"]);
       const shutdownTimeoutMs = parseDuration("--shutdown-timeout", args["shutdown-timeout"]);
-      const config = await loadConfig({ flag: args.config });
-      const task = findTask(config.tasks, args.task, config.location.display);
+      // Only this task's env vars must be set; the others are checked for syntax and schema.
+      const { task, location } = await loadTask({ flag: args.config, task: args.task });
       const quiet = args.quiet === true;
       await runTask(task, {
-        configPath: config.location.path,
+        configPath: location.path,
         bufferBytes,
         maxLineBytes,
         shutdownTimeoutMs,

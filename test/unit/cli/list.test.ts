@@ -74,6 +74,28 @@ describe("dstream list", () => {
     ]);
   });
 
+  test("needs no secrets in provider attributes or required templates either", async () => {
+    writeFileSync(
+      join(folder, "secrets.hcl"),
+      task(
+        "s",
+        'provider_ref = "ghcr.io/acme/in:{{ env \\"TAG\\" }}"\n    config {\n      pw = "{{ env \\"PW\\" | required \\"set PW\\" }}"\n    }',
+        'provider = "{{ env \\"OUT\\" }}"',
+      ),
+    );
+    expect(await dstream(["list", "-c", "secrets.hcl"], { cwd: folder })).toEqual({
+      exitCode: 0,
+      stdout: 's  ghcr.io/acme/in:{{ env "TAG" }}  ->  {{ env "OUT" }}\n',
+      stderr: "",
+      timedOut: false,
+    });
+    const json = await dstream(["list", "--json", "-c", "secrets.hcl"], { cwd: folder });
+    expect(JSON.parse(json.stdout)[0].input).toEqual({
+      kind: "ref",
+      provider: 'ghcr.io/acme/in:{{ env "TAG" }}',
+    });
+  });
+
   test.each([
     ["-c", ["list", "-c", "other/single.hcl"], {}],
     ["--config", ["list", "--config", "other/single.hcl"], {}],

@@ -101,6 +101,20 @@ task "b" {
     ]);
   });
 
+  test("a provider from an unset variable: one error, the missing variable", async () => {
+    writeFileSync(
+      join(folder, "unset-provider.hcl"),
+      'task "a" {\n  input {\n    provider = "{{ env \\"P\\" }}"\n  }\n  output {\n    provider = "console"\n  }\n}\n',
+    );
+    expect(await dstream(["validate", "-c", "unset-provider.hcl"], { cwd: folder })).toEqual({
+      exitCode: 2,
+      stdout: "",
+      stderr:
+        'error: unset-provider.hcl:3:5: task "a" › input › provider: environment variable P is not set (use {{ env "P" | default "..." }} to make it optional)\n',
+      timedOut: false,
+    });
+  });
+
   test("a file nested too deeply: one line, exit 2, stdout untouched", async () => {
     writeFileSync(join(folder, "deep.hcl"), `a = ${"[".repeat(50_000)}${"]".repeat(50_000)}\n`);
     expect(await dstream(["validate", "-c", "deep.hcl"], { cwd: folder })).toEqual({

@@ -64,10 +64,32 @@ describe("syntax errors", () => {
       ],
     ],
     [
-      "blocks with and without labels (hcl2json's own check, its converter chain removed)",
+      "blocks with and without labels (hcl2json's check, placed by the outline)",
       'b "x" {\n}\nb {\n}\n',
       [
-        'dstream.hcl: invalid HCL detected for "b" block, cannot have blocks with and without labels',
+        'dstream.hcl:3:1: b: b { } cannot stand beside b "x" { } (line 1): give every b block here the same number of labels',
+      ],
+    ],
+    [
+      "a task with a name, then one without",
+      `${valid}task {\n}\n`,
+      ['dstream.hcl:9:1: task: a task block needs one name: task "my-pipeline" { ... }'],
+    ],
+    [
+      "a task without a name, then one with",
+      `task {\n}\n${valid}`,
+      ['dstream.hcl:1:1: task: a task block needs one name: task "my-pipeline" { ... }'],
+    ],
+    [
+      "a task with two names beside one with one",
+      `${valid}task "a" "b" {\n}\n`,
+      ['dstream.hcl:9:1: task: a task block takes exactly one name: task "my-pipeline" { ... }'],
+    ],
+    [
+      "config blocks whose labels extend each other's, with their path",
+      'task "a" {\n  input {\n    provider = "counter"\n    config {\n      b "x" "y" {\n      }\n      b "x" {\n      }\n    }\n  }\n}\n',
+      [
+        'dstream.hcl:7:7: task "a" › input › config › b: b "x" { } cannot stand beside b "x" "y" { } (line 5): give every b block here the same number of labels',
       ],
     ],
     [

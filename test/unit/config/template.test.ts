@@ -1,6 +1,6 @@
 // {{ }} templates in config strings: env, default, required, now, date, upper, lower, pipelines.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { renderTemplate, TemplateError } from "../../../src/config/template.ts";
+import { renderTemplate, type TemplateError } from "../../../src/config/template.ts";
 import { fixedNow, loadProblems, loadTasks, taskWithInputConfig } from "./harness.ts";
 
 // now and date read the local zone; pin it so expectations hold on any machine.
@@ -14,16 +14,19 @@ afterAll(() => {
 });
 
 const env = { NAME: "orders", EMPTY: "", MIXED: "MiXeD" };
-const render = (text: string) => renderTemplate(text, { env, now: fixedNow });
+const renderResult = (text: string) => renderTemplate(text, { env, now: fixedNow });
 
-function renderError(text: string): string {
-  try {
-    render(text);
-  } catch (error) {
-    if (error instanceof TemplateError) return error.message;
-    throw error;
-  }
-  throw new Error(`expected ${text} to fail`);
+function render(text: string): string {
+  const result = renderResult(text);
+  expect(result.errors).toEqual([]);
+  return result.text;
+}
+
+/** The one error of `text`. */
+function renderError(text: string): TemplateError {
+  const { errors } = renderResult(text);
+  expect(errors).toHaveLength(1);
+  return errors[0] as TemplateError;
 }
 
 describe("renderTemplate", () => {
@@ -50,6 +53,16 @@ describe("renderTemplate", () => {
     ["a pipeline starting with a literal", '{{ "MiXeD" | lower }}', "mixed"],
     ["a parenthesised pipeline", '{{ (env "MIXED") | upper }}', "MIXED"],
     ["three stages", '{{ env "NOPE" | default "MiX" | lower }}', "mix"],
+    // As in Go/Sprig, where an unset variable is "": default catches it anywhere before it.
+    [
+      "an unset variable through lower, then default",
+      '{{ env "NOPE" | lower | default "z" }}',
+      "z",
+    ],
+    ["through two functions", '{{ env "NOPE" | upper | lower | default "z" }}', "z"],
+    ["default of a parenthesised pipeline", '{{ default "z" (env "NOPE" | lower) }}', "z"],
+    ["default of a nested call", '{{ default "z" (upper (env "NOPE")) }}', "z"],
+    ["an empty set variable through upper", '[{{ env "EMPTY" | upper }}]', "[]"],
     ["a number literal", "{{ 42 }}", "42"],
     ["parentheses nested to the limit", `{{ ${"lower (".repeat(100)}"X"${")".repeat(100)} }}`, "x"],
     ["a raw string with a quote", '{{ `a"b` }}', 'a"b'],
@@ -117,9 +130,9 @@ describe("renderTemplate", () => {
       "set NOPE to the DSN",
     ],
     [
-      "an unset variable passed on",
+      "an unset variable passed on with nothing to replace it",
       '{{ env "NOPE" | upper }}',
-      "environment variable NOPE is not set",
+      'environment variable NOPE is not set (use {{ env "NOPE" | default "..." }} to make it optional)',
     ],
     [
       "an unset variable",
@@ -127,16 +140,37 @@ describe("renderTemplate", () => {
       'environment variable NOPE is not set (use {{ env "NOPE" | default "..." }} to make it optional)',
     ],
   ])("%s is an error", (_name, text, message) => {
-    expect(renderError(text)).toBe(message);
+    expect(renderError(text).message).toBe(message);
   });
 
-  test("an unset variable is flagged as only a missing variable", () => {
-    try {
-      render('{{ env "NOPE" }}');
-    } catch (error) {
-      expect((error as TemplateError).missingVariable).toBe("NOPE");
-    }
-    expect.assertions(1);
+  test.each([
+    ['{{ env "NOPE" }}', "NOPE"],
+    ['{{ env "NOPE" | upper }}', "NOPE"],
+    ['{{ required "NOPE" }}', "NOPE"],
+    ['{{ env "NOPE" | required "set NOPE" }}', "NOPE"],
+    ['{{ env "EMPTY" | required "set EMPTY" }}', "EMPTY"],
+    ['{{ "" | required "set it" }}', undefined],
+    ["{{ nope }}", undefined],
+  ])("%s: the environment is at fault only when a variable is named", (text, variable) => {
+    expect(renderError(text).missingVariable).toBe(variable);
+  });
+
+  test("every action is rendered: each unset variable is its own error", () => {
+    const { errors } = renderResult('{{ env "Q" }} and {{ env "R" }} and {{ nope }}');
+    expect(errors.map((error) => [error.message, error.missingVariable])).toEqual([
+      [
+        'environment variable Q is not set (use {{ env "Q" | default "..." }} to make it optional)',
+        "Q",
+      ],
+      [
+        'environment variable R is not set (use {{ env "R" | default "..." }} to make it optional)',
+        "R",
+      ],
+      [
+        'unknown template function "nope" (known: env, default, required, now, date, upper, lower)',
+        undefined,
+      ],
+    ]);
   });
 });
 
@@ -203,6 +237,25 @@ describe("templates in the loaded config", () => {
       'dstream.hcl:5:1: task "t" › input › config › a: unknown template function "nope" (known: env, default, required, now, date, upper, lower)',
       'dstream.hcl:6:1: task "t" › input › config › b: unclosed template action "{{ env "X"" (missing "}}")',
       'dstream.hcl:7:1: task "t" › input › config › c: template function upper expects text, got a time',
+    ]);
+  });
+
+  test("every unset variable of one string is named, each on its own line", async () => {
+    const body = 'h = "{{ env \\"Q\\" }} and {{ env \\"R\\" }}"';
+    expect(await loadProblems(taskWithInputConfig(body))).toEqual(
+      ["Q", "R"].map(
+        (name) =>
+          `dstream.hcl:5:1: task "t" › input › config › h: environment variable ${name} is not set (use {{ env "${name}" | default "..." }} to make it optional)`,
+      ),
+    );
+  });
+
+  test("required with a message is only an unset variable: list (requireEnv off) keeps it as written", async () => {
+    const body = 'pw = "{{ env \\"PW\\" | required \\"set PW\\" }}"';
+    const [task] = await loadTasks(taskWithInputConfig(body), { requireEnv: false });
+    expect(task?.input.config).toEqual({ pw: '{{ env "PW" | required "set PW" }}' });
+    expect(await loadProblems(taskWithInputConfig(body))).toEqual([
+      'dstream.hcl:5:1: task "t" › input › config › pw: set PW',
     ]);
   });
 

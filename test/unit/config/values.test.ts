@@ -150,6 +150,29 @@ describe("HCL expressions are rejected", () => {
     expect(problem).toEndWith(`: ${EXPRESSION_MESSAGE}`);
   });
 
+  test.each([
+    // biome-ignore-start lint/suspicious/noTemplateCurlyInString: HCL interpolation is the subject.
+    ["an interpolated number (hcl2json would give 1)", 'a = "${1}"'],
+    ["strings joined by interpolation (hcl2json would give abc)", 'a = "a${"b"}c"'],
+    ["an interpolation in a heredoc", "a = <<EOT\n${1}\nEOT"],
+    ["an interpolated object key", 'a = { "${"k"}" = 1 }'],
+    ["an interpolation beside a template", 'a = "${"x"}{{ env \\"UNSET\\" }}"'],
+    // biome-ignore-end lint/suspicious/noTemplateCurlyInString: HCL interpolation is the subject.
+  ])("%s: rejected from the source, once", async (_name, body) => {
+    expect(await loadProblems(taskWithInputConfig(body))).toEqual([
+      `dstream.hcl:5:1: task "t" › input › config › a: ${EXPRESSION_MESSAGE}`,
+    ]);
+  });
+
+  test("in a provider attribute, folded to a valid value, it is still rejected, once", async () => {
+    const source =
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: HCL interpolation is the subject.
+      'task "t" {\n  input {\n    provider = "${"counter"}"\n  }\n  output {\n    provider = "console"\n  }\n}\n';
+    expect(await loadProblems(source)).toEqual([
+      `dstream.hcl:3:5: task "t" › input › provider: ${EXPRESSION_MESSAGE}`,
+    ]);
+  });
+
   test("inside a list, the path names the element", async () => {
     expect(await loadProblems(taskWithInputConfig('l = ["ok", var.x]'))).toEqual([
       `dstream.hcl:5:1: task "t" › input › config › l[1]: ${EXPRESSION_MESSAGE}`,
