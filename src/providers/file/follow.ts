@@ -10,6 +10,8 @@ interface FollowOptions {
   signal: AbortSignal;
   sleep(ms: number): Promise<void>;
   log(message: string): void;
+  /** Called before the first bytes of a new file (after rotation) or of a truncated one. */
+  onRestart?(): void;
 }
 
 async function openIfPresent(path: string): Promise<FileHandle | undefined> {
@@ -68,9 +70,11 @@ export async function* followFile(
         handle = await openIfPresent(path);
         position = 0;
         options.log(`${path} was replaced; reading the new file`);
+        options.onRestart?.();
       } else if (size < position) {
         options.log(`${path} was truncated; reading from its start`);
         position = 0;
+        options.onRestart?.();
       }
     }
   } finally {

@@ -48,9 +48,21 @@ async function requireFile(path: string): Promise<void> {
   }
 }
 
-function chunksOf(path: string, context: Context): AsyncIterable<Uint8Array> {
-  if (context.config.follow) return followFile(path, context);
+/** A file's chunks; a followed file calls `onRestart` when it starts over (rotated, truncated). */
+function chunksOf(
+  path: string,
+  context: Context,
+  onRestart?: () => void,
+): AsyncIterable<Uint8Array> {
+  if (context.config.follow)
+    return followFile(path, { ...context, ...(onRestart ? { onRestart } : {}) });
   return Bun.file(path).stream();
+}
+
+/** A line a followed file left unfinished when it started over cannot be completed: it is dropped. */
+function dropUnfinished(path: string, context: Context, bytes: number): void {
+  if (bytes > 0)
+    context.log(`${path}: dropped an unfinished last line (${bytes} bytes) of the old file`);
 }
 
 /**
@@ -77,8 +89,12 @@ async function* reusedChunks(path: string): AsyncGenerator<Uint8Array> {
 async function* rawLines(path: string, context: Context): AsyncGenerator<Uint8Array> {
   if (context.config.follow) {
     // A followed file may end mid-line while its writer is still busy: hand on whole lines only.
-    const cutter = new WholeLineCutter();
-    for await (const chunk of chunksOf(path, context)) {
+    let cutter = new WholeLineCutter();
+    const restart = () => {
+      dropUnfinished(path, context, cutter.end()?.length ?? 0);
+      cutter = new WholeLineCutter();
+    };
+    for await (const chunk of chunksOf(path, context, restart)) {
       yield* cutter.push(chunk);
     }
     return;
@@ -93,8 +109,14 @@ async function* rawLines(path: string, context: Context): AsyncGenerator<Uint8Ar
 }
 
 async function* jsonLines(path: string, context: Context): AsyncGenerator<InputItem> {
-  const splitter = new LineSplitter();
+  let splitter = new LineSplitter();
   let lineNumber = 0;
+  // metadata.line counts from 1 again in a new (rotated) or truncated file.
+  const restart = () => {
+    dropUnfinished(path, context, splitter.end()?.length ?? 0);
+    splitter = new LineSplitter();
+    lineNumber = 0;
+  };
   const ready: InputItem[] = [];
   const wrap = (line: Uint8Array) => {
     lineNumber++;
@@ -110,7 +132,7 @@ async function* jsonLines(path: string, context: Context): AsyncGenerator<InputI
     }
     ready.push({ data, metadata: { file: path, line: lineNumber } });
   };
-  for await (const chunk of chunksOf(path, context)) {
+  for await (const chunk of chunksOf(path, context, restart)) {
     try {
       splitter.push(chunk, wrap);
     } finally {

@@ -129,4 +129,27 @@ describe.each(launchers)("file input ($label)", (launcher) => {
       `${path} was replaced; reading the new file\n${path} was truncated; reading from its start\n`,
     );
   }, 20_000);
+
+  test("follow, jsonl: metadata.line starts at 1 in a rotated file; an unfinished old line is dropped", async () => {
+    const path = join(folder, "numbered.jsonl");
+    writeFileSync(path, "1\n2\n");
+    const tail = startProvider(await launcher.command("file"), {
+      role: "input",
+      config: { path, follow: true },
+    });
+    await tail.waitForLines(3);
+    appendFileSync(path, "3");
+    renameSync(path, `${path}.1`);
+    writeFileSync(path, "10\n");
+    await tail.waitForLines(4);
+    tail.child.kill("SIGTERM");
+    const result = await tail.finish(5000);
+    expect(result.exitCode).toBe(0);
+    const line = (data: number, n: number) =>
+      `${JSON.stringify({ data, metadata: { file: path, line: n } })}\n`;
+    expect(result.stdout).toBe(`${ready}${line(1, 1)}${line(2, 2)}${line(10, 1)}`);
+    expect(result.stderr).toBe(
+      `${path} was replaced; reading the new file\n${path}: dropped an unfinished last line (1 bytes) of the old file\n`,
+    );
+  }, 20_000);
 });
