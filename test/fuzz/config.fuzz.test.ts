@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { parseConfig } from "../../src/config/index.ts";
+import { parseConfig, parseTask, parseTaskList } from "../../src/config/load.ts";
 import { DstreamError } from "../../src/errors.ts";
 import { userExampleEnv } from "../unit/config/harness.ts";
 
@@ -108,8 +108,31 @@ const strategies: Record<string, Mutation> = {
 
 type Outcome = "valid" | "rejected" | string;
 
+/** The loader as each command calls it: validate, providers pull, list, run (of the first example). */
+const modes = ["validate", "without secrets", "list", "run"] as const;
+type Mode = (typeof modes)[number];
+
+function load(source: string, mode: Mode): Promise<unknown[]> {
+  const location = { path: "/fuzz/dstream.hcl", display: "dstream.hcl" };
+  const options = { env: userExampleEnv, now: () => new Date(0) };
+  switch (mode) {
+    case "validate":
+      return parseConfig(source, location, options).then((config) => config.tasks);
+    case "without secrets":
+      return parseConfig(source, location, { ...options, requireEnv: false }).then(
+        (config) => config.tasks,
+      );
+    case "list":
+      return parseTaskList(source, location, { ...options, env: {} }).then((list) => list.tasks);
+    case "run":
+      return parseTask(source, location, { ...options, env: {}, task: "my-pipeline" }).then(
+        (loaded) => [loaded.task],
+      );
+  }
+}
+
 /** What the loader made of one source; a string other than valid/rejected describes a failure. */
-async function outcomeOf(source: string, requireEnv: boolean): Promise<Outcome> {
+async function outcomeOf(source: string, mode: Mode): Promise<Outcome> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<Outcome>((settle) => {
     timer = setTimeout(
@@ -117,19 +140,16 @@ async function outcomeOf(source: string, requireEnv: boolean): Promise<Outcome> 
       PER_CASE_TIMEOUT_MS,
     );
   });
-  const load = parseConfig(
-    source,
-    { path: "/fuzz/dstream.hcl", display: "dstream.hcl" },
-    { env: userExampleEnv, requireEnv, now: () => new Date(0) },
-  ).then(
-    (config): Outcome => {
-      if (config.tasks.length === 0) return "valid config without tasks";
-      JSON.stringify(config.tasks);
+  const loaded = load(source, mode).then(
+    (tasks): Outcome => {
+      if (tasks.length === 0) return "valid config without tasks";
+      JSON.stringify(tasks);
       return "valid";
     },
     (error: unknown): Outcome => {
       if (!(error instanceof DstreamError)) return `threw ${String(error)}`;
-      if (error.code !== "CONFIG_SYNTAX" && error.code !== "CONFIG_INVALID") {
+      const notFound = mode === "run" && error.code === "TASK_NOT_FOUND";
+      if (error.code !== "CONFIG_SYNTAX" && error.code !== "CONFIG_INVALID" && !notFound) {
         return `wrong code ${error.code}: ${error.message}`;
       }
       if (error.exitCode !== 2) return `exit code ${error.exitCode}`;
@@ -139,13 +159,19 @@ async function outcomeOf(source: string, requireEnv: boolean): Promise<Outcome> 
         if (/\bat .+:\d+:\d+\)?$|Error:|undefined|\[object /.test(problem)) {
           return `problem looks like a crash: ${problem}`;
         }
-        if (!problem.startsWith("dstream.hcl")) return `problem does not name the file: ${problem}`;
+        if (
+          !problem.startsWith(
+            notFound ? 'task "my-pipeline" not found in dstream.hcl' : "dstream.hcl",
+          )
+        ) {
+          return `problem does not name the file: ${problem}`;
+        }
       }
       return "rejected";
     },
   );
   try {
-    return await Promise.race([load, timeout]);
+    return await Promise.race([loaded, timeout]);
   } finally {
     clearTimeout(timer);
   }
@@ -153,7 +179,11 @@ async function outcomeOf(source: string, requireEnv: boolean): Promise<Outcome> 
 
 describe("mutated config files", () => {
   test("the unmutated sources are valid (so mutations start from a good file)", async () => {
-    for (const source of sources) expect(await outcomeOf(source, true)).toBe("valid");
+    for (const source of sources) {
+      for (const mode of ["validate", "list"] as const) {
+        expect(await outcomeOf(source, mode)).toBe("valid");
+      }
+    }
   });
 
   const seen = { valid: 0, rejected: 0 };
@@ -164,7 +194,7 @@ describe("mutated config files", () => {
         const next = random(seed * 7919 + name.length);
         const base = sources[seed % sources.length] ?? "";
         const mutated = mutate(base, next);
-        const outcome = await outcomeOf(mutated, seed % 3 !== 0);
+        const outcome = await outcomeOf(mutated, modes[seed % modes.length] ?? "validate");
         if (outcome === "valid" || outcome === "rejected") seen[outcome]++;
         else failures.push(`seed ${seed}: ${outcome}\n--- source ---\n${mutated}`);
       }
