@@ -37,5 +37,8 @@ export function parseDuration(flag: string, text: string): number {
   if (!match || unit === undefined) {
     throw new DstreamError("USAGE", `${flag}: "${text}" is not a duration (e.g. 10s, 500ms, 2m)`);
   }
-  return Math.round(Number(match[1]) * unit);
+  const ms = Math.round(Number(match[1]) * unit);
+  // A timeout of 0 would fail every wait it bounds at once.
+  if (ms < 1) throw new DstreamError("USAGE", `${flag}: must be at least 1 ms`);
+  return ms;
 }

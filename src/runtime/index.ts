@@ -5,5 +5,5 @@ export {
   lifecycleFailure,
   runLifecycle,
 } from "./lifecycle.ts";
-export { checkBuiltinConfigs, lockFilePathFor } from "./provider-command.ts";
+export { builtinConfigProblemsOf, lockFilePathFor } from "./provider-command.ts";
 export { type RunResult, type RunTaskOptions, runTask } from "./run-task.ts";

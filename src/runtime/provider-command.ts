@@ -74,6 +74,17 @@ export async function checkBuiltinConfigs(
   task: Task,
   roles: readonly ("input" | "output")[] = ["input", "output"],
 ): Promise<void> {
+  const problems = await builtinConfigProblemsOf(task, roles);
+  if (problems.length > 0) {
+    throw new DstreamError("CONFIG_INVALID", problems[0] ?? "", { problems });
+  }
+}
+
+/** Every problem of the built-in providers' configs among `roles`, one line each. */
+export async function builtinConfigProblemsOf(
+  task: Task,
+  roles: readonly ("input" | "output")[] = ["input", "output"],
+): Promise<string[]> {
   const problems: string[] = [];
   for (const role of roles) {
     const { source, config } = task[role];
@@ -85,9 +96,7 @@ export async function checkBuiltinConfigs(
       );
     }
   }
-  if (problems.length > 0) {
-    throw new DstreamError("CONFIG_INVALID", problems[0] ?? "", { problems });
-  }
+  return problems;
 }
 
 /** dstream.lock.hcl sits beside the config file. */

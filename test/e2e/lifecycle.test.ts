@@ -97,6 +97,12 @@ describe("lifecycle commands", () => {
       'error: task "t": init failed for the output provider ./bad-out.sh: exited with code 3',
     ],
     [
+      "a Success line, then killed",
+      `${success("fine")}\nkill -9 $$`,
+      0,
+      'error: task "t": init failed for the output provider ./bad-out.sh: was killed by SIGKILL',
+    ],
+    [
       "no result line",
       "echo 'hello'",
       0,
@@ -112,6 +118,8 @@ describe("lifecycle commands", () => {
       const result = await workspace.run(["init", "t", "-c", "bad.hcl"]);
       expect(result.exitCode).toBe(1);
       expect(result.stderr).toBe(`${message}\n`);
+      // Whatever the provider printed, a failed outcome never shows as Success.
+      expect(result.stdout).toStartWith("output (./bad-out.sh): Failed - ");
     },
   );
 

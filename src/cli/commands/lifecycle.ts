@@ -15,7 +15,8 @@ const descriptions: Record<LifecycleCommand, string> = {
 };
 
 function formatOutcome(outcome: LifecycleOutcome): string[] {
-  const status = outcome.result?.status ?? "Failed";
+  // A provider that answered Success but then failed (killed, non-zero exit) did not succeed.
+  const status = outcome.ok ? (outcome.result?.status ?? "Success") : "Failed";
   const message = outcome.problem ?? outcome.result?.message ?? "";
   const lines = [`${outcome.role} (${outcome.label}): ${status}${message ? ` - ${message}` : ""}`];
   for (const resource of outcome.result?.resources ?? []) {

@@ -64,6 +64,8 @@ export default withHelp(
         log: (line) => {
           if (!quiet) logger.info(line);
         },
+        // Warnings show even with --quiet (which hides progress, not trouble).
+        warn: (line) => logger.warn(line),
       });
     },
   }),

@@ -53,6 +53,24 @@ describe("dstream validate", () => {
     });
   });
 
+  test("built-in providers' settings are checked with their own schemas, in every task", async () => {
+    writeFileSync(
+      join(folder, "builtin.hcl"),
+      'task "a" {\n  input {\n    provider = "counter"\n    config { intervall = 5 }\n  }\n  output {\n    provider = "null"\n  }\n}\ntask "b" {\n  input {\n    provider = "file"\n  }\n  output {\n    provider = "console"\n    config { outputFormat = "fancy" }\n  }\n}\n',
+    );
+    expect(await dstream(["validate", "-c", "builtin.hcl"], { cwd: folder })).toEqual({
+      exitCode: 2,
+      stdout: "",
+      stderr: [
+        'error: task "a" › input (counter) › config › intervall: unknown setting (allowed: interval, maxCount)',
+        'error: task "b" › input (file) › config › path: is required',
+        'error: task "b" › output (console) › config › outputFormat: must be "simple", "structured" or "json"',
+        "",
+      ].join("\n"),
+      timedOut: false,
+    });
+  });
+
   test("all problems of all tasks at once, exit 2", async () => {
     writeFileSync(
       join(folder, "bad.hcl"),
