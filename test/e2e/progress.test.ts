@@ -41,7 +41,9 @@ describe("live display", () => {
     );
     // A provider's log line starts on a cleared line and ends its own, with the live line after it.
     const logLine = parts.find((part) => part.startsWith("[t/output] discarded 15 lines"));
-    expect(logLine).toMatch(/^\[t\/output\] discarded 15 lines \(\d+ bytes\)\r?\nt: [\d,]+ events\/s/);
+    expect(logLine).toMatch(
+      /^\[t\/output\] discarded 15 lines \(\d+ bytes\)\r?\nt: [\d,]+ events\/s/,
+    );
     expect(result.stdout).toMatch(/t: 15 lines, [\d.]+ KiB in [\d.]+ s/);
   });
 

@@ -27,8 +27,14 @@ async function forward(chunks: (string | Uint8Array)[], lineBytes?: number) {
 
 test.each([
   [["a\nb\n"], ["a", "b"]],
-  [["par", "tial\nnext", " line\n"], ["partial", "next line"]],
-  [["crlf\r\n", "no newline at the end"], ["crlf", "no newline at the end"]],
+  [
+    ["par", "tial\nnext", " line\n"],
+    ["partial", "next line"],
+  ],
+  [
+    ["crlf\r\n", "no newline at the end"],
+    ["crlf", "no newline at the end"],
+  ],
   [["\n"], [""]],
 ])("%j -> %j", async (chunks, lines) => {
   const { written } = await forward(chunks);
