@@ -3,6 +3,7 @@ import { mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { DstreamError, messageOf } from "../errors.ts";
+import { algorithmOf, fileDigest } from "./digest.ts";
 import type { Env } from "./transport.ts";
 
 export function defaultCacheDir(env: Env): string {
@@ -39,6 +40,23 @@ export async function isCached(cacheDir: string, digest: string, size?: number):
   }
 }
 
+/**
+ * Hashes a cached blob again; one that no longer matches its digest (or size) is removed, so that
+ * the caller downloads it afresh. Answers whether a good copy was there.
+ */
+export async function verifyCachedBlob(
+  cacheDir: string,
+  digest: string,
+  size: number,
+): Promise<"valid" | "missing" | "corrupt"> {
+  const path = blobPath(cacheDir, digest);
+  if (!(await isCached(cacheDir, digest))) return "missing";
+  const actual = await fileDigest(path, algorithmOf(digest));
+  if (actual.digest === digest && actual.size === size) return "valid";
+  await removeQuietly(path);
+  return "corrupt";
+}
+
 /** What `dstream providers ls` shows: one record per pulled reference and platform. */
 export interface CachedProvider {
   reference: string;
@@ -56,12 +74,31 @@ function recordName(reference: string, platform: string): string {
   return `${key}.json`;
 }
 
+async function readRecord(path: string): Promise<CachedProvider | undefined> {
+  try {
+    return (await Bun.file(path).json()) as CachedProvider;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes the record unless an identical one (but for pulledAt) is there: runs stay cheap. */
 export async function recordCachedProvider(
   cacheDir: string,
   record: CachedProvider,
 ): Promise<void> {
   const folder = join(cacheDir, "refs");
   const final = join(folder, recordName(record.reference, record.platform));
+  const existing = await readRecord(final);
+  if (
+    existing?.artifactDigest === record.artifactDigest &&
+    existing.digest === record.digest &&
+    existing.size === record.size &&
+    existing.reference === record.reference &&
+    existing.platform === record.platform
+  ) {
+    return;
+  }
   let temp: string | undefined;
   try {
     await mkdir(folder, { recursive: true });
@@ -88,12 +125,9 @@ export async function listCachedProviders(cacheDir: string): Promise<CachedProvi
   }
   const records: CachedProvider[] = [];
   for (const name of names.filter((entry) => entry.endsWith(".json"))) {
-    try {
-      const record = (await Bun.file(join(cacheDir, "refs", name)).json()) as CachedProvider;
-      if (await isCached(cacheDir, record.digest)) records.push(record);
-    } catch {
-      // A record being replaced by another process right now: the next listing shows it.
-    }
+    // A record being replaced by another process right now: the next listing shows it.
+    const record = await readRecord(join(cacheDir, "refs", name));
+    if (record && (await isCached(cacheDir, record.digest))) records.push(record);
   }
   return records.sort(
     (a, b) => a.reference.localeCompare(b.reference) || a.platform.localeCompare(b.platform),

@@ -15,15 +15,38 @@ export function renderProgress(label: string, event: ProgressEvent): string {
   return `${label} [${bar}] ${percent} ${megabytes(event.received)} / ${megabytes(event.total)}`;
 }
 
-/** An onProgress callback drawing on stderr; undefined when stderr is not a terminal. */
-export function stderrProgressBar(label: string): ((event: ProgressEvent) => void) | undefined {
-  if (!process.stderr.isTTY) return undefined;
+export interface ProgressBar {
+  update(event: ProgressEvent): void;
+  /** Ends a line left open by a download that stopped short, so what follows starts a new line. */
+  end(): void;
+}
+
+/** Where the bar is drawn: stderr, or a stand-in in tests. */
+export interface ProgressStream {
+  isTTY?: boolean;
+  write(text: string): unknown;
+}
+
+/** A bar drawn on `stream`; undefined when it is not a terminal. */
+export function stderrProgressBar(
+  label: string,
+  stream: ProgressStream = process.stderr,
+): ProgressBar | undefined {
+  if (!stream.isTTY) return undefined;
   let drawnAt = 0;
-  return (event) => {
-    const done = event.total !== undefined && event.received >= event.total;
-    const now = performance.now();
-    if (!done && now - drawnAt < REDRAW_MS) return;
-    drawnAt = now;
-    process.stderr.write(`\r\x1b[2K${renderProgress(label, event)}${done ? "\n" : ""}`);
+  let lineOpen = false;
+  return {
+    update(event) {
+      const done = event.total !== undefined && event.received >= event.total;
+      const now = performance.now();
+      if (!done && now - drawnAt < REDRAW_MS) return;
+      drawnAt = now;
+      stream.write(`\r\x1b[2K${renderProgress(label, event)}${done ? "\n" : ""}`);
+      lineOpen = !done;
+    },
+    end() {
+      if (lineOpen) stream.write("\n");
+      lineOpen = false;
+    },
   };
 }

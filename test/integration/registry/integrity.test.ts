@@ -68,7 +68,7 @@ describe("verification", () => {
     const digest = await pushBytes(reference, script("genuine"));
     const evil = script("evil!!!");
     await writeFile(storedBlobPath(registry.storageDir, digest), evil);
-    const { cache, run } = await project(reference);
+    const { dir, cache, run } = await project(reference);
     const pulled = await run("pull");
     expect(pulled.stderr).toBe(
       `error: the ${host} binary of ${reference} does not match its digest: expected ${digest}, got ${digestOf(evil)}; it was discarded and not run\n`,
@@ -76,6 +76,8 @@ describe("verification", () => {
     expect(pulled.exitCode).toBe(1);
     expect(await readdir(join(cache, "blobs", "sha256"))).toEqual([]);
     expect(await readdir(join(cache, "tmp"))).toEqual([]);
+    // Nothing is pinned by a resolution that failed.
+    expect(await Bun.file(join(dir, "dstream.lock.hcl")).exists()).toBe(false);
   });
 
   test("a moved tag: the lock wins until --upgrade", async () => {

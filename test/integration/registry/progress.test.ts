@@ -1,4 +1,5 @@
-// The download progress bar: drawn on stderr only when it is a terminal (a pty from `script`).
+// The download progress bar: drawn on stderr only when it is a terminal (a pty from `script`), and
+// its line ended when a download fails, so the error starts a line of its own.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -10,6 +11,7 @@ import {
   runDstream,
   startRegistry,
 } from "../../helpers/registry.ts";
+import { forward, httpProxy } from "./proxies.ts";
 
 const host = formatPlatform(hostPlatform());
 let registry: RunningRegistry;
@@ -35,32 +37,55 @@ afterAll(async () => {
   await rm(folder, { recursive: true, force: true });
 });
 
-async function project(): Promise<string> {
+async function project(ref = reference): Promise<string> {
   const dir = await mkdtemp(join(folder, "project-"));
   await writeFile(
     join(dir, "dstream.hcl"),
-    `task "t" {\n  input {\n    provider_ref = "${reference}"\n  }\n  output {\n    provider = "null"\n  }\n}\n`,
+    `task "t" {\n  input {\n    provider_ref = "${ref}"\n  }\n  output {\n    provider = "null"\n  }\n}\n`,
   );
   return dir;
 }
 
+/** `dstream providers pull` on a pty; answers what the terminal showed. */
+async function pullOnTerminal(dir: string): Promise<{ screen: string; exitCode: number }> {
+  const child = Bun.spawn(["script", "-qec", `${dstreamBinary} providers pull`, "/dev/null"], {
+    cwd: dir,
+    env: {
+      PATH: process.env.PATH,
+      HOME: dir,
+      DSTREAM_CACHE_DIR: join(dir, "cache"),
+      TERM: "dumb",
+    },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    timeout: 60_000,
+  });
+  const [screen, exitCode] = await Promise.all([new Response(child.stdout).text(), child.exited]);
+  return { screen, exitCode };
+}
+
+/** The first `limit` bytes of a body, then its end: a connection dropped halfway. */
+function cutOff(body: ReadableStream<Uint8Array>, limit: number): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let sent = 0;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { value, done } = await reader.read();
+      if (done || sent >= limit) {
+        await reader.cancel();
+        controller.close();
+        return;
+      }
+      sent += value.byteLength;
+      controller.enqueue(value);
+    },
+  });
+}
+
 describe("progress bar", () => {
   test("on a terminal the pull draws a bar that ends at 100%", async () => {
-    const dir = await project();
-    const child = Bun.spawn(["script", "-qec", `${dstreamBinary} providers pull`, "/dev/null"], {
-      cwd: dir,
-      env: {
-        PATH: process.env.PATH,
-        HOME: dir,
-        DSTREAM_CACHE_DIR: join(dir, "cache"),
-        TERM: "dumb",
-      },
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
-      timeout: 60_000,
-    });
-    const [screen, exitCode] = await Promise.all([new Response(child.stdout).text(), child.exited]);
+    const { screen, exitCode } = await pullOnTerminal(await project());
     expect(exitCode).toBe(0);
     expect(screen).toContain(
       `\r\x1b[2Kpulling ${reference} [########################] 100% 5.0 MB / 5.0 MB\r\n`,
@@ -75,5 +100,24 @@ describe("progress bar", () => {
     });
     expect(pulled.stderr).toBe("");
     expect(pulled.stdout).toStartWith(`${reference}  ${host}  sha256:`);
+  });
+
+  test("a download that fails ends the bar's line: the error starts a line of its own", async () => {
+    const proxy = httpProxy(registry.host, async (request) => {
+      if (!new URL(request.url).pathname.includes("/blobs/")) return undefined;
+      const response = await forward(registry.host, request);
+      const body = cutOff(response.body as ReadableStream<Uint8Array>, 2_500_000);
+      return new Response(body, { status: response.status, headers: response.headers });
+    });
+    const proxied = `${proxy.host}/acme/progress:v1`;
+    try {
+      const { screen, exitCode } = await pullOnTerminal(await project(proxied));
+      expect(exitCode).toBe(1);
+      expect(screen).toMatch(
+        new RegExp(` MB / 5\\.0 MB\\r\\nerror: the download of ${proxied.replaceAll(".", "\\.")} `),
+      );
+    } finally {
+      proxy.stop();
+    }
   });
 });

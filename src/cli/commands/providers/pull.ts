@@ -35,10 +35,19 @@ export default withHelp(
       }
       const platform = formatPlatform(hostPlatform());
       for (const reference of references) {
+        // A pull re-hashes cached binaries (a run trusts them, to start fast).
         const resolved = await resolveProviderRef(reference, {
           lockFilePath,
+          verifyCache: true,
           ...(args.upgrade ? { upgrade: true } : {}),
         });
+        if (resolved.replacedCorrupt) {
+          // One line, as errors are (consola draws a warning as a boxed badge otherwise).
+          logger.warn({
+            message: `the cached ${platform} binary of ${reference.original} no longer matched ${resolved.digest}: it was downloaded again`,
+            badge: false,
+          });
+        }
         process.stdout.write(`${reference.original}  ${platform}  ${resolved.digest}\n`);
       }
     },
