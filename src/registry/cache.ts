@@ -6,6 +6,11 @@ import { DstreamError, messageOf } from "../errors.ts";
 import { algorithmOf, fileDigest } from "./digest.ts";
 import type { Env } from "./transport.ts";
 
+/** A temp file untouched for a day belongs to no download still running. */
+const STALE_TEMP_MS = 24 * 60 * 60 * 1000;
+/** A dead owner's temp file is swept once idle this long (a live writer touches it all along). */
+const ORPHAN_IDLE_MS = 60_000;
+
 export function defaultCacheDir(env: Env): string {
   if (env.DSTREAM_CACHE_DIR) return env.DSTREAM_CACHE_DIR;
   const home = env.HOME ?? homedir();
@@ -55,6 +60,51 @@ export async function verifyCachedBlob(
   if (actual.digest === digest && actual.size === size) return "valid";
   await removeQuietly(path);
   return "corrupt";
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return (error as { code?: string }).code === "EPERM";
+  }
+}
+
+/** tempPath names a file `<digest>.<pid>-<uuid>`: the pid of the process writing it. */
+function ownerOf(name: string): number | undefined {
+  const match = /\.(\d+)-[0-9a-f-]{36}$/.exec(name);
+  return match ? Number(match[1]) : undefined;
+}
+
+/**
+ * Removes temp files that interrupted downloads left behind: those whose process is gone (once idle
+ * for a minute, in case it writes from another PID namespace), and any untouched for a day. Files of
+ * pulls running now are kept; a file another sweep removed first is no error.
+ */
+export async function sweepStaleTemps(cacheDir: string): Promise<void> {
+  const folder = join(cacheDir, "tmp");
+  let names: string[];
+  try {
+    names = await readdir(folder);
+  } catch {
+    return;
+  }
+  const now = Date.now();
+  await Promise.all(
+    names.map(async (name) => {
+      const path = join(folder, name);
+      try {
+        const idle = now - (await stat(path)).mtimeMs;
+        const owner = ownerOf(name);
+        const orphaned = owner !== undefined && idle > ORPHAN_IDLE_MS && !isAlive(owner);
+        if (orphaned || idle > STALE_TEMP_MS) await rm(path, { force: true });
+      } catch {
+        // Renamed or swept by another process meanwhile.
+      }
+    }),
+  );
 }
 
 /** What `dstream providers ls` shows: one record per pulled reference and platform. */

@@ -5,7 +5,7 @@ import { dirname } from "node:path";
 import { DstreamError, messageOf } from "../errors.ts";
 import type { Descriptor } from "./artifact.ts";
 import { type BlobWriter, openBlobWriter } from "./blob-writer.ts";
-import { blobPath, isCached, removeQuietly, tempPath } from "./cache.ts";
+import { blobPath, isCached, removeQuietly, sweepStaleTemps, tempPath } from "./cache.ts";
 import type { RegistryClient } from "./client.ts";
 import { algorithmOf, checkDigest } from "./digest.ts";
 
@@ -98,6 +98,7 @@ export async function downloadBlob(request: DownloadRequest): Promise<string> {
       { cause: error },
     );
   });
+  await sweepStaleTemps(cacheDir);
   for (let attempt = 1; ; attempt++) {
     const temp = await tempPath(cacheDir, descriptor.digest);
     try {

@@ -1,11 +1,18 @@
 // The cache over time: `providers ls` records every ref that resolved (cached binary or not, and
-// after an --upgrade), and `providers pull` re-hashes cached binaries and replaces corrupt ones.
+// after an --upgrade), `providers pull` re-hashes cached binaries and replaces corrupt ones, and a
+// pull sweeps the temp files that interrupted pulls left behind.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { formatPlatform, hostPlatform } from "../../../src/registry/index.ts";
-import { type RunningRegistry, runDstream, startRegistry } from "../../helpers/registry.ts";
+import {
+  dstreamBinary,
+  type RunningRegistry,
+  runDstream,
+  startRegistry,
+} from "../../helpers/registry.ts";
+import { tcpProxy } from "./proxies.ts";
 
 const host = formatPlatform(hostPlatform());
 let registry: RunningRegistry;
@@ -111,5 +118,50 @@ describe("cache integrity", () => {
     expect(repaired.exitCode).toBe(0);
     expect(digestOf(await Bun.file(cached).bytes())).toBe(digestOf(bytes));
     expect((await run("pull")).stderr).toBe("");
+  });
+
+  test("a pull sweeps temp files of pulls that died, and keeps those of live ones", async () => {
+    const large = new Uint8Array(8 * 1024 * 1024).fill(7);
+    large.set(script("large"));
+    await push(`${registry.host}/acme/interrupted:v1`, large);
+    const slow = await tcpProxy(registry.host, { downRate: 1_000_000 });
+    const { cache, dir, env } = await project(`${slow.host}/acme/interrupted:v1`);
+    const tmp = join(cache, "tmp");
+    const child = Bun.spawn([dstreamBinary, "providers", "pull"], {
+      cwd: dir,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+      stdout: "ignore",
+      stderr: "ignore",
+    });
+    while ((await readdir(tmp).catch(() => [])).length === 0) await Bun.sleep(20);
+    child.kill("SIGKILL");
+    await child.exited;
+    slow.stop();
+    const [orphan] = await readdir(tmp);
+    // The sweep leaves a dead owner's file a minute, in case it writes from another PID namespace.
+    const minutesAgo = new Date(Date.now() - 2 * 60_000);
+    await utimes(join(tmp, orphan as string), minutesAgo, minutesAgo);
+    const live = `sha256-${"a".repeat(64)}.${process.pid}-${crypto.randomUUID()}`;
+    const ancient = `sha256-${"b".repeat(64)}.${process.pid}-${crypto.randomUUID()}`;
+    await mkdir(tmp, { recursive: true });
+    for (const [name, age] of [
+      [live, 2 * 60 * 60_000],
+      [ancient, 2 * 24 * 60 * 60_000],
+    ] as const) {
+      await writeFile(join(tmp, name), "partial");
+      const then = new Date(Date.now() - age);
+      await utimes(join(tmp, name), then, then);
+    }
+
+    const reference = `${registry.host}/acme/after:v1`;
+    await push(reference, script("after"));
+    await writeFile(
+      join(dir, "dstream.hcl"),
+      `task "t" {\n  input {\n    provider_ref = "${reference}"\n  }\n  output {\n    provider = "null"\n  }\n}\n`,
+    );
+    const pulled = await runDstream(["providers", "pull"], { cwd: dir, env });
+    expect(pulled.stderr).toBe("");
+    expect(pulled.exitCode).toBe(0);
+    expect(await readdir(tmp)).toEqual([live]);
   });
 });
