@@ -4,6 +4,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { DstreamError, messageOf } from "../errors.ts";
 import { algorithmOf, fileDigest } from "./digest.ts";
+import { isProcessAlive } from "./owner-process.ts";
 import type { Env } from "./transport.ts";
 
 /** A temp file untouched for a day belongs to no download still running. */
@@ -62,16 +63,6 @@ export async function verifyCachedBlob(
   return "corrupt";
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return (error as { code?: string }).code === "EPERM";
-  }
-}
-
 /** tempPath names a file `<digest>.<pid>-<uuid>`: the pid of the process writing it. */
 function ownerOf(name: string): number | undefined {
   const match = /\.(\d+)-[0-9a-f-]{36}$/.exec(name);
@@ -98,7 +89,7 @@ export async function sweepStaleTemps(cacheDir: string): Promise<void> {
       try {
         const idle = now - (await stat(path)).mtimeMs;
         const owner = ownerOf(name);
-        const orphaned = owner !== undefined && idle > ORPHAN_IDLE_MS && !isAlive(owner);
+        const orphaned = owner !== undefined && idle > ORPHAN_IDLE_MS && !isProcessAlive(owner);
         if (orphaned || idle > STALE_TEMP_MS) await rm(path, { force: true });
       } catch {
         // Renamed or swept by another process meanwhile.

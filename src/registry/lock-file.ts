@@ -1,9 +1,11 @@
 // dstream.lock.hcl: per provider_ref the resolved index/manifest digest and every platform's binary
-// sha256, so a lock written on a laptop verifies on a Linux server. Written atomically.
+// digest, so a lock written on a laptop verifies on a Linux server. Written atomically, by one
+// process at a time.
 import { rename, writeFile } from "node:fs/promises";
 import { basename } from "node:path";
-import { DstreamError } from "../errors.ts";
+import { DstreamError, messageOf } from "../errors.ts";
 import { digestFormat, isDigest } from "./digest.ts";
+import { type FileLockOptions, LockWaitTimeout, withFileLock } from "./file-lock.ts";
 import { type LockSyntaxBlock, LockSyntaxError, parseLockSyntax } from "./lock-file-syntax.ts";
 
 export interface LockedPlatform {
@@ -103,29 +105,38 @@ export function formatLockFile(providers: LockedProviders): string {
   return `${lines.join("\n")}\n`;
 }
 
-export async function writeLockFile(path: string, providers: LockedProviders): Promise<void> {
+async function writeLockFile(path: string, providers: LockedProviders): Promise<void> {
   const temp = `${path}.${process.pid}.tmp`;
-  try {
-    await writeFile(temp, formatLockFile(providers));
-    await rename(temp, path);
-  } catch (error) {
-    throw new DstreamError(
-      "REGISTRY",
-      `cannot write the lock file ${path}: ${(error as Error).message}`,
-      {
-        cause: error,
-      },
-    );
-  }
+  await writeFile(temp, formatLockFile(providers));
+  await rename(temp, path);
 }
 
-/** Re-reads the file just before writing, so entries another process added meanwhile survive. */
+/**
+ * Changes the lock file under `<path>.lock`: read, change and write happen with no other dstream
+ * process in between, so concurrent first pulls of different refs all keep their entries.
+ */
 export async function updateLockFile(
   path: string,
   change: (providers: LockedProviders) => void,
+  options: FileLockOptions = {},
 ): Promise<void> {
-  const providers = await readLockFile(path);
-  const before = formatLockFile(providers);
-  change(providers);
-  if (formatLockFile(providers) !== before) await writeLockFile(path, providers);
+  try {
+    await withFileLock(
+      path,
+      async () => {
+        const providers = await readLockFile(path);
+        const before = formatLockFile(providers);
+        change(providers);
+        if (formatLockFile(providers) !== before) await writeLockFile(path, providers);
+      },
+      options,
+    );
+  } catch (error) {
+    if (error instanceof DstreamError) throw error;
+    const message =
+      error instanceof LockWaitTimeout
+        ? `another dstream process has held ${basename(error.lockPath)} for more than ${error.waitedMs / 1000} s, so ${basename(path)} could not be updated; if none is running, delete ${error.lockPath}`
+        : `cannot write the lock file ${path}: ${messageOf(error)}`;
+    throw new DstreamError("REGISTRY", message, { cause: error });
+  }
 }

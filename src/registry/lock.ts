@@ -1,7 +1,7 @@
 // dstream providers lock: pins every provider_ref of the config (all platforms) without downloading
 // binaries; refs already locked stay as they are unless upgrade is set; refs no longer used go.
 import { RegistryClient } from "./client.ts";
-import { type LockedProvider, readLockFile, writeLockFile } from "./lock-file.ts";
+import { type LockedProvider, readLockFile, updateLockFile } from "./lock-file.ts";
 import type { ProviderReference } from "./reference.ts";
 import { fetchLockEntry } from "./resolve.ts";
 import type { Env } from "./transport.ts";
@@ -46,6 +46,10 @@ export async function lockProviderRefs(
       change,
     });
   }
-  await writeLockFile(options.lockFilePath, after);
+  // The config's refs replace the file's entries (refs no longer used go), under the writers' lock.
+  await updateLockFile(options.lockFilePath, (providers) => {
+    providers.clear();
+    for (const [key, entry] of after) providers.set(key, entry);
+  });
   return changes;
 }

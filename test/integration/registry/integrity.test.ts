@@ -1,5 +1,6 @@
 // Never run unverified bytes: tampered blobs are refused, the lock wins over a moved tag until
-// --upgrade, and concurrent pulls of one blob leave one verified file.
+// --upgrade, concurrent pulls of one blob leave one verified file, and concurrent first pulls of
+// different refs all keep their lock entries.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmod, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -152,5 +153,33 @@ describe("verification", () => {
     expect(digestOf(await Bun.file(join(cache, "blobs", "sha256", digest.slice(7))).bytes())).toBe(
       digest,
     );
+  });
+
+  test("first pulls of different refs at once all keep their lock entries", async () => {
+    const references = await Promise.all(
+      Array.from({ length: 10 }, async (_, n) => {
+        const reference = `${registry.host}/acme/many-${n}:v1`;
+        await pushBytes(reference, script(`many-${n}`));
+        return reference;
+      }),
+    );
+    const dir = await mkdtemp(join(folder, "project-"));
+    await writeFile(
+      join(dir, "dstream.hcl"),
+      references
+        .map(
+          (reference, n) =>
+            `task "t${n}" {\n  input {\n    provider_ref = "${reference}"\n  }\n  output {\n    provider = "null"\n  }\n}\n`,
+        )
+        .join("\n"),
+    );
+    const env = { DSTREAM_CACHE_DIR: join(dir, "cache") };
+    const pulls = await Promise.all(
+      references.map((_, n) => runDstream(["providers", "pull", `t${n}`], { cwd: dir, env })),
+    );
+    for (const pulled of pulls) expect([pulled.exitCode, pulled.stderr]).toEqual([0, ""]);
+    const lock = await Bun.file(join(dir, "dstream.lock.hcl")).text();
+    for (const reference of references) expect(lock).toContain(`provider "${reference}" {`);
+    expect((await readdir(dir)).sort()).toEqual(["cache", "dstream.hcl", "dstream.lock.hcl"]);
   });
 });

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
+import { hostname, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { DstreamError } from "../../../src/errors.ts";
 import {
   formatLockFile,
@@ -120,5 +120,69 @@ describe("dstream.lock.hcl", () => {
     await updateLockFile(path, (entries) => entries.set("one/x:1", { digest: a, platforms: {} }));
     await updateLockFile(path, (entries) => entries.set("two/x:1", { digest: b, platforms: {} }));
     expect([...(await readLockFile(path)).keys()]).toEqual(["one/x:1", "two/x:1"]);
+  });
+
+  test("several processes updating at once lose no entry", async () => {
+    const path = join(folder, "contended.lock.hcl");
+    const module = resolve(import.meta.dir, "../../../src/registry/lock-file.ts");
+    const writers = Array.from({ length: 6 }, (_, writer) =>
+      Bun.spawn(
+        [
+          process.execPath,
+          "-e",
+          `const { updateLockFile } = await import(${JSON.stringify(module)});
+           for (let n = 0; n < 10; n++) {
+             await updateLockFile(${JSON.stringify(path)}, (entries) =>
+               entries.set("w${writer}/x:" + n, { digest: ${JSON.stringify(a)}, platforms: {} }));
+           }`,
+        ],
+        { stdout: "ignore", stderr: "pipe", timeout: 30_000 },
+      ),
+    );
+    for (const writer of writers) {
+      expect(await new Response(writer.stderr).text()).toBe("");
+      expect(await writer.exited).toBe(0);
+    }
+    expect((await readLockFile(path)).size).toBe(60);
+    expect((await readdir(folder)).filter((name) => name.startsWith("contended."))).toEqual([
+      "contended.lock.hcl",
+    ]);
+  });
+
+  test("a lock held by a live process is waited for, then a named 'took too long' error", async () => {
+    const path = join(folder, "held.lock.hcl");
+    await writeFile(`${path}.lock`, `${process.pid} ${hostname()} held-by-this-test`);
+    const started = performance.now();
+    const error = await updateLockFile(path, () => {}, { waitMs: 300 }).catch((caught) => caught);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(300);
+    expect(error).toBeInstanceOf(DstreamError);
+    expect((error as DstreamError).message).toBe(
+      `another dstream process has held held.lock.hcl.lock for more than 0.3 s, so held.lock.hcl could not be updated; if none is running, delete ${path}.lock`,
+    );
+    expect((error as DstreamError).exitCode as number).toBe(1);
+  });
+
+  test("a lock whose process is gone is taken over at once", async () => {
+    const path = join(folder, "orphan.lock.hcl");
+    const gone = Bun.spawn(["true"]);
+    await gone.exited;
+    await writeFile(`${path}.lock`, `${gone.pid} ${hostname()} left-behind`);
+    await updateLockFile(path, (entries) => entries.set("r/x:1", { digest: a, platforms: {} }), {
+      waitMs: 2_000,
+    });
+    expect([...(await readLockFile(path)).keys()]).toEqual(["r/x:1"]);
+    expect(await Bun.file(`${path}.lock`).exists()).toBe(false);
+  });
+
+  test("a lock untouched for longer than the stale time is taken over", async () => {
+    const path = join(folder, "abandoned.lock.hcl");
+    await writeFile(`${path}.lock`, `${process.pid} elsewhere.example abandoned`);
+    const longAgo = new Date(Date.now() - 120_000);
+    await utimes(`${path}.lock`, longAgo, longAgo);
+    await updateLockFile(path, (entries) => entries.set("r/x:1", { digest: a, platforms: {} }), {
+      waitMs: 2_000,
+      staleMs: 60_000,
+    });
+    expect([...(await readLockFile(path)).keys()]).toEqual(["r/x:1"]);
   });
 });
