@@ -1,9 +1,16 @@
 // Reads a provider artifact in either layout (DESIGN.md): (a) an image index with one manifest per
 // platform, or (b) one manifest with one titled layer per platform; lists each platform's binary.
+// Anything else (a container image, say) is refused here, before any binary is downloaded.
 import { DstreamError } from "../errors.ts";
 import type { FetchedManifest, RegistryClient } from "./client.ts";
 import { checkDigest } from "./digest.ts";
-import { isIndexType, providerBinary, providerConfig, titleAnnotation } from "./media-types.ts";
+import { isIndexType, providerConfig, titleAnnotation } from "./media-types.ts";
+import {
+  binaryOfPlatformManifest,
+  checkPlatformLayer,
+  checkProviderIndex,
+  checkProviderManifest,
+} from "./provider-layout.ts";
 
 export interface Descriptor {
   mediaType: string;
@@ -81,56 +88,48 @@ function checkBinary(entry: PlatformBinary, subject: string): PlatformBinary {
   return entry;
 }
 
-function binaryLayer(manifest: ManifestJson): Descriptor | undefined {
-  const layers = manifest.layers ?? [];
-  return (
-    layers.find((layer) => layer.mediaType === providerBinary) ??
-    (layers.length === 1 ? layers[0] : undefined)
-  );
-}
-
 async function readIndex(
   client: RegistryClient,
   index: ManifestJson,
 ): Promise<{ platforms: PlatformBinary[]; providerJson?: Descriptor }> {
+  checkProviderIndex(client.subject, index);
   const entries = (index.manifests ?? []).filter(
     (entry) => entry.platform?.os && entry.platform.architecture,
   );
   let providerJson: Descriptor | undefined;
   const platforms = await Promise.all(
-    entries.map(async (entry): Promise<PlatformBinary | undefined> => {
+    entries.map(async (entry): Promise<PlatformBinary> => {
       // A digest, never a tag: the index pins its manifests.
       const fetched = await client.fetchManifest(
         checkDigest(entry.digest, `the index of ${client.subject}`),
       );
       const manifest = parseJson(fetched, client.subject);
-      const binary = binaryLayer(manifest);
+      const platform = `${entry.platform?.os}/${entry.platform?.architecture}`;
+      const binary = binaryOfPlatformManifest(client.subject, platform, manifest);
       if (manifest.config?.mediaType === providerConfig) providerJson ??= manifest.config;
-      if (!binary) return undefined;
-      return {
-        platform: `${entry.platform?.os}/${entry.platform?.architecture}`,
-        binary,
-        manifestDigest: entry.digest,
-      };
+      return { platform, binary, manifestDigest: entry.digest };
     }),
   );
-  return {
-    platforms: platforms.filter((entry): entry is PlatformBinary => entry !== undefined),
-    ...(providerJson ? { providerJson } : {}),
-  };
+  return { platforms, ...(providerJson ? { providerJson } : {}) };
 }
 
-function readSingleManifest(manifest: ManifestJson): {
+function readSingleManifest(
+  subject: string,
+  manifest: ManifestJson,
+): {
   platforms: PlatformBinary[];
   providerJson?: Descriptor;
 } {
+  checkProviderManifest(subject, manifest);
   const platforms: PlatformBinary[] = [];
   let providerJson: Descriptor | undefined;
   for (const layer of manifest.layers ?? []) {
     const title = layer.annotations?.[titleAnnotation] ?? "";
     if (title === "provider.json") providerJson = layer;
     const platform = platformFromTitle(title);
-    if (platform) platforms.push({ platform, binary: layer });
+    if (!platform) continue;
+    checkPlatformLayer(subject, platform, layer);
+    platforms.push({ platform, binary: layer });
   }
   if (manifest.config?.mediaType === providerConfig) providerJson ??= manifest.config;
   return { platforms, ...(providerJson ? { providerJson } : {}) };
@@ -146,7 +145,9 @@ export async function readArtifact(
   const mediaType = fetched.mediaType || manifest.mediaType || "";
   const layout = isIndexType(mediaType) || manifest.manifests ? "index" : "manifest";
   const contents =
-    layout === "index" ? await readIndex(client, manifest) : readSingleManifest(manifest);
+    layout === "index"
+      ? await readIndex(client, manifest)
+      : readSingleManifest(client.subject, manifest);
   return {
     digest: fetched.digest,
     mediaType,

@@ -9,6 +9,8 @@ export const providerArtifactType = "application/vnd.dstream.provider";
 export const providerBinary = "application/vnd.dstream.provider.binary.v1";
 export const providerConfig = "application/vnd.dstream.provider.config.v1+json";
 export const emptyConfig = "application/vnd.oci.empty.v1+json";
+/** Layout (b)'s platform layers: what `oras push` calls a file, holding the raw executable. */
+export const ociLayerTar = "application/vnd.oci.image.layer.v1.tar";
 
 export const titleAnnotation = "org.opencontainers.image.title";
 
