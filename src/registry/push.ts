@@ -41,7 +41,14 @@ const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value
 
 async function readConfig(path: string | undefined) {
   if (path === undefined) {
-    return { mediaType: emptyConfig, digest: emptyConfigDigest, size: 2, bytes: emptyConfigBytes };
+    // The empty descriptor carries its two bytes inline, as the image spec (and DESIGN.md) write it.
+    return {
+      mediaType: emptyConfig,
+      digest: emptyConfigDigest,
+      size: 2,
+      data: "e30=",
+      bytes: emptyConfigBytes,
+    };
   }
   const file = Bun.file(path);
   if (!(await file.exists())) throw new DstreamError("USAGE", `--config ${path}: file not found`);

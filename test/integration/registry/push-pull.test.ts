@@ -65,6 +65,25 @@ describe("providers push, then pull", () => {
     );
     const indexDigest = lines[2]?.split("  ")[1] as string;
 
+    // Layout (a) exactly: each platform manifest's config is the empty descriptor, data inline.
+    const accept = { accept: "application/vnd.oci.image.index.v1+json" };
+    const registryIndex = (await (
+      await fetch(`http://${registry.host}/v2/acme/tools/echo/manifests/v1`, { headers: accept })
+    ).json()) as { manifests: { digest: string }[] };
+    for (const { digest } of registryIndex.manifests) {
+      const platformManifest = (await (
+        await fetch(`http://${registry.host}/v2/acme/tools/echo/manifests/${digest}`, {
+          headers: { accept: "application/vnd.oci.image.manifest.v1+json" },
+        })
+      ).json()) as { config: unknown };
+      expect(platformManifest.config).toEqual({
+        mediaType: "application/vnd.oci.empty.v1+json",
+        digest: "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
+        size: 2,
+        data: "e30=",
+      });
+    }
+
     const { dir, env } = await project(reference);
     const pulled = await runDstream(["providers", "pull"], { cwd: dir, env });
     expect(pulled.stderr).toBe("");
