@@ -1,7 +1,7 @@
 // A small OCI distribution client for one repository: manifests and blobs, with auth and clear errors.
 import { DstreamError, messageOf } from "../errors.ts";
 import { answerChallenge } from "./auth.ts";
-import { type Credentials, findCredentials } from "./credentials.ts";
+import { type Credentials, envCredentials, envPair, findCredentials } from "./credentials.ts";
 import { algorithmOf, checkDigest, digestOf } from "./digest.ts";
 import { manifestAccept } from "./media-types.ts";
 import type { ProviderReference } from "./reference.ts";
@@ -41,6 +41,8 @@ export class RegistryClient {
     this.baseUrl = registryBaseUrl(reference.registry, options.env);
     this.actions = options.push ? "pull,push" : "pull";
     this.timeoutMs = registryTimeoutMs(options.env);
+    // A half-set env pair is a mistake worth stopping for, even where no credentials are needed.
+    envCredentials(options.env);
   }
 
   /** A request to the registry API; answers one auth challenge, then fails clearly on 401/403. */
@@ -75,12 +77,12 @@ export class RegistryClient {
     }
     if (response.status === 401 || response.status === 403) {
       await response.body?.cancel();
-      throw this.accessError(response.status, (await this.credentials) !== undefined);
+      throw this.accessError(response.status, await this.credentials);
     }
     return response;
   }
 
-  private accessError(status: number, hadCredentials: boolean): DstreamError {
+  private accessError(status: number, credentials: Credentials | undefined): DstreamError {
     const action = this.actions === "pull" ? "pull" : "push";
     if (status === 403) {
       return new DstreamError(
@@ -88,9 +90,11 @@ export class RegistryClient {
         `registry ${this.registry} denied ${action} access to ${this.subject} (403 Forbidden): check that these credentials may ${action} ${this.repository}`,
       );
     }
-    const message = hadCredentials
-      ? `registry ${this.registry} rejected the credentials for ${this.subject} (401 Unauthorized): check DSTREAM_REGISTRY_USERNAME and DSTREAM_REGISTRY_PASSWORD, or docker login ${this.registry} again`
-      : `registry ${this.registry} needs credentials for ${this.subject} (401 Unauthorized): log in with docker login ${this.registry}, or set DSTREAM_REGISTRY_USERNAME and DSTREAM_REGISTRY_PASSWORD`;
+    const message = !credentials
+      ? `registry ${this.registry} needs credentials for ${this.subject} (401 Unauthorized): log in with docker login ${this.registry}, or set ${envPair}`
+      : credentials.source === envPair
+        ? `registry ${this.registry} rejected the credentials for ${this.subject} (401 Unauthorized): check ${envPair}`
+        : `registry ${this.registry} rejected the credentials for ${this.subject} from ${credentials.source} (401 Unauthorized): docker login ${this.registry} again (a docker config entry wins over ${envPair})`;
     return new DstreamError("REGISTRY", message);
   }
 

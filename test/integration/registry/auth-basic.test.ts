@@ -1,5 +1,6 @@
 // Basic auth through the registry's htpasswd backend: credentials from DSTREAM_REGISTRY_USERNAME/
-// PASSWORD and from ~/.docker/config.json; clear errors without them or with wrong ones.
+// PASSWORD and from ~/.docker/config.json (whose entry for the registry wins); clear errors without
+// them, with wrong ones, or with half the env pair.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -80,7 +81,7 @@ describe("Basic auth (htpasswd)", () => {
       DSTREAM_REGISTRY_PASSWORD: "nope",
     });
     expect(wrong.stderr).toBe(
-      `error: registry ${registry.host} rejected the credentials for ${reference} (401 Unauthorized): check DSTREAM_REGISTRY_USERNAME and DSTREAM_REGISTRY_PASSWORD, or docker login ${registry.host} again\n`,
+      `error: registry ${registry.host} rejected the credentials for ${reference} (401 Unauthorized): check DSTREAM_REGISTRY_USERNAME and DSTREAM_REGISTRY_PASSWORD\n`,
     );
     expect(wrong.exitCode).toBe(1);
 
@@ -95,5 +96,39 @@ describe("Basic auth (htpasswd)", () => {
     const withDockerConfig = await project({ HOME: dockerHome });
     expect(withDockerConfig.stderr).toBe("");
     expect(withDockerConfig.exitCode).toBe(0);
+  });
+
+  test("the docker config's entry for the registry wins over the env pair, which serves the rest", async () => {
+    const home = async (name: string, pass: string) => {
+      const dir = join(folder, name);
+      await mkdir(join(dir, ".docker"), { recursive: true });
+      const auth = Buffer.from(`${username}:${pass}`).toString("base64");
+      await writeFile(
+        join(dir, ".docker", "config.json"),
+        JSON.stringify({ auths: { [registry.host]: { auth } } }),
+      );
+      return dir;
+    };
+    const wrongEnv = { DSTREAM_REGISTRY_USERNAME: username, DSTREAM_REGISTRY_PASSWORD: "nope" };
+    const right = await project({ HOME: await home("right-home", password), ...wrongEnv });
+    expect(right.stderr).toBe("");
+    expect(right.exitCode).toBe(0);
+
+    const wrongHome = await home("wrong-home", "stale");
+    const stale = await project({
+      HOME: wrongHome,
+      DSTREAM_REGISTRY_USERNAME: username,
+      DSTREAM_REGISTRY_PASSWORD: password,
+    });
+    expect(stale.stderr).toBe(
+      `error: registry ${registry.host} rejected the credentials for ${reference} from ${join(wrongHome, ".docker", "config.json")} (401 Unauthorized): docker login ${registry.host} again (a docker config entry wins over DSTREAM_REGISTRY_USERNAME and DSTREAM_REGISTRY_PASSWORD)\n`,
+    );
+    expect(stale.exitCode).toBe(1);
+
+    const half = await project({ DSTREAM_REGISTRY_USERNAME: username });
+    expect(half.stderr).toBe(
+      "error: DSTREAM_REGISTRY_USERNAME is set but DSTREAM_REGISTRY_PASSWORD is not: set both, or neither to use only ~/.docker/config.json\n",
+    );
+    expect(half.exitCode).toBe(2);
   });
 });
