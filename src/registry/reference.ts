@@ -52,7 +52,8 @@ export function parseReference(text: string): ProviderReference | { error: strin
   let registry = "docker.io";
   if (hasHost) {
     if (!hostPattern.test(first)) return fail(`"${first}" is not a valid registry host[:port]`);
-    registry = first;
+    // Docker's legacy name for Docker Hub is Docker Hub: same defaults, same credential keys.
+    registry = first === "index.docker.io" ? "docker.io" : first;
     parts.shift();
   }
   if (parts.length === 0 || parts.some((part) => part === "")) {

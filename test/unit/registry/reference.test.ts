@@ -30,6 +30,9 @@ describe("parseReference", () => {
     ],
     ["acme/in:v1", { registry: "docker.io", repository: "acme/in", tag: "v1" }],
     ["counter:v1", { registry: "docker.io", repository: "library/counter", tag: "v1" }],
+    ["docker.io/alpine:3", { registry: "docker.io", repository: "library/alpine", tag: "3" }],
+    ["index.docker.io/alpine:3", { registry: "docker.io", repository: "library/alpine", tag: "3" }],
+    ["index.docker.io/acme/in:v1", { registry: "docker.io", repository: "acme/in", tag: "v1" }],
     [
       "ghcr.io/a.b/c_d/e__f/g-h/i--j:V_1.0-rc.1",
       { registry: "ghcr.io", repository: "a.b/c_d/e__f/g-h/i--j", tag: "V_1.0-rc.1" },
