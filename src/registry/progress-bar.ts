@@ -33,7 +33,7 @@ export function stderrProgressBar(
   stream: ProgressStream = process.stderr,
 ): ProgressBar | undefined {
   if (!stream.isTTY) return undefined;
-  let drawnAt = 0;
+  let drawnAt = Number.NEGATIVE_INFINITY;
   let lineOpen = false;
   return {
     update(event) {
