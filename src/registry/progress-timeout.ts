@@ -80,10 +80,9 @@ export function uploadBody(blob: Blob, timeout: ProgressTimeout): ReadableStream
 
 /** The response with its body bounded by idle time: only the wait for the next chunk is timed. */
 export function downloadBody(response: Response, timeout: ProgressTimeout): Response {
-  if (!response.body) {
-    timeout.disarm();
-    return response;
-  }
+  // The answer is here; the body's clock starts when its reader asks for a chunk.
+  timeout.disarm();
+  if (!response.body) return response;
   const reader = response.body.getReader();
   const body = new ReadableStream<Uint8Array>(
     {
