@@ -133,8 +133,12 @@ export class Session {
 
     const outputCopy = this.copyOutputStdout(output);
     const inputExit = input.exited();
-    // The relay keeps a last line without newline only from an input that ended cleanly.
-    void inputExit.then((exit) => markInputEnd(this.config.counters, exit.exitCode === 0));
+    void inputExit.then((exit) => {
+      // The relay keeps a last line without newline only from an input that ended cleanly.
+      markInputEnd(this.config.counters, exit.exitCode === 0);
+      // A failed input fails the run now: the stop timer then bounds the wait for the output.
+      this.judgeInputExit(exit);
+    });
     const outputExit = output.exited();
     // An output that ends while the input still sends: nothing more can be delivered. Its exit can
     // overtake the relay's own report of a clean end, so that report gets a moment to arrive.
@@ -357,7 +361,7 @@ export class Session {
     }
   }
 
-  private judgeExits(input: ProviderExit, output: ProviderExit): void {
+  private judgeInputExit(input: ProviderExit): void {
     const stoppedBySignal = input.signal === "SIGTERM" || input.exitCode === 143;
     const inputOk =
       input.exitCode === 0 || ((this.stopRequested || this.failure) && stoppedBySignal);
@@ -368,6 +372,10 @@ export class Session {
         message: `input provider ${this.config.input.label} ${describeExit(input)}`,
       });
     }
+  }
+
+  private judgeExits(input: ProviderExit, output: ProviderExit): void {
+    this.judgeInputExit(input);
     if (output.exitCode !== 0) {
       this.fail({
         code: "PROVIDER_FAILED",

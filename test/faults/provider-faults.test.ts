@@ -93,6 +93,21 @@ describe.each(relays)("%s relay", (relay, relayEnv) => {
       expect(await survivors(run)).toEqual([]);
     }, 30_000);
 
+    test("an input that exits non-zero before an output that never exits: the output is killed after --shutdown-timeout", async () => {
+      const run = pipeline(
+        "input-fails-output-deaf",
+        { path: numberedInput, config: { count: 3, exitCode: 3 } },
+        { path: deafProvider },
+      );
+      const result = await start(run, ["--shutdown-timeout", "1s"]).finished;
+      expect(result).toMatchObject({
+        exitCode: 1,
+        timedOut: false,
+        stderr: `error: task "t": input provider ${numberedInput} exited with code 3 (3 lines relayed, 0 in flight)\n`,
+      });
+      expect(await survivors(run)).toEqual([]);
+    }, 30_000);
+
     test("an output that exits 0 early while data flows (broken pipe): exit 1, the input is stopped", async () => {
       const run = pipeline(
         "output-exits-early",
