@@ -15,5 +15,8 @@ process.stdout.on("error", (error) => {
   stdoutExitCode = reportStdoutError(error);
   settle();
 });
+// A closed stderr (a terminal gone after SIGHUP, `2>&-`) must not crash a run that is draining
+// its data: logs then have nowhere to go, and that is all.
+process.stderr.on("error", () => {});
 commandExitCode = await runCli(process.argv.slice(2));
 settle();

@@ -34,11 +34,19 @@ function readSome(fd: number, buffer: Uint8Array): number {
 
 class OutputClosed extends Error {}
 
+function countNewlines(bytes: Uint8Array): number {
+  let count = 0;
+  for (let at = bytes.indexOf(10); at !== -1; at = bytes.indexOf(10, at + 1)) count++;
+  return count;
+}
+
 export class FdPump {
   private readonly counters: CounterWriter;
   private readonly framer: LineFramer;
   private lines = 0;
   private unwritten = 0;
+  /** Lines (whole or the rest of one) in `unwritten`. */
+  private unwrittenLines = 0;
   private waitedMs = 0;
   private cutLineBytes = 0;
   private emptyReported = 0;
@@ -73,7 +81,7 @@ export class FdPump {
       end,
       lines: this.lines,
       inFlightBytes: pending + this.unwritten,
-      inFlightLines: (pending > 0 ? 1 : 0) + (this.unwritten > 0 ? 1 : 0),
+      inFlightLines: (pending > 0 ? 1 : 0) + this.unwrittenLines,
       cutLineBytes: this.cutLineBytes,
     };
   }
@@ -163,10 +171,22 @@ export class FdPump {
 
   /** Writes lines of data and counts them. */
   private write(bytes: Uint8Array, lines: number): void {
-    this.writeAll(bytes);
+    try {
+      this.writeAll(bytes);
+    } catch (error) {
+      if (!(error instanceof OutputClosed)) throw error;
+      // The lines that went into the pipe before it broke were relayed; the rest are in flight.
+      this.unwrittenLines = countNewlines(bytes.subarray(bytes.length - this.unwritten));
+      this.count(lines - this.unwrittenLines, bytes.length - this.unwritten);
+      throw error;
+    }
+    this.count(lines, bytes.length);
+  }
+
+  private count(lines: number, bytes: number): void {
     this.lines += lines;
     this.counters.add(Slot.LINES, lines);
-    this.counters.add(Slot.BYTES, bytes.length);
+    this.counters.add(Slot.BYTES, bytes);
   }
 
   /** Writes all of `bytes`; a write the full pipe refuses (EAGAIN) is a backpressure event. */

@@ -9,7 +9,7 @@ import { type ChunkSink, discard, LinePump, type PumpLimits } from "./pump.ts";
 
 export { createCounterBuffer, markInputEnd, readCounters } from "./counters.ts";
 export type { RelayEnd, RelayResult } from "./messages.ts";
-export { closeQuietly, createOsPipe, type OsPipe } from "./os-pipe.ts";
+export { closeQuietly, createOsPipe, type OsPipe, unreadPipeBytes } from "./os-pipe.ts";
 export { type ChunkReader, discard, type PumpLimits } from "./pump.ts";
 
 export interface Relay {

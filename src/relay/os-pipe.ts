@@ -3,7 +3,7 @@
 // The pipes are also enlarged (F_SETPIPE_SZ), which cuts syscalls per megabyte. Elsewhere the
 // relay falls back to Bun's streams on the main thread.
 import { dlopen, FFIType, ptr } from "bun:ffi";
-import { closeSync } from "node:fs";
+import { closeSync, constants, openSync } from "node:fs";
 
 export interface OsPipe {
   read: number;
@@ -14,6 +14,7 @@ interface Libc {
   pipe2(fds: Int32Array, flags: number): number;
   fcntl(fd: number, command: number, argument: number): number;
   poll(fds: Int32Array, count: number, timeoutMs: number): number;
+  ioctl(fd: number, request: number, argument: Int32Array): number;
 }
 
 const O_CLOEXEC = 0o2000000;
@@ -22,6 +23,7 @@ const F_GETFL = 3;
 const F_SETFL = 4;
 const O_NONBLOCK = 0o4000;
 const POLLOUT = 4;
+const FIONREAD = 0x541b;
 /** 1 MiB: the default for unprivileged processes' maximum (/proc/sys/fs/pipe-max-size). */
 const PIPE_BYTES = 1 << 20;
 
@@ -42,12 +44,14 @@ function loadLibc(): Libc | null {
         pipe2: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
         fcntl: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
         poll: { args: [FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
+        ioctl: { args: [FFIType.i32, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
       });
       const symbols = library.symbols;
       libc = {
         pipe2: (fds, flags) => symbols.pipe2(ptr(fds), flags),
         fcntl: (fd, command, argument) => symbols.fcntl(fd, command, argument),
         poll: (fds, count, timeoutMs) => symbols.poll(ptr(fds), count, timeoutMs),
+        ioctl: (fd, request, argument) => symbols.ioctl(fd, request, ptr(argument)),
       };
       break;
     } catch {
@@ -91,6 +95,27 @@ export function waitWritable(fd: number, timeoutMs: number): void {
   // struct pollfd { int fd; short events; short revents; }
   const pollfd = new Int32Array([fd, POLLOUT]);
   library.poll(pollfd, 1, timeoutMs);
+}
+
+/**
+ * Bytes waiting in a live process's pipe `fd` that it has not read (Linux: the pipe reopened
+ * through /proc, then FIONREAD), or undefined where that cannot be known.
+ */
+export function unreadPipeBytes(pid: number, fd = 0): number | undefined {
+  if (process.platform !== "linux") return undefined;
+  const library = loadLibc();
+  if (!library) return undefined;
+  let probe: number | undefined;
+  try {
+    probe = openSync(`/proc/${pid}/fd/${fd}`, constants.O_RDONLY | constants.O_NONBLOCK);
+    const count = new Int32Array(1);
+    return library.ioctl(probe, FIONREAD, count) === 0 ? (count[0] ?? 0) : undefined;
+  } catch {
+    // Gone already, or not a pipe.
+    return undefined;
+  } finally {
+    if (probe !== undefined) closeQuietly(probe);
+  }
 }
 
 /** Closes a descriptor that may be closed already. */

@@ -14,6 +14,7 @@ import {
   resolveProviderCommand,
 } from "./provider-command.ts";
 import { describeExit, ProviderProcess } from "./provider-process.ts";
+import { STOP_SIGNALS } from "./supervisor.ts";
 import { startWatchdog } from "./watchdog.ts";
 
 export type LifecycleTarget = "input" | "output" | "both";
@@ -68,8 +69,7 @@ class LifecycleStop {
   };
 
   constructor() {
-    process.on("SIGINT", this.#onSignal);
-    process.on("SIGTERM", this.#onSignal);
+    for (const signal of STOP_SIGNALS) process.on(signal, this.#onSignal);
   }
 
   watch(provider: ProviderProcess | undefined): void {
@@ -78,8 +78,7 @@ class LifecycleStop {
   }
 
   dispose(): void {
-    process.off("SIGINT", this.#onSignal);
-    process.off("SIGTERM", this.#onSignal);
+    for (const signal of STOP_SIGNALS) process.off(signal, this.#onSignal);
   }
 }
 

@@ -2,10 +2,16 @@
 import { type CounterSnapshot, readCounters } from "../relay/counters.ts";
 import { drawLiveLine } from "./live-line.ts";
 
-export interface RunStats extends CounterSnapshot {
-  task: string;
-  /** A last line cut off by the input's crash or kill, dropped (0 when none). */
+/** What a run lost, in bytes (0 when nothing). */
+export interface RunLosses {
+  /** A last line cut off by the input's crash or kill, dropped. */
   cutLineBytes: number;
+  /** Relayed into the output's stdin but unread when it had to be killed (Linux). */
+  outputUnreadBytes: number;
+}
+
+export interface RunStats extends CounterSnapshot, RunLosses {
+  task: string;
   durationMs: number;
   linesPerSecond: number;
   bytesPerSecond: number;
@@ -15,12 +21,12 @@ export function statsOf(
   task: string,
   counters: CounterSnapshot,
   durationMs: number,
-  cutLineBytes = 0,
+  losses: RunLosses = { cutLineBytes: 0, outputUnreadBytes: 0 },
 ): RunStats {
   const seconds = Math.max(durationMs, 1) / 1000;
   return {
     task,
-    cutLineBytes,
+    ...losses,
     ...counters,
     durationMs: Math.round(durationMs),
     linesPerSecond: Math.round(counters.lines / seconds),

@@ -141,6 +141,9 @@ function whyNotStarted(path: string, error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;
   if (code === "ENOENT" && existsSync(path)) {
     const firstLine = readFileSync(path).subarray(0, 200).toString("utf8").split("\n")[0] ?? "";
+    if (firstLine.startsWith("#!") && firstLine.endsWith("\r")) {
+      return "its #! line ends in a carriage return (\\r): save it with Unix line endings (LF)";
+    }
     const interpreter = firstLine.startsWith("#!") ? ` ${firstLine.slice(2).trim()}` : "";
     return `its interpreter${interpreter} was not found (check the #! line)`;
   }

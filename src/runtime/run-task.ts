@@ -4,7 +4,13 @@ import type { Task } from "../config/index.ts";
 import { DstreamError, ExitCode, messageOf } from "../errors.ts";
 import { createCounterBuffer, readCounters } from "../relay/index.ts";
 import { besideLiveLine } from "./live-line.ts";
-import { formatSummary, type RunStats, startLiveDisplay, statsOf } from "./progress.ts";
+import {
+  formatBytes,
+  formatSummary,
+  type RunStats,
+  startLiveDisplay,
+  statsOf,
+} from "./progress.ts";
 import {
   checkBuiltinConfigs,
   lockFilePathFor,
@@ -67,12 +73,10 @@ export async function runTask(task: Task, options: RunTaskOptions): Promise<RunR
     display.stop();
   }
   const report = outcome.report;
-  const stats = statsOf(
-    task.name,
-    readCounters(counters),
-    performance.now() - started,
-    report?.cutLineBytes ?? 0,
-  );
+  const stats = statsOf(task.name, readCounters(counters), performance.now() - started, {
+    cutLineBytes: report?.cutLineBytes ?? 0,
+    outputUnreadBytes: report?.outputUnreadBytes ?? 0,
+  });
   const error = judge(task, outcome, options.shutdownTimeoutMs);
   options.log(`${task.name}: ${formatSummary(stats)}`);
   const statsProblem = options.statsJsonPath
@@ -92,7 +96,10 @@ export async function runTask(task: Task, options: RunTaskOptions): Promise<RunR
 
 function counts(report: SessionReport | undefined): string {
   if (!report) return "";
-  return ` (${report.relayedLines} lines relayed, ${report.inFlightLines} in flight)`;
+  const unread = report.outputUnreadBytes
+    ? `; the killed output had not read ${formatBytes(report.outputUnreadBytes)} of its stdin`
+    : "";
+  return ` (${report.relayedLines} lines relayed, ${report.inFlightLines} in flight${unread})`;
 }
 
 function judge(task: Task, outcome: SuperviseOutcome, timeoutMs: number): DstreamError | undefined {

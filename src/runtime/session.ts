@@ -15,6 +15,7 @@ import {
   type RelayResult,
   startFdRelay,
   startStreamRelay,
+  unreadPipeBytes,
 } from "../relay/index.ts";
 import {
   describeExit,
@@ -53,6 +54,8 @@ export interface SessionReport {
   inFlightBytes: number;
   /** The input's last line, cut off mid-line by its crash or kill: dropped, not delivered. */
   cutLineBytes: number;
+  /** Relayed into the output's stdin, but unread when dstream had to kill it: lost (Linux). */
+  outputUnreadBytes?: number;
 }
 
 /** How long the relay waits at EOF to learn whether the input ended cleanly. */
@@ -105,6 +108,8 @@ export class Session {
   private output: ProviderProcess | undefined;
   private relayEnded = false;
   private killTimer: Timer | undefined;
+  /** Bytes relayed into the output's stdin but still unread when it was killed (Linux). */
+  private outputUnreadBytes: number | undefined;
 
   constructor(private readonly config: SessionConfig) {}
 
@@ -116,7 +121,12 @@ export class Session {
 
   kill(): void {
     this.input?.signal("SIGKILL");
-    this.output?.signal("SIGKILL");
+    const output = this.output;
+    if (output?.running) {
+      // What it had not read yet dies with it: measured first, so the report can say so.
+      this.outputUnreadBytes ??= unreadPipeBytes(output.pid);
+      output.signal("SIGKILL");
+    }
   }
 
   /** Records the first failure and stops the input; SIGKILL follows if they linger. */
@@ -202,6 +212,7 @@ export class Session {
       inFlightLines: result?.inFlightLines ?? 0,
       inFlightBytes: result?.inFlightBytes ?? 0,
       cutLineBytes: result?.cutLineBytes ?? 0,
+      ...(this.outputUnreadBytes ? { outputUnreadBytes: this.outputUnreadBytes } : {}),
     };
   }
 

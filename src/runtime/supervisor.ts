@@ -16,6 +16,9 @@ export type SuperviseOutcome =
   /** Providers did not stop within the shutdown timeout after the first signal; they were killed. */
   | { kind: "timed-out"; report?: SessionReport };
 
+/** Signals that stop a run in order; SIGHUP too, as when the terminal or SSH session closes. */
+export const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
 /** How long to wait for the session's report after SIGKILLing the providers. */
 const KILL_GRACE_MS = 3000;
 
@@ -49,8 +52,7 @@ export async function superviseSession(options: SuperviseOptions): Promise<Super
     forcedBy = signal;
     killAndWait();
   };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   try {
     const report = await Promise.race([session.run(), gaveUp]);
     if (forcedBy) return { kind: "forced", signal: forcedBy, ...(report ? { report } : {}) };
@@ -59,7 +61,6 @@ export async function superviseSession(options: SuperviseOptions): Promise<Super
   } finally {
     clearTimeout(shutdownTimer);
     clearTimeout(graceTimer);
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
   }
 }

@@ -300,6 +300,11 @@ const runArguments: Row[] = [
     expected: ['--shutdown-timeout: "soon" is not a duration (e.g. 10s, 500ms, 2m)'],
   },
   {
+    name: "a shutdown timeout too long for a timer",
+    args: ["x", "--shutdown-timeout", "36000m"],
+    expected: ["--shutdown-timeout: must be at most 24 days"],
+  },
+  {
     name: "a shutdown timeout of zero",
     args: ["x", "--shutdown-timeout", "0s"],
     expected: ["--shutdown-timeout: must be at least 1 ms"],

@@ -110,6 +110,19 @@ describe.each(signalRuns)(
   },
 );
 
+describe.each(relays)(
+  "SIGHUP, as when the terminal or SSH session closes (%s relay)",
+  (relay, relayEnv) => {
+    test("stops the run in order like SIGTERM: exit 0, every flushed line delivered once", async () => {
+      const outcome = await stopAtRandomMoment(`${relay}-SIGHUP`, relayEnv, "SIGHUP", 400);
+      expect(outcome.result).toMatchObject({ exitCode: 0, stderr: "" });
+      expect(outcome.delivery.exact).toBe(true);
+      expect(outcome.delivery.written).toBeGreaterThan(100);
+      expect(outcome.survivors).toEqual([]);
+    }, 30_000);
+  },
+);
+
 describe("a signal before the providers start", () => {
   test("dstream ends by the signal with nothing started, or stops cleanly with nothing lost", async () => {
     const next = random(6_003);
@@ -178,6 +191,47 @@ describe.each(relays)("slow outputs, backpressure (%s relay)", (relay, relayEnv)
     expect(written).toBeGreaterThan(1000);
     expect(exact).toBe(true);
     expect(await survivors(run)).toEqual([]);
+  }, 60_000);
+
+  test("a stop whose drain outlasts --shutdown-timeout: exit 1, and what the killed output had not read is reported lost", async () => {
+    const run = runFolder(workspace, `${relay}-slow-drain`, relayEnv);
+    numberedPipeline(run, { count: 0 }, { delayMs: 1 });
+    const started = startRun(
+      workspace,
+      ["run", "t", "-c", run.config, "--quiet", "--shutdown-timeout", "1s"],
+      { env: run.env, timeoutMs: 30_000 },
+    );
+    await waitForFile(`${run.folder}/input.pid`);
+    await sleep(1500);
+    started.signal("SIGTERM");
+    const result = await started.finished;
+    // Killed with a backlog: the counts say what was relayed, what was not, and (raw pipes) how
+    // much the killed output had not read of its stdin.
+    const match =
+      /^error: task "t": providers did not stop within 1 s of SIGTERM and were killed \((\d+) lines relayed, (\d+) in flight(?:; the killed output had not read ([\d.]+) (B|KiB|MiB) of its stdin)?\)\n$/.exec(
+        result.stderr,
+      );
+    expect({ exitCode: result.exitCode, stderr: match ? "as expected" : result.stderr }).toEqual({
+      exitCode: 1,
+      stderr: "as expected",
+    });
+    const [relayed, inFlight] = [Number(match?.[1]), Number(match?.[2])];
+    // What the output recorded is a prefix of what the input wrote, in order.
+    const got = recorded(run);
+    const receivedLines = got.split("\n").length - 1;
+    expect(got).toBe(numberedLines(receivedLines));
+    expect(receivedLines).toBeLessThanOrEqual(relayed);
+    expect(relayed + inFlight).toBeLessThanOrEqual(writtenCount(run) || Number.POSITIVE_INFINITY);
+    if (relay === "raw pipes") {
+      // The unread bytes are what the output never took: the lines after those it recorded,
+      // less what it had read but not recorded yet (its read buffer).
+      const unit = { B: 1, KiB: 1024, MiB: 1024 * 1024 }[match?.[4] ?? ""] ?? 0;
+      const unread = Number(match?.[3]) * unit;
+      const notRecorded = numberedLines(relayed + inFlight).length - got.length;
+      expect(unread).toBeGreaterThan(0);
+      expect(unread).toBeLessThanOrEqual(notRecorded + 0.05 * unit);
+      expect(notRecorded - unread).toBeLessThan(64 * 1024 + 0.05 * unit);
+    }
   }, 60_000);
 
   test("an output reading one line per millisecond gets all 1,000 lines in order", async () => {
