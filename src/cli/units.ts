@@ -30,6 +30,7 @@ export function parseSize(flag: string, text: string): number {
 }
 
 const durationUnits: Record<string, number> = { ms: 1, s: 1000, "": 1000, m: 60_000 };
+const MAX_DURATION_MS = 24 * 24 * 3_600_000;
 
 export function parseDuration(flag: string, text: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|)$/i.exec(text.trim());
@@ -40,5 +41,7 @@ export function parseDuration(flag: string, text: string): number {
   const ms = Math.round(Number(match[1]) * unit);
   // A timeout of 0 would fail every wait it bounds at once.
   if (ms < 1) throw new DstreamError("USAGE", `${flag}: must be at least 1 ms`);
+  // Timers take at most 2^31-1 ms; a longer one would fire at once.
+  if (ms > MAX_DURATION_MS) throw new DstreamError("USAGE", `${flag}: must be at most 24 days`);
   return ms;
 }

@@ -175,6 +175,11 @@ describe.each([
       "its interpreter /nonexistent/interp was not found (check the #! line)",
     ],
     [
+      "a #! line ending in CRLF",
+      "#!/bin/sh\r\necho hi\r\n",
+      "its #! line ends in a carriage return (\\r): save it with Unix line endings (LF)",
+    ],
+    [
       "a file the system cannot run",
       "echo no shebang line\n",
       "the system cannot run it (a binary for another platform, or a script without a #! line)",
