@@ -44,6 +44,8 @@ export async function runTask(task: Task, options: RunTaskOptions): Promise<RunR
   const registry = {
     lockFilePath: lockFilePathFor(options.configPath),
     ...(options.upgrade ? { upgrade: true } : {}),
+    // The download bar shows where the live display would (a terminal), never with --quiet.
+    ...(options.live ? {} : { onProgress: () => {} }),
   };
   await checkBuiltinConfigs(task);
   const input = await resolveProviderCommand(task, task.input, registry);

@@ -46,9 +46,12 @@ async function project(ref = reference): Promise<string> {
   return dir;
 }
 
-/** `dstream providers pull` on a pty; answers what the terminal showed. */
-async function pullOnTerminal(dir: string): Promise<{ screen: string; exitCode: number }> {
-  const child = Bun.spawn(["script", "-qec", `${dstreamBinary} providers pull`, "/dev/null"], {
+/** `dstream <args>` (default: providers pull) on a pty; answers what the terminal showed. */
+async function pullOnTerminal(
+  dir: string,
+  args = "providers pull",
+): Promise<{ screen: string; exitCode: number }> {
+  const child = Bun.spawn(["script", "-qec", `${dstreamBinary} ${args}`, "/dev/null"], {
     cwd: dir,
     env: {
       PATH: process.env.PATH,
@@ -90,6 +93,15 @@ describe("progress bar", () => {
     expect(screen).toContain(
       `\r\x1b[2Kpulling ${reference} [########################] 100% 5.0 MB / 5.0 MB\r\n`,
     );
+  });
+
+  test("dstream run draws it on a terminal too, but not with --quiet", async () => {
+    const shown = await pullOnTerminal(await project(), "run t");
+    expect(shown.exitCode).toBe(0);
+    expect(shown.screen).toContain(`pulling ${reference} [`);
+    const quiet = await pullOnTerminal(await project(), "run t --quiet");
+    // Only the null output's own log line: no bar.
+    expect(quiet).toEqual({ exitCode: 0, screen: "[t/output] discarded 0 lines (0 bytes)\r\n" });
   });
 
   test("without a terminal nothing but the result is printed", async () => {
