@@ -125,19 +125,30 @@ function judge(task: Task, outcome: SuperviseOutcome, timeoutMs: number): Dstrea
       if (!report.failure) return undefined;
       const role = report.failure.role;
       const tail = role ? report[role].stderrTail : [];
+      // A provider that exited with an "error: ..." line said why: that goes on the error line.
+      const said = report.failure.code === "PROVIDER_FAILED" ? statedCause(tail) : undefined;
+      const cause = said ? `: ${said.cause}` : "";
+      const shown = said && tail.length === 1 ? [] : tail;
       const details =
-        tail.length > 0
-          ? [`last stderr lines of the ${role} provider:`, ...tail.map((line) => `  ${line}`)]
+        shown.length > 0
+          ? [`last stderr lines of the ${role} provider:`, ...shown.map((line) => `  ${line}`)]
           : [];
       return new DstreamError(
         report.failure.code,
-        `${prefix}: ${report.failure.message}${counts(report)}`,
-        {
-          details,
-        },
+        `${prefix}: ${report.failure.message}${cause}${counts(report)}`,
+        { details },
       );
     }
   }
+}
+
+/** The last `error: <cause>` line a provider wrote to stderr, as the SDK's providers do on failure. */
+function statedCause(tail: readonly string[]): { cause: string } | undefined {
+  for (let index = tail.length - 1; index >= 0; index--) {
+    const match = /^error:\s*(\S.*)$/i.exec(tail[index] ?? "");
+    if (match?.[1]) return { cause: match[1] };
+  }
+  return undefined;
 }
 
 /** Writes the stats file; returns a one-line problem instead of throwing. */
