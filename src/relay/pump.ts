@@ -50,7 +50,8 @@ export class LinePump {
 
   progress(): PumpProgress {
     return {
-      lines: this.linesOut,
+      // Lines in writes the output has not taken yet are in flight, not relayed.
+      lines: this.linesOut - this.pendingLines,
       inFlightBytes: this.pendingBytes + this.framer.pendingLength,
       inFlightLines: this.pendingLines + (this.framer.pendingLength > 0 ? 1 : 0),
     };

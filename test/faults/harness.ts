@@ -66,6 +66,7 @@ export function runFolder(
     config: join(folder, "dstream.hcl"),
     record: join(folder, "record"),
     written: join(folder, "written"),
+    // FAULT_PID_DIR is unique per run: every process started under it inherits it (see below).
     env: { FAULT_PID_DIR: folder, ...extraEnv },
   };
 }
@@ -148,30 +149,91 @@ export function providerPids(run: RunFolder): Record<string, number> {
   return pids;
 }
 
-/** Provider processes of the run still alive after a grace of `withinMs` (for asynchronous kills). */
+/**
+ * Live processes whose environment holds the run's FAULT_PID_DIR, from the process table: dstream,
+ * its providers (built-ins too), their children and the watchdog all inherit it.
+ */
+function processesOfRun(run: RunFolder): { pid: number; command: string }[] {
+  const marker = `\0FAULT_PID_DIR=${run.folder}\0`;
+  const found: { pid: number; command: string }[] = [];
+  for (const entry of readdirSync("/proc")) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    try {
+      const environ = `\0${readFileSync(`/proc/${pid}/environ`, "latin1")}`;
+      if (!environ.includes(marker) || !isAlive(pid)) continue;
+      const command = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ").trim();
+      found.push({ pid, command });
+    } catch {
+      // Gone while we looked, or not ours to read.
+    }
+  }
+  return found;
+}
+
+/**
+ * Processes of the run still alive after a grace of `withinMs` (for asynchronous kills): the
+ * providers' pid files, and the process table (anything that inherited the run's environment).
+ * Call it once dstream has ended.
+ */
 export async function survivors(run: RunFolder, withinMs = 3000): Promise<string[]> {
   const deadline = performance.now() + withinMs;
   for (;;) {
     const alive = Object.entries(providerPids(run))
       .filter(([, pid]) => isAlive(pid))
       .map(([role, pid]) => `${role} (pid ${pid})`);
+    const known = new Set(Object.values(providerPids(run)));
+    for (const { pid, command } of processesOfRun(run)) {
+      if (!known.has(pid)) alive.push(`${command} (pid ${pid})`);
+    }
     if (alive.length === 0 || performance.now() > deadline) return alive;
     await sleep(20);
   }
 }
 
 /** Exactly what numbered-input.py writes for lines 1..count. */
-export function numberedLines(count: number): string {
+export function numberedLines(count: number, first = 1): string {
   const lines: string[] = [];
-  for (let n = 1; n <= count; n++) {
+  for (let n = first; n <= count; n++) {
     lines.push(`{"data":{"n":${n}},"metadata":{"sequence":${n}}}\n`);
   }
   return lines.join("");
 }
 
+/** Lines compared per slice; between slices other runs' timers get their turn. */
+const COMPARE_SLICE_LINES = 20_000;
+
+/**
+ * Whether `bytes` is exactly numbered-input.py's lines 1..count, compared slice by slice so that a
+ * record of millions of lines neither builds one huge string nor stalls concurrent runs' timers.
+ */
+export async function isNumberedRecord(bytes: Uint8Array, count: number): Promise<boolean> {
+  let offset = 0;
+  for (let first = 1; first <= count; first += COMPARE_SLICE_LINES) {
+    const expected = Buffer.from(
+      numberedLines(Math.min(count, first + COMPARE_SLICE_LINES - 1), first),
+      "latin1",
+    );
+    if (!expected.equals(bytes.subarray(offset, offset + expected.length))) return false;
+    offset += expected.length;
+    await sleep(0);
+  }
+  return offset === bytes.length;
+}
+
+export function countLines(bytes: Uint8Array): number {
+  let count = 0;
+  for (let at = bytes.indexOf(10); at !== -1; at = bytes.indexOf(10, at + 1)) count++;
+  return count;
+}
+
 /** How many lines numbered-input.py flushed before it exited (0 when it died before writing). */
 export function writtenCount(run: RunFolder): number {
   return existsSync(run.written) ? Number(readFileSync(run.written, "utf8")) : 0;
+}
+
+export function recordedBytes(run: RunFolder): Uint8Array {
+  return existsSync(run.record) ? readFileSync(run.record) : new Uint8Array(0);
 }
 
 export function recorded(run: RunFolder): string {
