@@ -13,7 +13,10 @@ export function writeLogLine(text: string): void {
 
 /** Runs `write` (a logger's line) on a cleared line, then draws the live line again. */
 export function besideLiveLine(write: () => void): void {
-  if (liveLine === undefined) return write();
+  if (liveLine === undefined) {
+    write();
+    return;
+  }
   process.stderr.write(CLEAR_LINE);
   write();
   process.stderr.write(liveLine);
