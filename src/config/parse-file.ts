@@ -14,11 +14,20 @@ export interface ParseOptions {
   cache?: boolean;
 }
 
+/** Syntax errors shown at most; past them the parser is usually reporting one mistake again. */
+const MAX_SYNTAX_ERRORS = 10;
+
 export async function parseSource(
   source: string,
   location: ConfigLocation,
   options: ParseOptions,
 ): Promise<Record<string, unknown>> {
+  if (looksBinary(source)) {
+    throw new DstreamError(
+      "CONFIG_SYNTAX",
+      `${location.display}: not a text file (NUL bytes or invalid UTF-8): is this the right file?`,
+    );
+  }
   const cache = options.cache ? openParseCache(options.env ?? process.env) : undefined;
   const cached = cache?.get(source);
   if (cached) return cached;
@@ -31,6 +40,19 @@ export async function parseSource(
   }
   cache?.set(source, parsed);
   return parsed;
+}
+
+/**
+ * A binary file would get one "Invalid character" per byte: it is told apart by its share of NUL
+ * bytes and invalid UTF-8 (decoded as U+FFFD). A stray one in a text file gets its position.
+ */
+function looksBinary(source: string): boolean {
+  let odd = 0;
+  for (let index = 0; index < source.length; index++) {
+    const code = source.charCodeAt(index);
+    if (code === 0 || code === 0xfffd) odd++;
+  }
+  return odd >= 4 && odd * 100 >= source.length;
 }
 
 /** hcl2json's two ways of refusing blocks of one type whose labels extend each other's. */
@@ -50,11 +72,15 @@ function syntaxError(
       return report.error("CONFIG_SYNTAX");
     }
   }
-  const problems = diagnostics.map((d) =>
-    d.line > 0
-      ? `${location.display}:${d.line}:${d.column}: ${d.summary}`
-      : `${location.display}: ${labelClash.test(d.summary) ? labelClashFallback : d.summary}`,
-  );
+  const problems = diagnostics
+    .slice(0, MAX_SYNTAX_ERRORS)
+    .map((d) =>
+      d.line > 0
+        ? `${location.display}:${d.line}:${d.column}: ${d.summary}`
+        : `${location.display}: ${labelClash.test(d.summary) ? labelClashFallback : d.summary}`,
+    );
+  const more = diagnostics.length - MAX_SYNTAX_ERRORS;
+  if (more > 0) problems.push(`${location.display}: ... and ${more} more syntax errors`);
   return new DstreamError("CONFIG_SYNTAX", problems[0] ?? "invalid HCL", { problems });
 }
 

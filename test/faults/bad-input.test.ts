@@ -71,6 +71,19 @@ const malformedHcl: Row[] = [
     expected: ["{file}:1:1: Argument or block definition required"],
   },
   {
+    name: "a binary file",
+    hcl: `task "x" {\n${"\u0000\u0001\u0002\u0003".repeat(8)}\n}\n`,
+    expected: ["{file}: not a text file (NUL bytes or invalid UTF-8): is this the right file?"],
+  },
+  {
+    name: "many syntax errors: the first ten, then a count",
+    hcl: "@\n".repeat(30),
+    expected: [
+      ...Array.from({ length: 10 }, (_, line) => `{file}:${line + 1}:1: Invalid character`),
+      "{file}: ... and 21 more syntax errors",
+    ],
+  },
+  {
     name: "JSON instead of HCL",
     hcl: '{"task": 1}\n',
     expected: ["{file}:1:1: Argument or block definition required"],
