@@ -64,6 +64,11 @@ export interface LoadOptions extends DiscoverOptions {
    * config or provider_path template as written (provider_ref and provider must still render).
    */
   requireEnv?: boolean;
+  /**
+   * loadConfig only: just these tasks (when given and not empty) are rendered and returned; the
+   * others still get syntax and schema checks.
+   */
+  only?: readonly string[];
   /** Reuse the parse of an unchanged file from the cache folder (the load functions turn it on). */
   cache?: boolean;
 }
@@ -110,8 +115,14 @@ export async function parseConfig(
   options: LoadOptions = {},
 ): Promise<LoadedConfig> {
   const policy: TaskPolicy = options.requireEnv === false ? "lenient" : "strict";
-  const checked = await checkConfig(source, location, { ...options, policyOf: () => policy });
-  return { location, tasks: checked.map((task) => toTask(task, location)) };
+  const only = options.only?.length ? new Set(options.only) : undefined;
+  const chosen = (name: string) => only === undefined || only.has(name);
+  const checked = await checkConfig(source, location, {
+    ...options,
+    policyOf: (name) => (chosen(name) ? policy : "unchecked"),
+  });
+  const tasks = checked.filter((task) => chosen(task.name)).map((task) => toTask(task, location));
+  return { location, tasks };
 }
 
 /** loadTask for source already read. */

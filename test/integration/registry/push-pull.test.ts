@@ -218,6 +218,32 @@ describe("providers push, then pull", () => {
     expect(await Bun.file(join(dir, "dstream.lock.hcl")).exists()).toBe(false);
   });
 
+  test("pull <task> needs only that task's env vars, not other tasks' provider_ref templates", async () => {
+    const hostBinary = await script("named-bin", "echo named");
+    const reference = `${registry.host}/acme/named:v1`;
+    const pushed = await runDstream([
+      "providers",
+      "push",
+      reference,
+      "--platform",
+      `${host}=${hostBinary}`,
+    ]);
+    expect(pushed.exitCode).toBe(0);
+    const { dir, env } = await project(reference);
+    const other = `task "other" {\n  input {\n    provider_ref = "${registry.host}/acme/other:{{ env \\"OTHER_TAG\\" }}"\n  }\n  output {\n    provider = "null"\n  }\n}\n`;
+    await writeFile(join(dir, "dstream.hcl"), other, { flag: "a" });
+    const pulled = await runDstream(["providers", "pull", "pulled"], { cwd: dir, env });
+    expect({ exitCode: pulled.exitCode, stderr: pulled.stderr }).toEqual({
+      exitCode: 0,
+      stderr: "",
+    });
+    expect(pulled.stdout).toStartWith(`${reference}  ${host}  sha256:`);
+    // All tasks: the other one's tag must then render.
+    const all = await runDstream(["providers", "pull"], { cwd: dir, env });
+    expect(all.exitCode).toBe(2);
+    expect(all.stderr).toContain("environment variable OTHER_TAG is not set");
+  });
+
   test("an unknown task name is a usage error", async () => {
     const { dir, env } = await project(`${registry.host}/acme/echo:v1`);
     const pulled = await runDstream(["providers", "pull", "nope"], { cwd: dir, env });
