@@ -2,19 +2,12 @@
 // raw, blocking file descriptors: Bun's own pipes are streams that cannot move between threads.
 // The pipes are also enlarged (F_SETPIPE_SZ), which cuts syscalls per megabyte. Elsewhere the
 // relay falls back to Bun's streams on the main thread.
-import { dlopen, FFIType, ptr } from "bun:ffi";
 import { closeSync, constants, openSync } from "node:fs";
+import { loadLibc, POLLOUT, waitFd } from "../os/libc.ts";
 
 export interface OsPipe {
   read: number;
   write: number;
-}
-
-interface Libc {
-  pipe2(fds: Int32Array, flags: number): number;
-  fcntl(fd: number, command: number, argument: number): number;
-  poll(fds: Int32Array, count: number, timeoutMs: number): number;
-  ioctl(fd: number, request: number, argument: Int32Array): number;
 }
 
 const O_CLOEXEC = 0o2000000;
@@ -22,44 +15,9 @@ const F_SETPIPE_SZ = 1031;
 const F_GETFL = 3;
 const F_SETFL = 4;
 const O_NONBLOCK = 0o4000;
-const POLLOUT = 4;
 const FIONREAD = 0x541b;
 /** 1 MiB: the default for unprivileged processes' maximum (/proc/sys/fs/pipe-max-size). */
 const PIPE_BYTES = 1 << 20;
-
-const libcNames = [
-  "libc.so.6",
-  `libc.musl-${process.arch === "arm64" ? "aarch64" : "x86_64"}.so.1`,
-  "libc.so",
-];
-
-let libc: Libc | null | undefined;
-
-function loadLibc(): Libc | null {
-  if (libc !== undefined) return libc;
-  libc = null;
-  for (const name of libcNames) {
-    try {
-      const library = dlopen(name, {
-        pipe2: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
-        fcntl: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
-        poll: { args: [FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
-        ioctl: { args: [FFIType.i32, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
-      });
-      const symbols = library.symbols;
-      libc = {
-        pipe2: (fds, flags) => symbols.pipe2(ptr(fds), flags),
-        fcntl: (fd, command, argument) => symbols.fcntl(fd, command, argument),
-        poll: (fds, count, timeoutMs) => symbols.poll(ptr(fds), count, timeoutMs),
-        ioctl: (fd, request, argument) => symbols.ioctl(fd, request, ptr(argument)),
-      };
-      break;
-    } catch {
-      // Try the next name; without libc the relay falls back to Bun's streams.
-    }
-  }
-  return libc;
-}
 
 /**
  * A blocking, close-on-exec pipe; undefined where raw pipes are not available (not Linux, no libc
@@ -90,11 +48,7 @@ export function setNonBlocking(fd: number): boolean {
 
 /** Blocks until `fd` can take a write (or the reader is gone), at most `timeoutMs`. */
 export function waitWritable(fd: number, timeoutMs: number): void {
-  const library = loadLibc();
-  if (!library) return;
-  // struct pollfd { int fd; short events; short revents; }
-  const pollfd = new Int32Array([fd, POLLOUT]);
-  library.poll(pollfd, 1, timeoutMs);
+  waitFd(fd, POLLOUT, timeoutMs);
 }
 
 /**

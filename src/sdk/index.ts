@@ -3,6 +3,7 @@ export type { Envelope } from "../protocol/index.ts";
 export { Batch, BatchLineError } from "./batch.ts";
 export { configObject, describeIssues } from "./config.ts";
 export { defineInput, defineOutput, type InputProvider, type OutputProvider } from "./define.ts";
+export { FileRange } from "./file-range.ts";
 export { runProvider, serve } from "./run-provider.ts";
 export type { StdoutWriter } from "./stdout-writer.ts";
 export type {

@@ -1,4 +1,5 @@
 // Writes what an input yields to stdout: envelopes serialised in batches, byte chunks as they come.
+import { copyFileRange, FileRange } from "./file-range.ts";
 import { STOPPED, StopRace } from "./stop-race.ts";
 import type { InputItem, ProviderContext } from "./types.ts";
 
@@ -57,6 +58,13 @@ export async function pumpInput<C>(
     if (item instanceof Uint8Array) {
       await flushPending();
       await writeBytes(item);
+      return;
+    }
+    if (item instanceof FileRange) {
+      if (item.end <= item.start) return;
+      await flushPending();
+      await copyFileRange(item, stdout);
+      atLineEnd = item.endsLine;
       return;
     }
     if (!atLineEnd) await writeBytes(newlineBytes);

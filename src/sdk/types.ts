@@ -2,6 +2,7 @@
 import type * as v from "valibot";
 import type { Envelope, LifecycleCommand, ProviderRole } from "../protocol/index.ts";
 import type { Batch } from "./batch.ts";
+import type { FileRange } from "./file-range.ts";
 import type { StdoutWriter } from "./stdout-writer.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: a config schema may have any output type.
@@ -37,8 +38,11 @@ export interface ProviderContext<C> {
   stdout: StdoutWriter;
 }
 
-/** An input yields envelopes, or Uint8Array chunks that already are JSON lines (the fast path). */
-export type InputItem = Envelope | Uint8Array;
+/**
+ * An input yields envelopes, Uint8Array chunks that already are JSON lines (the fast path), or a
+ * FileRange of a file that holds JSON lines (copied by the kernel where it can be).
+ */
+export type InputItem = Envelope | Uint8Array | FileRange;
 
 export interface InputDefinition<S extends ConfigSchema> extends LifecycleHooks<ConfigOf<S>> {
   schema: S;

@@ -1,9 +1,11 @@
 // file input: reads files (a path or a glob) as JSON values to wrap, or as ready envelopes to pass on.
+import { readSync } from "node:fs";
 import { open, stat } from "node:fs/promises";
 import * as v from "valibot";
 import {
   configObject,
   defineInput,
+  FileRange,
   type InputItem,
   type ProviderContext,
 } from "../../sdk/index.ts";
@@ -35,8 +37,8 @@ type Context = ProviderContext<FileInputConfig>;
 
 const decoder = new TextDecoder();
 const newline = Uint8Array.of(10);
-/** Raw reads take up to this much: 1 MiB, what dstream's pipe to the relay holds. */
-const RAW_READ_BYTES = 1 << 20;
+/** Raw files go out in ranges of about this size: a stop is honoured between two. */
+const RAW_RANGE_BYTES = 4 << 20;
 
 async function requireFile(path: string): Promise<void> {
   try {
@@ -66,27 +68,47 @@ function dropUnfinished(path: string, context: Context, bytes: number): void {
 }
 
 /**
- * A whole file through one reused buffer (fresh buffers cost more than the reads): each chunk is
- * a view that the SDK writes out before it asks for the next.
+ * Where the first line ending at or after `from` ends (one past its \n), or `size`. Read in place
+ * (page cache, a few KiB per range): a hop to the thread pool would cost more than the read.
  */
-async function* reusedChunks(path: string): AsyncGenerator<Uint8Array> {
+function lineEndFrom(fd: number, from: number, size: number): number {
+  const window = new Uint8Array(64 * 1024);
+  for (let at = Math.max(0, from - 1); at < size; at += window.length) {
+    const bytesRead = readSync(fd, window, 0, window.length, at);
+    if (bytesRead === 0) break;
+    const newline = window.subarray(0, bytesRead).indexOf(10);
+    if (newline !== -1) return at + newline + 1;
+  }
+  return size;
+}
+
+/**
+ * A whole file as ranges of whole lines that the SDK copies in the kernel: no byte of it passes
+ * through JavaScript. Ranges end at line ends, so a stop between two never cuts a line.
+ */
+async function* rawRanges(path: string): AsyncGenerator<InputItem> {
   const handle = await open(path, "r").catch((error: unknown) => {
     throw new Error(describeFileError("read", path, error), { cause: error });
   });
+  let lastByte = 10;
   try {
-    const buffer = new Uint8Array(RAW_READ_BYTES);
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
-      if (bytesRead === 0) return;
-      yield buffer.subarray(0, bytesRead);
+    const { size } = await handle.stat();
+    for (let start = 0; start < size; ) {
+      const end = lineEndFrom(handle.fd, Math.min(size, start + RAW_RANGE_BYTES), size);
+      const last = new Uint8Array(1);
+      readSync(handle.fd, last, 0, 1, end - 1);
+      lastByte = last[0] ?? 10;
+      yield new FileRange(path, start, end, lastByte === 10);
+      start = end;
     }
   } finally {
     await handle.close();
   }
+  if (lastByte !== 10) yield newline;
 }
 
-/** Raw lines go out as they were read: no per-line work, only the last byte of each chunk looked at. */
-async function* rawLines(path: string, context: Context): AsyncGenerator<Uint8Array> {
+/** Raw lines go out as they are: a followed file in whole-line chunks, any other as file ranges. */
+async function* rawLines(path: string, context: Context): AsyncGenerator<InputItem> {
   if (context.config.follow) {
     // A followed file may end mid-line while its writer is still busy: hand on whole lines only.
     let cutter = new WholeLineCutter();
@@ -99,13 +121,7 @@ async function* rawLines(path: string, context: Context): AsyncGenerator<Uint8Ar
     }
     return;
   }
-  let last = 10;
-  for await (const chunk of reusedChunks(path)) {
-    if (chunk.length === 0) continue;
-    last = chunk[chunk.length - 1] ?? last;
-    yield chunk;
-  }
-  if (last !== 10) yield newline;
+  yield* rawRanges(path);
 }
 
 async function* jsonLines(path: string, context: Context): AsyncGenerator<InputItem> {

@@ -1,6 +1,15 @@
 // file input as a real process: jsonl wrapping, globs, raw byte-for-byte, follow (tail -F), errors.
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { appendFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { launchers, ready, runToEnd, startProvider } from "./helpers.ts";
@@ -75,6 +84,60 @@ describe.each(launchers)("file input ($label)", (launcher) => {
     });
     expect(result.exitCode).toBe(0);
     expect(sha256(result.stdout.slice(ready.length))).toBe(sha256(content));
+  });
+
+  test("raw: a line longer than the search window across a range boundary, no newline at the end", async () => {
+    const path = join(folder, "boundary.jsonl");
+    const short = `{"data":"${"s".repeat(40)}"}\n`;
+    const head = short.repeat(Math.floor((4 * 1024 * 1024 - 1000) / short.length));
+    const long = `{"data":"${"L".repeat(300 * 1024)}"}\n`;
+    const content = `${head}${long}${short.repeat(3)}{"data":"last"}`;
+    writeFileSync(path, content);
+    const result = await runToEnd(await launcher.command("file"), {
+      role: "input",
+      config: { path, format: "raw" },
+    });
+    expect(result.exitCode).toBe(0);
+    expect(sha256(result.stdout.slice(ready.length))).toBe(sha256(`${content}\n`));
+  });
+
+  test("raw, to a file: the same bytes (the kernel copies file to file)", async () => {
+    const path = join(folder, "to-file.jsonl");
+    const content = `{"data":1}\n{"data":2}\n`.repeat(300_000);
+    writeFileSync(path, content);
+    const target = join(folder, "copied.jsonl");
+    const fd = openSync(target, "w");
+    try {
+      const provider = startProvider(await launcher.command("file"), {
+        role: "input",
+        config: { path, format: "raw" },
+        stdoutFd: fd,
+      });
+      provider.end();
+      expect((await provider.finish(20_000)).exitCode).toBe(0);
+    } finally {
+      closeSync(fd);
+    }
+    expect(sha256(readFileSync(target).subarray(ready.length))).toBe(sha256(content));
+  });
+
+  test("raw: SIGTERM mid-file ends on a whole line, exit 0", async () => {
+    const path = join(folder, "stopped.jsonl");
+    const line = (n: number) => `{"data":{"n":${n},"pad":"${"p".repeat(100)}"}}\n`;
+    const content = Array.from({ length: 600_000 }, (_, n) => line(n)).join("");
+    writeFileSync(path, content);
+    const provider = startProvider(await launcher.command("file"), {
+      role: "input",
+      config: { path, format: "raw" },
+    });
+    await provider.waitForLines(1);
+    provider.child.kill("SIGTERM");
+    const result = await provider.finish(20_000);
+    expect(result.exitCode).toBe(0);
+    // Whole lines only, from the start: nothing (a stop before the first range), part, or all.
+    const got = result.stdout.slice(ready.length);
+    expect(got === "" || got.endsWith("\n")).toBe(true);
+    expect(content.startsWith(got)).toBe(true);
   });
 
   test.each([
