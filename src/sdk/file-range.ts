@@ -17,8 +17,8 @@ export class FileRange {
   ) {}
 }
 
-/** One sendfile call moves at most this much: about what a pipe holds. */
-const SEND_BYTES = 1 << 20;
+/** One sendfile call moves at most this much (a range of the file input, in one call). */
+const SEND_BYTES = 4 << 20;
 /** A full pipe is waited on in slices this long, so signal handlers still run between them. */
 const WAIT_SLICE_MS = 50;
 /** How often the copy lets the event loop turn (signal handlers, timers). */
