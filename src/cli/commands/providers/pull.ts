@@ -42,11 +42,9 @@ export default withHelp(
           ...(args.upgrade ? { upgrade: true } : {}),
         });
         if (resolved.replacedCorrupt) {
-          // One line, as errors are (consola draws a warning as a boxed badge otherwise).
-          logger.warn({
-            message: `the cached ${platform} binary of ${reference.original} no longer matched ${resolved.digest}: it was downloaded again`,
-            badge: false,
-          });
+          logger.warn(
+            `the cached ${platform} binary of ${reference.original} no longer matched ${resolved.digest}: it was downloaded again`,
+          );
         }
         process.stdout.write(`${reference.original}  ${platform}  ${resolved.digest}\n`);
       }
