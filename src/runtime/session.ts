@@ -5,6 +5,7 @@ import type { ErrorCode } from "../errors.ts";
 import type { Handshake } from "../protocol/index.ts";
 import { readFirstLine } from "../relay/first-line.ts";
 import {
+  type ChunkReader,
   closeQuietly,
   createOsPipe,
   discard,
@@ -17,6 +18,7 @@ import {
   startStreamRelay,
   unreadPipeBytes,
 } from "../relay/index.ts";
+import { endedCleanly, exitWithin, OUTPUT_EXIT_WAIT_MS, settlesWithin } from "./bounded-waits.ts";
 import {
   describeExit,
   type ProviderExit,
@@ -56,49 +58,6 @@ export interface SessionReport {
   cutLineBytes: number;
   /** Relayed into the output's stdin, but unread when dstream had to kill it: lost (Linux). */
   outputUnreadBytes?: number;
-}
-
-/** How long the relay waits at EOF to learn whether the input ended cleanly. */
-const INPUT_END_WAIT_MS = 5000;
-/** After a write to the output fails, how long to wait for its exit status to explain why. */
-const OUTPUT_EXIT_WAIT_MS = 1000;
-
-async function exitWithin(
-  provider: ProviderProcess,
-  ms: number,
-): Promise<ProviderExit | undefined> {
-  let timer: Timer | undefined;
-  const timeout = new Promise<undefined>((resolve) => {
-    timer = setTimeout(resolve, ms);
-  });
-  try {
-    return await Promise.race([provider.exited(), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Whether the input exited 0; one that closed stdout but lives on counts as clean after a while. */
-async function endedCleanly(input: ProviderProcess): Promise<boolean> {
-  const clean = input.exited().then((exit) => exit.exitCode === 0);
-  return (await settlesWithin(clean, INPUT_END_WAIT_MS)) ? clean : true;
-}
-
-/** Whether `promise` settles (either way) within `ms`. */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: Timer | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  const settled = promise.then(
-    () => true,
-    () => true,
-  );
-  try {
-    return await Promise.race([settled, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 export class Session {
@@ -350,17 +309,8 @@ export class Session {
         message: `output provider ${this.config.output.label} reported an error: ${first.handshake.message || "(no message)"}`,
       });
     }
-    const stdout = Bun.stdout.writer();
     try {
-      for (;;) {
-        const { done, value } = await first.reader.readMany();
-        if (done) break;
-        for (const chunk of value) {
-          const written = stdout.write(chunk);
-          if (typeof written !== "number") await written;
-        }
-        await stdout.flush();
-      }
+      await copyToStdout(first.reader);
     } catch (error) {
       // dstream's own stdout closed (e.g. `| head`): the output's text has nowhere to go.
       this.fail({
@@ -395,5 +345,19 @@ export class Session {
       });
     }
     clearTimeout(this.killTimer);
+  }
+}
+
+/** Copies what `reader` yields to dstream's stdout, waiting whenever stdout is full. */
+async function copyToStdout(reader: ChunkReader): Promise<void> {
+  const stdout = Bun.stdout.writer();
+  for (;;) {
+    const { done, value } = await reader.readMany();
+    if (done) return;
+    for (const chunk of value) {
+      const written = stdout.write(chunk);
+      if (typeof written !== "number") await written;
+    }
+    await stdout.flush();
   }
 }
