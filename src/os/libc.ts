@@ -15,6 +15,9 @@ export interface Libc {
 
 export const EAGAIN = 11;
 export const EINTR = 4;
+export const EINVAL = 22;
+export const ENOSYS = 38;
+export const EPIPE = 32;
 export const POLLIN = 1;
 export const POLLOUT = 4;
 
@@ -73,4 +76,23 @@ export function waitFd(fd: number, events: number, timeoutMs: number): boolean {
   // struct pollfd { int fd; short events; short revents; }
   const pollfd = new Int32Array([fd, events]);
   return library.poll(pollfd, 1, timeoutMs) > 0;
+}
+
+const F_GETFL = 3;
+const F_SETFL = 4;
+const O_NONBLOCK = 0o4000;
+
+/**
+ * Sets or clears O_NONBLOCK on `fd`; answers whether it was set before (to restore it), or
+ * undefined where that cannot be done.
+ */
+export function setNonBlocking(fd: number, nonBlocking: boolean): boolean | undefined {
+  const library = loadLibc();
+  if (!library) return undefined;
+  const flags = library.fcntl(fd, F_GETFL, 0);
+  if (flags < 0) return undefined;
+  const was = (flags & O_NONBLOCK) !== 0;
+  if (was === nonBlocking) return was;
+  const next = nonBlocking ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
+  return library.fcntl(fd, F_SETFL, next) === 0 ? was : undefined;
 }

@@ -1,12 +1,13 @@
 // The relay worker's byte path on raw pipe descriptors: blocking reads and writes on a thread of its
 // own, so the output's pace sets the input's (the input blocks on its full pipe) with one buffer.
 import { readSync, writeSync } from "node:fs";
+import { setNonBlocking } from "../os/libc.ts";
 import type { Handshake } from "../protocol/index.ts";
 import { CounterWriter, InputEnd, Slot, waitInputEnd } from "./counters.ts";
 import { examineFirstLine, firstLineComplete } from "./first-line.ts";
 import { LineFramer, LineTooLongError } from "./line-framer.ts";
 import type { FdRelayConfig, RelayEnd, RelayResult } from "./messages.ts";
-import { closeQuietly, setNonBlocking, waitWritable } from "./os-pipe.ts";
+import { closeQuietly, waitWritable } from "./os-pipe.ts";
 
 /** Reads take at most what a (resized) pipe holds; --buffer-bytes may ask for less. */
 const MAX_READ_BUFFER_BYTES = 1 << 20;
@@ -60,7 +61,9 @@ export class FdPump {
   }
 
   run(): RelayResult {
-    setNonBlocking(this.config.outputFd);
+    // A write the full pipe refuses (EAGAIN) is then a backpressure event, told from one that
+    // went straight through.
+    setNonBlocking(this.config.outputFd, true);
     let end: RelayEnd;
     try {
       end = this.pump();

@@ -12,9 +12,6 @@ export interface OsPipe {
 
 const O_CLOEXEC = 0o2000000;
 const F_SETPIPE_SZ = 1031;
-const F_GETFL = 3;
-const F_SETFL = 4;
-const O_NONBLOCK = 0o4000;
 const FIONREAD = 0x541b;
 /** 1 MiB: the default for unprivileged processes' maximum (/proc/sys/fs/pipe-max-size). */
 const PIPE_BYTES = 1 << 20;
@@ -33,17 +30,6 @@ export function createOsPipe(): OsPipe | undefined {
   // A bigger pipe is only an optimisation: a refusal (lower limit, older kernel) is fine.
   library.fcntl(write, F_SETPIPE_SZ, PIPE_BYTES);
   return { read, write };
-}
-
-/**
- * Makes writes to `fd` fail with EAGAIN instead of blocking, so the relay can tell a write the
- * output made wait (a backpressure event) from one that went straight through.
- */
-export function setNonBlocking(fd: number): boolean {
-  const library = loadLibc();
-  if (!library) return false;
-  const flags = library.fcntl(fd, F_GETFL, 0);
-  return flags >= 0 && library.fcntl(fd, F_SETFL, flags | O_NONBLOCK) === 0;
 }
 
 /** Blocks until `fd` can take a write (or the reader is gone), at most `timeoutMs`. */

@@ -1,7 +1,18 @@
 // A range of a file that an input hands on as it is. The SDK copies it to stdout in the kernel
 // (Linux: sendfile), so its bytes never pass through JavaScript; elsewhere by reads and writes.
 import { closeSync, openSync, readSync } from "node:fs";
-import { EAGAIN, EINTR, type Libc, loadLibc, POLLOUT, waitFd } from "../os/libc.ts";
+import {
+  EAGAIN,
+  EINTR,
+  EINVAL,
+  ENOSYS,
+  EPIPE,
+  type Libc,
+  loadLibc,
+  POLLOUT,
+  setNonBlocking,
+  waitFd,
+} from "../os/libc.ts";
 import type { StdoutWriter } from "./stdout-writer.ts";
 
 export class FileRange {
@@ -24,12 +35,6 @@ const WAIT_SLICE_MS = 50;
 /** How often the copy lets the event loop turn (signal handlers, timers). */
 const YIELD_EVERY_MS = 20;
 const STDOUT = 1;
-const EINVAL = 22;
-const ENOSYS = 38;
-const EPIPE = 32;
-const F_GETFL = 3;
-const F_SETFL = 4;
-const O_NONBLOCK = 0o4000;
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -62,13 +67,11 @@ export async function copyFileRange(range: FileRange, stdout: StdoutWriter): Pro
  * the reader frees; a signal still interrupts it. The flags are restored afterwards.
  */
 async function sendBlocking(libc: Libc, fd: number, range: FileRange): Promise<number> {
-  const flags = libc.fcntl(STDOUT, F_GETFL, 0);
-  const nonBlocking = flags >= 0 && (flags & O_NONBLOCK) !== 0;
-  if (nonBlocking) libc.fcntl(STDOUT, F_SETFL, flags & ~O_NONBLOCK);
+  const wasNonBlocking = setNonBlocking(STDOUT, false);
   try {
     return await sendAll(libc, fd, range);
   } finally {
-    if (nonBlocking) libc.fcntl(STDOUT, F_SETFL, flags);
+    if (wasNonBlocking) setNonBlocking(STDOUT, true);
   }
 }
 
