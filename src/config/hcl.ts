@@ -1,7 +1,7 @@
-// HCL parsing with HashiCorp's parser (see hcl-wasm.ts), and its diagnostics as line, column and
+// HCL parsing with HashiCorp's parser (see hcl/go-parser.ts), and its diagnostics as line, column and
 // summary.
 import { DstreamError, messageOf } from "../errors.ts";
-import { callGoParser, GoParserError } from "./hcl-wasm.ts";
+import { callGoParser, GoParserError } from "../hcl/go-parser.ts";
 
 /** Name handed to the parser so its diagnostics can be told apart from their message text. */
 const SOURCE_NAME = "DSTREAM_SOURCE";
