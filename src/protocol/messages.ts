@@ -1,4 +1,4 @@
-// Protocol v1 messages (DESIGN.md): the command envelope, the optional handshake, lifecycle results.
+// Protocol messages (DESIGN.md, v1 and v2): the command envelope, the handshake, lifecycle results.
 import * as v from "valibot";
 
 export const lifecycleCommands = ["init", "plan", "status", "destroy"] as const;
@@ -9,6 +9,10 @@ export type ProviderCommand = "run" | LifecycleCommand;
 export interface CommandEnvelope {
   command: ProviderCommand;
   config: Record<string, unknown>;
+  /** 2 from a dstream that speaks protocol v2; absent from a v1 one. */
+  protocol?: number | undefined;
+  /** v2: the task's last committed checkpoint (an input's resume point), null when none. */
+  checkpoint?: unknown;
 }
 
 export const commandEnvelopeSchema = v.object({
@@ -17,6 +21,8 @@ export const commandEnvelopeSchema = v.object({
     "command must be run, init, plan, status or destroy",
   ),
   config: v.optional(v.record(v.string(), v.unknown()), {}),
+  protocol: v.optional(v.number("protocol must be a number")),
+  checkpoint: v.optional(v.unknown()),
 });
 
 /** Optional first stdout line: consumed by dstream, never relayed. */

@@ -1,31 +1,65 @@
-// Runs a built-in provider in this process, in the role dstream asked for (DSTREAM_ROLE).
+// Runs a built-in provider in this process, in the role dstream asked for (DSTREAM_ROLE), and
+// checks a built-in's settings with its own schema, loading only that schema.
 
 import * as v from "valibot";
 import {
+  type BuiltinProviderName,
   builtinProviders,
   isBuiltinProvider,
   type ProviderRole,
   providerEnv,
 } from "../protocol/index.ts";
 import { runProvider } from "../sdk/index.ts";
-import type { ProviderDefinition } from "../sdk/types.ts";
+import type { ConfigSchema, ProviderDefinition } from "../sdk/types.ts";
 
-type Loader = () => Promise<ProviderDefinition>;
+/** One role of a built-in: its settings' schema and the provider, each loaded on its own. */
+interface BuiltinRole {
+  schema: () => Promise<ConfigSchema>;
+  provider: () => Promise<ProviderDefinition>;
+}
+
+/** Exactly the roles protocol/builtins.ts gives each name: the compiler holds the two together. */
+type BuiltinTable = {
+  [Name in BuiltinProviderName]: Record<(typeof builtinProviders)[Name][number], BuiltinRole>;
+};
 
 // Loaded lazily: a provider process compiles only the code of the provider it runs.
-const implementations: Record<string, Partial<Record<ProviderRole, Loader>>> = {
+const builtins: BuiltinTable = {
   counter: {
-    input: async () => (await import("./counter/index.ts")).counterInput as ProviderDefinition,
+    input: {
+      schema: async () => (await import("./counter/schema.ts")).counterConfigSchema,
+      provider: async () => (await import("./counter/index.ts")).counterInput,
+    },
   },
   console: {
-    output: async () => (await import("./console/index.ts")).consoleOutput as ProviderDefinition,
+    output: {
+      schema: async () => (await import("./console/schema.ts")).consoleConfigSchema,
+      provider: async () => (await import("./console/index.ts")).consoleOutput,
+    },
   },
-  null: { output: async () => (await import("./null/index.ts")).nullOutput as ProviderDefinition },
+  null: {
+    output: {
+      schema: async () => (await import("./null/schema.ts")).nullConfigSchema,
+      provider: async () => (await import("./null/index.ts")).nullOutput,
+    },
+  },
   file: {
-    input: async () => (await import("./file/input.ts")).fileInput as ProviderDefinition,
-    output: async () => (await import("./file/output.ts")).fileOutput as ProviderDefinition,
+    input: {
+      schema: async () => (await import("./file/schema.ts")).fileInputConfigSchema,
+      provider: async () => (await import("./file/input.ts")).fileInput,
+    },
+    output: {
+      schema: async () => (await import("./file/schema.ts")).fileOutputConfigSchema,
+      provider: async () => (await import("./file/output.ts")).fileOutput,
+    },
   },
 };
+
+function roleOf(name: string, role: string): BuiltinRole | undefined {
+  if (!isBuiltinProvider(name)) return undefined;
+  const roles: Partial<Record<ProviderRole, BuiltinRole>> = builtins[name];
+  return Object.hasOwn(roles, role) ? roles[role as ProviderRole] : undefined;
+}
 
 function usageError(message: string): number {
   process.stderr.write(`error: ${message}\n`);
@@ -44,11 +78,11 @@ export async function runBuiltinProvider(name: string): Promise<number> {
   if (role === undefined) {
     return usageError(`built-in provider "${name}" needs ${providerEnv.role}=${roles.join("|")}`);
   }
-  const load = implementations[name]?.[role as ProviderRole];
-  if (!load) {
+  const entry = roleOf(name, role);
+  if (!entry) {
     return usageError(`built-in provider "${name}" cannot be an ${role} (${providerEnv.role})`);
   }
-  return runProvider(await load());
+  return runProvider(await entry.provider());
 }
 
 /** One problem of a built-in provider's config: the setting's dotted path ("" for the whole config). */
@@ -66,9 +100,9 @@ export async function builtinConfigProblems(
   role: ProviderRole,
   config: unknown,
 ): Promise<BuiltinConfigProblem[]> {
-  const load = implementations[name]?.[role];
-  if (!load) return [];
-  const result = v.safeParse((await load()).schema, config);
+  const entry = roleOf(name, role);
+  if (!entry) return [];
+  const result = v.safeParse(await entry.schema(), config);
   if (result.success) return [];
   return result.issues.map((issue) => ({
     path: v.getDotPath(issue) ?? "",

@@ -1,6 +1,7 @@
-// The TypeScript provider SDK: define an input or an output, then run it over protocol v1.
+// The TypeScript provider SDK: define an input or an output, then run it over protocol v1 or v2.
 export type { Envelope } from "../protocol/index.ts";
 export { Batch, BatchLineError } from "./batch.ts";
+export { Checkpoint, type CheckpointCadence } from "./checkpoint.ts";
 export { configObject, describeIssues } from "./config.ts";
 export { defineInput, defineOutput, type InputProvider, type OutputProvider } from "./define.ts";
 export { FileRange } from "./file-range.ts";
@@ -11,6 +12,7 @@ export type {
   ConfigOf,
   ConfigSchema,
   InputDefinition,
+  InputEvent,
   InputItem,
   LifecycleOutcome,
   OutputDefinition,

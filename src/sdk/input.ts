@@ -1,4 +1,7 @@
-// Writes what an input yields to stdout: envelopes serialised in batches, byte chunks as they come.
+// Writes what an input yields to stdout: envelopes serialised in batches, byte chunks as they come,
+// and (protocol v2) checkpoint lines at line ends, at the cadence the schedule sets.
+import type { Envelope } from "../protocol/index.ts";
+import { Checkpoint, type CheckpointCadence, CheckpointSchedule } from "./checkpoint.ts";
 import { copyFileRange, FileRange } from "./file-range.ts";
 import { STOPPED, StopRace } from "./stop-race.ts";
 import type { InputItem, ProviderContext } from "./types.ts";
@@ -21,10 +24,22 @@ function withinGrace<T>(promise: Promise<T>): Promise<T | undefined> {
   return Promise.race([promise, grace]).finally(() => clearTimeout(timer));
 }
 
+export interface InputPumpOptions {
+  /** Protocol v2: checkpoint lines go out at this cadence; v1 drops the positions given. */
+  checkpoints?: CheckpointCadence | undefined;
+}
+
+/** An envelope's own position rides beside it: it is written as a checkpoint line, not as data. */
+function withoutCheckpoint(envelope: Envelope & { checkpoint?: unknown }): Envelope {
+  const { checkpoint: _position, ...event } = envelope;
+  return event;
+}
+
 /** Pulls items until the source ends or the stop signal fires, then flushes stdout. */
 export async function pumpInput<C>(
   source: AsyncIterable<InputItem> | Iterable<InputItem>,
   context: ProviderContext<C>,
+  options: InputPumpOptions = {},
 ): Promise<void> {
   const { stdout, signal } = context;
   const iterator: AsyncIterator<InputItem> | Iterator<InputItem> =
@@ -36,8 +51,9 @@ export async function pumpInput<C>(
 
   const writeBytes = async (bytes: Uint8Array) => {
     if (bytes.length === 0) return;
-    await stdout.write(bytes);
+    // Set before the write: a checkpoint due meanwhile must wait for the line's end.
     atLineEnd = bytes[bytes.length - 1] === NEWLINE;
+    await stdout.write(bytes);
   };
   const flushPending = async () => {
     if (pending.length === 0) return;
@@ -45,16 +61,36 @@ export async function pumpInput<C>(
     pending = "";
     await stdout.write(text);
   };
+  // A checkpoint line is due; it goes out at the next line end (a raw chunk may end mid-line).
+  let checkpointDue = false;
+  const takeDueCheckpoint = () => {
+    if (!checkpointDue || !atLineEnd || !schedule) return;
+    checkpointDue = false;
+    const line = schedule.take();
+    if (line) pending += line;
+  };
   const scheduleFlush = () => {
     if (flushScheduled) return;
     flushScheduled = true;
     setImmediate(() => {
       flushScheduled = false;
+      takeDueCheckpoint();
       // Errors surface on the next synchronous write or the final flush.
       flushPending().catch(() => {});
     });
   };
+  const schedule = options.checkpoints
+    ? new CheckpointSchedule(options.checkpoints, () => {
+        checkpointDue = true;
+        scheduleFlush();
+      })
+    : undefined;
   const emit = async (item: InputItem) => {
+    if (item instanceof Checkpoint) {
+      if (schedule?.update(item.value)) checkpointDue = true;
+      takeDueCheckpoint();
+      return scheduleFlush();
+    }
     if (item instanceof Uint8Array) {
       await flushPending();
       await writeBytes(item);
@@ -63,12 +99,21 @@ export async function pumpInput<C>(
     if (item instanceof FileRange) {
       if (item.end <= item.start) return;
       await flushPending();
+      // The kernel writes to stdout directly: nothing else may be written until it is done.
+      atLineEnd = false;
       await copyFileRange(item, stdout);
       atLineEnd = item.endsLine;
       return;
     }
     if (!atLineEnd) await writeBytes(newlineBytes);
-    pending += `${JSON.stringify(item)}\n`;
+    if ("checkpoint" in item) {
+      pending += `${JSON.stringify(withoutCheckpoint(item))}\n`;
+      if (schedule?.update(item.checkpoint)) checkpointDue = true;
+    } else {
+      pending += `${JSON.stringify(item)}\n`;
+    }
+    if (schedule?.countEvent()) checkpointDue = true;
+    takeDueCheckpoint();
     if (pending.length < inputFlushBytes) return scheduleFlush();
     await flushPending();
     // A producer that never awaits a timer must still let SIGTERM and pipe events through.
@@ -78,6 +123,10 @@ export async function pumpInput<C>(
   const finish = async () => {
     await flushPending();
     if (!atLineEnd) await writeBytes(newlineBytes);
+    // The final checkpoint: a restart resumes after everything written above.
+    checkpointDue = true;
+    takeDueCheckpoint();
+    await flushPending();
     await stdout.flush();
   };
 
@@ -99,6 +148,7 @@ export async function pumpInput<C>(
     throw error;
   } finally {
     stopRace.dispose();
+    schedule?.dispose();
     if (signal.aborted) await withinGrace(Promise.resolve(iterator.return?.()));
   }
   await finish();

@@ -1,4 +1,7 @@
 // Feeds an output's sink from stdin: whole-line raw chunks, or batches bounded by lines, bytes and wait.
+// Protocol v2: checkpoint lines never reach the sink; each is echoed once what came before it is
+// written (and flushed, for a sink that can flush).
+import { isCheckpointLine } from "../protocol/index.ts";
 import { Batch } from "./batch.ts";
 import { LineSplitter, WholeLineCutter } from "./line-splitter.ts";
 import { STOPPED, StopRace } from "./stop-race.ts";
@@ -9,6 +12,9 @@ export const defaultBatchLimits: Required<BatchLimits> = {
   maxBytes: 1024 * 1024,
   maxWaitMs: 0,
 };
+
+/** A sink that can flush (fsync, broker acks) is flushed for an acknowledgement at most this often. */
+export const flushIntervalMs = 100;
 
 /** After a stop signal, stdin counts as drained once it has been quiet this long... */
 export const stopIdleMs = 200;
@@ -32,15 +38,47 @@ function msUntilFirst(deadlines: (number | undefined)[]): number | undefined {
   return set.length > 0 ? Math.min(...set) - Date.now() : undefined;
 }
 
-/** Collects lines into batches; full batches wait in `ready` until the reader loop delivers them. */
+const CHECKPOINT_AFTER_NEWLINE = Buffer.from('\n{"checkpoint":');
+
+/**
+ * Cuts whole lines into data runs and checkpoint lines (with their \n), in order: a native search
+ * for the prefix after a newline, so data lines cost nothing per line.
+ */
+export function splitCheckpoints(
+  lines: Uint8Array,
+  onData: (bytes: Uint8Array) => void,
+  onCheckpoint: (line: Uint8Array) => void,
+): void {
+  const view = Buffer.from(lines.buffer, lines.byteOffset, lines.byteLength);
+  let start = 0;
+  while (start < view.length) {
+    let at = isCheckpointLine(view, start) ? start : -1;
+    if (at === -1) {
+      const found = view.indexOf(CHECKPOINT_AFTER_NEWLINE, start);
+      at = found === -1 ? -1 : found + 1;
+    }
+    if (at === -1) break;
+    if (at > start) onData(lines.subarray(start, at));
+    const newline = view.indexOf(10, at);
+    const end = newline === -1 ? view.length : newline + 1;
+    onCheckpoint(lines.subarray(at, end));
+    start = end;
+  }
+  if (start < view.length) onData(lines.subarray(start));
+}
+
+/** Collects lines into batches; full batches (and checkpoint lines) wait in `ready` for the reader loop. */
 class Batcher {
-  readonly ready: Batch[] = [];
+  readonly ready: (Batch | CheckpointLine)[] = [];
   #lines: Uint8Array[] = [];
   #bytes = 0;
   #nextLineNumber = 1;
   readonly #limits: Required<BatchLimits>;
 
-  constructor(limits: Required<BatchLimits>) {
+  constructor(
+    limits: Required<BatchLimits>,
+    private readonly checkpoints: boolean,
+  ) {
     this.#limits = limits;
   }
 
@@ -50,6 +88,12 @@ class Batcher {
 
   add = (line: Uint8Array): void => {
     if (line.length === 0) return;
+    if (this.checkpoints && isCheckpointLine(line, 0)) {
+      // The batch before it goes out first: the checkpoint covers it.
+      this.seal();
+      this.ready.push(new CheckpointLine(line.slice()));
+      return;
+    }
     if (this.#lines.length > 0 && this.#bytes + line.length > this.#limits.maxBytes) this.seal();
     this.#lines.push(line);
     this.#bytes += line.length;
@@ -65,33 +109,89 @@ class Batcher {
   }
 }
 
+/** A checkpoint line as received, without its newline handling: echoed byte for byte. */
+class CheckpointLine {
+  constructor(readonly bytes: Uint8Array) {}
+}
+
 export interface OutputPumpOptions<C> {
   sink: OutputSink<C>;
   limits: BatchLimits | undefined;
   data: AsyncIterable<Uint8Array>;
   context: ProviderContext<C>;
+  /** Protocol v2: checkpoint lines are taken out of the data and acknowledged on stdout. */
+  checkpoints?: boolean;
+}
+
+export interface OutputPumpResult {
+  /** The last checkpoint line not acknowledged yet: echoed once close() made everything durable. */
+  unacknowledged: Uint8Array | undefined;
+}
+
+const NEWLINE_BYTES = Uint8Array.of(10);
+
+/** Writes a checkpoint line back on stdout, unchanged, with its newline. */
+export async function acknowledge<C>(line: Uint8Array, context: ProviderContext<C>): Promise<void> {
+  const ends = line[line.length - 1] === 10;
+  await context.stdout.write(line);
+  if (!ends) await context.stdout.write(NEWLINE_BYTES);
+  await context.stdout.flush();
 }
 
 /** Reads stdin to its end (or, after a stop signal, until it goes quiet) and feeds the sink. */
-export async function pumpOutput<C>(options: OutputPumpOptions<C>): Promise<void> {
+export async function pumpOutput<C>(options: OutputPumpOptions<C>): Promise<OutputPumpResult> {
   const { sink, data, context } = options;
   const limits = { ...defaultBatchLimits, ...options.limits };
+  const checkpoints = options.checkpoints === true;
   const cutter = sink.writeRaw ? new WholeLineCutter() : undefined;
   const splitter = new LineSplitter();
-  const batcher = new Batcher(limits);
+  const batcher = new Batcher(limits, checkpoints);
   const stopRace = new StopRace(context.signal);
   let stopDeadline: number | undefined;
   let lastDataAt = Date.now();
   let batchDeadline: number | undefined;
+  const ackIntervalMs = sink.flush ? flushIntervalMs : 0;
+  let unacknowledged: Uint8Array | undefined;
+  let lastAckAt = 0;
+  let ackDeadline: number | undefined;
 
+  /** Echoes the newest checkpoint once its data is durable; a flushing sink at most every interval. */
+  const acknowledgeDue = async (now = Date.now()) => {
+    if (!unacknowledged) return;
+    if (now < lastAckAt + ackIntervalMs) {
+      ackDeadline = lastAckAt + ackIntervalMs;
+      return;
+    }
+    const line = unacknowledged;
+    unacknowledged = undefined;
+    ackDeadline = undefined;
+    await sink.flush?.(context);
+    await acknowledge(line, context);
+    lastAckAt = Date.now();
+  };
   const deliverReady = async () => {
-    for (let batch = batcher.ready.shift(); batch; batch = batcher.ready.shift()) {
-      await sink.write?.(batch, context);
+    for (let item = batcher.ready.shift(); item; item = batcher.ready.shift()) {
+      if (item instanceof CheckpointLine) unacknowledged = item.bytes;
+      else await sink.write?.(item, context);
+    }
+  };
+  const writeRawLines = async (lines: Uint8Array) => {
+    if (!checkpoints) return sink.writeRaw?.(lines, context);
+    const runs: (Uint8Array | CheckpointLine)[] = [];
+    splitCheckpoints(
+      lines,
+      (bytes) => runs.push(bytes),
+      (line) => runs.push(new CheckpointLine(line.slice())),
+    );
+    for (const run of runs) {
+      if (run instanceof CheckpointLine) unacknowledged = run.bytes;
+      else await sink.writeRaw?.(run, context);
     }
   };
   const consume = async (chunk: Uint8Array) => {
     if (cutter) {
-      for (const lines of cutter.push(chunk)) await sink.writeRaw?.(lines, context);
+      for (const lines of cutter.push(chunk)) await writeRawLines(lines);
+      await acknowledgeDue();
       return;
     }
     splitter.push(chunk, batcher.add);
@@ -100,6 +200,7 @@ export async function pumpOutput<C>(options: OutputPumpOptions<C>): Promise<void
     await deliverReady();
     if (!batcher.pending) batchDeadline = undefined;
     else batchDeadline ??= Date.now() + limits.maxWaitMs;
+    await acknowledgeDue();
   };
 
   try {
@@ -113,6 +214,7 @@ export async function pumpOutput<C>(options: OutputPumpOptions<C>): Promise<void
       }
       const wait = msUntilFirst([
         batchDeadline,
+        ackDeadline,
         stopDeadline,
         stopDeadline === undefined ? undefined : lastDataAt + stopIdleMs,
       ]);
@@ -120,6 +222,7 @@ export async function pumpOutput<C>(options: OutputPumpOptions<C>): Promise<void
       const result = await raceTimeout(waitFor, wait);
       if (result === STOPPED) continue; // recompute the deadlines: draining has begun
       if (result === TIMEOUT) {
+        if (ackDeadline !== undefined && Date.now() >= ackDeadline) await acknowledgeDue();
         if (batchDeadline !== undefined && Date.now() >= batchDeadline) {
           batcher.seal();
           batchDeadline = undefined;
@@ -141,8 +244,9 @@ export async function pumpOutput<C>(options: OutputPumpOptions<C>): Promise<void
     stopRace.dispose();
   }
   const last = cutter ? cutter.end() : splitter.end();
-  if (cutter && last) await sink.writeRaw?.(last, context);
+  if (cutter && last) await writeRawLines(last);
   if (!cutter && last) batcher.add(last);
   batcher.seal();
   await deliverReady();
+  return { unacknowledged };
 }

@@ -1,9 +1,11 @@
-// Runs one provider definition over protocol v1: command envelope, config, handshake, data, stop.
-import { type LifecycleCommand, providerEnv } from "../protocol/index.ts";
+// Runs one provider definition over protocol v1 or v2 (as dstream's envelope asks): command
+// envelope, config, handshake, data, checkpoints and commits, stop.
+import { type LifecycleCommand, PROTOCOL_VERSION, providerEnv } from "../protocol/index.ts";
+import { readCommits } from "./commits.ts";
 import { ConfigError, parseConfig } from "./config.ts";
 import { pumpInput } from "./input.ts";
 import { runLifecycle } from "./lifecycle.ts";
-import { pumpOutput } from "./output.ts";
+import { acknowledge, pumpOutput } from "./output.ts";
 import { openStdin, ProtocolError, type StdinSession } from "./stdin.ts";
 import { StdoutWriter } from "./stdout-writer.ts";
 import { listenForStop, type StopSignal } from "./stop-signal.ts";
@@ -49,6 +51,7 @@ async function serveCommand(
     await sendLine(stdout, line);
     return 1;
   }
+  const protocol = (command.protocol ?? 1) >= PROTOCOL_VERSION ? 2 : 1;
   const context: ProviderContext<unknown> = {
     config,
     task: process.env[providerEnv.task] ?? "",
@@ -57,7 +60,10 @@ async function serveCommand(
     sleep: stop.sleep,
     log: logLine,
     stdout,
+    protocol,
+    checkpoint: definition.role === "input" ? (command.checkpoint ?? null) : null,
   };
+  const ready = protocol === 2 ? { status: "ready", protocol } : { status: "ready" };
   if (lifecycle) {
     session.release();
     const result = await runLifecycle(lifecycle, definition, context);
@@ -65,33 +71,59 @@ async function serveCommand(
     return result.status === "Success" ? 0 : 1;
   }
   if (definition.role === "input") {
-    session.release();
-    await sendLine(stdout, { status: "ready" });
-    await pumpInput(definition.run(config, context), context);
+    if (protocol === 1) session.release();
+    await sendLine(stdout, ready);
+    const commits =
+      protocol === 2
+        ? readCommits(
+            session.data({ reuse: false }),
+            definition.onCommit && ((checkpoint) => definition.onCommit?.(checkpoint, context)),
+            () => stop.stop(),
+          )
+        : undefined;
+    await pumpInput(definition.run(config, context), context, {
+      ...(protocol === 2 ? { checkpoints: definition.checkpointEvery ?? {} } : {}),
+    });
+    if (commits?.failure !== undefined) throw commits.failure;
     return 0;
   }
+  // v2: ready at once, before open() connects anywhere, so dstream knows the protocol in time; a
+  // failed open() is then an error line on stderr and exit 1 (v1: the handshake error).
+  if (protocol === 2) await sendLine(stdout, ready);
   let sink: OutputSink<unknown> = definition;
   try {
     sink = (await definition.open?.(context)) ?? definition;
   } catch (error) {
+    if (protocol === 2) throw error;
     throw new OpenError(describeFailure(error), { cause: error });
   }
-  await sendLine(stdout, { status: "ready" });
+  if (protocol === 1) await sendLine(stdout, ready);
   // close() runs even after a failed write (to fsync what was written); the first error wins.
   let failure: unknown;
+  let unacknowledged: Uint8Array | undefined;
   try {
     // writeRaw is done with a chunk when it returns: it may be handed views into one read buffer.
     const data = session.data({ reuse: sink.writeRaw !== undefined });
-    await pumpOutput({ sink, limits: definition.batch, data, context });
+    const pumped = await pumpOutput({
+      sink,
+      limits: definition.batch,
+      data,
+      context,
+      checkpoints: protocol === 2,
+    });
+    unacknowledged = pumped.unacknowledged;
   } catch (error) {
     failure = error;
   }
   try {
-    await sink.close?.(context);
+    if (sink.close) await sink.close(context);
+    else if (unacknowledged && failure === undefined) await sink.flush?.(context);
   } catch (error) {
     failure ??= error;
   }
   if (failure !== undefined) throw failure;
+  // Everything is durable now: the last checkpoint is acknowledged.
+  if (unacknowledged) await acknowledge(unacknowledged, context);
   await stdout.flush();
   return 0;
 }

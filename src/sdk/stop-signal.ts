@@ -4,6 +4,8 @@ export interface StopSignal {
   signal: AbortSignal;
   /** Resolves after `ms`, or at once when stopped. */
   sleep(ms: number): Promise<void>;
+  /** Stops the provider from within, as a signal would (a failure elsewhere, e.g. in onCommit). */
+  stop(): void;
   /** Removes the signal handlers. */
   dispose(): void;
 }
@@ -47,6 +49,7 @@ export function listenForStop(): StopSignal {
   return {
     signal: controller.signal,
     sleep,
+    stop: () => controller.abort(),
     dispose() {
       for (const name of signals) process.off(name, onSignal);
     },

@@ -2,6 +2,7 @@
 import type * as v from "valibot";
 import type { Envelope, LifecycleCommand, ProviderRole } from "../protocol/index.ts";
 import type { Batch } from "./batch.ts";
+import type { Checkpoint, CheckpointCadence } from "./checkpoint.ts";
 import type { FileRange } from "./file-range.ts";
 import type { StdoutWriter } from "./stdout-writer.ts";
 
@@ -36,20 +37,40 @@ export interface ProviderContext<C> {
   log(message: string): void;
   /** The provider's stdout, with backpressure: await what write() returns when it is a promise. */
   stdout: StdoutWriter;
+  /** The protocol dstream speaks with this provider: 2 (checkpoints) or 1 (an older dstream). */
+  protocol: 1 | 2;
+  /**
+   * An input's resume point: the last checkpoint dstream committed for this task, or null on a
+   * first run (and always for an output). Start after it.
+   */
+  checkpoint: unknown;
 }
 
+/** An event, optionally with the input's position after it (written as a checkpoint line, not data). */
+export type InputEvent = Envelope & { checkpoint?: unknown };
+
 /**
- * An input yields envelopes, Uint8Array chunks that already are JSON lines (the fast path), or a
- * FileRange of a file that holds JSON lines (copied by the kernel where it can be).
+ * An input yields events, Uint8Array chunks that already are JSON lines (the fast path), a
+ * FileRange of a file that holds JSON lines (copied by the kernel where it can be), or a
+ * Checkpoint: its position after everything yielded so far.
  */
-export type InputItem = Envelope | Uint8Array | FileRange;
+export type InputItem = InputEvent | Uint8Array | FileRange | Checkpoint;
 
 export interface InputDefinition<S extends ConfigSchema> extends LifecycleHooks<ConfigOf<S>> {
   schema: S;
+  /** Start after `context.checkpoint` when it is not null. */
   run(
     config: ConfigOf<S>,
     context: ProviderContext<ConfigOf<S>>,
   ): AsyncIterable<InputItem> | Iterable<InputItem>;
+  /**
+   * A checkpoint is durable at dstream: what it covers may be released upstream (confirm an LSN,
+   * commit offsets, ack messages). Called in order, never twice at once; not for every checkpoint
+   * (they are cumulative). A throw fails the input.
+   */
+  onCommit?(checkpoint: unknown, context: ProviderContext<ConfigOf<S>>): void | Promise<void>;
+  /** How often positions go out as checkpoint lines (default: 1000 events or 100 ms). */
+  checkpointEvery?: CheckpointCadence;
 }
 
 export interface BatchLimits {
@@ -71,7 +92,13 @@ export interface OutputSink<C> {
    * returned promise settles), or copy it.
    */
   writeRaw?(chunk: Uint8Array, context: ProviderContext<C>): void | Promise<void>;
-  /** After the last line (EOF or stop): flush, fsync, report. */
+  /**
+   * Makes everything written so far durable (fsync, a broker's acks, a committed transaction).
+   * The SDK calls it before it acknowledges a checkpoint to dstream (at most every 100 ms while
+   * data flows); without it, a checkpoint is acknowledged once the writes before it resolved.
+   */
+  flush?(context: ProviderContext<C>): void | Promise<void>;
+  /** After the last line (EOF or stop): flush, fsync, report. The last checkpoint is acknowledged after it. */
   close?(context: ProviderContext<C>): void | Promise<void>;
 }
 

@@ -1,17 +1,8 @@
 // console output: prints each event to stdout, as "Message #n: <data>", indented JSON, or as received.
-import * as v from "valibot";
-import { type Batch, configObject, defineOutput } from "../../sdk/index.ts";
+import { type Batch, defineOutput } from "../../sdk/index.ts";
+import { consoleConfigSchema } from "./schema.ts";
 
-export const consoleConfigSchema = configObject({
-  /**
-   * simple: `Message #1: {"value":1,...}` (compact JSON of data); structured: the whole envelope,
-   * metadata included, as JSON indented by 2 spaces; json: each line exactly as received.
-   */
-  outputFormat: v.optional(
-    v.picklist(["simple", "structured", "json"], 'must be "simple", "structured" or "json"'),
-    "simple",
-  ),
-});
+export { consoleConfigSchema };
 
 function formatSimple(batch: Batch): string {
   let text = "";

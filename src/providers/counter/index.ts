@@ -1,33 +1,32 @@
 // counter input: emits 1, 2, 3... with a timestamp, `interval` ms apart, up to `maxCount` (0 = forever).
-import * as v from "valibot";
-import { configObject, defineInput } from "../../sdk/index.ts";
+import { defineInput } from "../../sdk/index.ts";
+import { counterConfigSchema } from "./schema.ts";
 
-const wholeNumber = (defaultValue: number) =>
-  v.optional(
-    v.pipe(
-      v.number("must be a number"),
-      v.integer("must be a whole number"),
-      v.minValue(0, "must be 0 or more"),
-    ),
-    defaultValue,
-  );
+export { counterConfigSchema };
 
-export const counterConfigSchema = configObject({
-  /** Milliseconds between messages; 0 emits as fast as the pipe takes them. */
-  interval: wholeNumber(1000),
-  /** Messages to emit before exiting; 0 = forever (until SIGTERM). */
-  maxCount: wholeNumber(0),
-});
+/** The checkpoint is the last value emitted: `{"value": n}`. */
+function resumeAfter(checkpoint: unknown): number {
+  if (checkpoint === null || checkpoint === undefined) return 0;
+  const value = (checkpoint as { value?: unknown }).value;
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    throw new Error(
+      `checkpoint ${JSON.stringify(checkpoint)} is not a counter position ({"value": n}); reset it with dstream state reset`,
+    );
+  }
+  return value;
+}
 
 export const counterInput = defineInput({
   schema: counterConfigSchema,
   async *run(config, context) {
-    for (let value = 1; config.maxCount === 0 || value <= config.maxCount; value++) {
-      if (value > 1 && config.interval > 0) await context.sleep(config.interval);
+    const first = resumeAfter(context.checkpoint) + 1;
+    for (let value = first; config.maxCount === 0 || value <= config.maxCount; value++) {
+      if (value > first && config.interval > 0) await context.sleep(config.interval);
       if (context.signal.aborted) return;
       yield {
         data: { value, timestamp: new Date().toISOString() },
         metadata: { provider: "counter", sequence: value },
+        checkpoint: { value },
       };
     }
   },

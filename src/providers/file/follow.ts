@@ -12,6 +12,10 @@ interface FollowOptions {
   log(message: string): void;
   /** Called before the first bytes of a new file (after rotation) or of a truncated one. */
   onRestart?(): void;
+  /** Called with the identity of each file opened (the first, and each after a rotation). */
+  onOpen?(identity: { dev: number; ino: number }): void;
+  /** Where to start in the first file opened (a resume); later files start at 0. */
+  start?: number;
 }
 
 async function openIfPresent(path: string): Promise<FileHandle | undefined> {
@@ -47,14 +51,19 @@ export async function* followFile(
   path: string,
   options: FollowOptions,
 ): AsyncGenerator<Uint8Array> {
-  let handle = await openIfPresent(path);
+  const opened = async () => {
+    const handle = await openIfPresent(path);
+    if (handle) options.onOpen?.(await handle.stat());
+    return handle;
+  };
+  let handle = await opened();
   if (!handle) options.log(`waiting for ${path} to appear`);
-  let position = 0;
+  let position = handle ? (options.start ?? 0) : 0;
   try {
     while (!options.signal.aborted) {
       if (!handle) {
         await options.sleep(followPollMs);
-        handle = await openIfPresent(path);
+        handle = await opened();
         position = 0;
         continue;
       }
@@ -67,7 +76,7 @@ export async function* followFile(
         // Rotated: finish the old file (a writer may have added to it before the rename), then switch.
         position = yield* readToEnd(handle, position);
         await handle.close();
-        handle = await openIfPresent(path);
+        handle = await opened();
         position = 0;
         options.log(`${path} was replaced; reading the new file`);
         options.onRestart?.();

@@ -1,9 +1,10 @@
-// file input: reads files (a path or a glob) as JSON values to wrap, or as ready envelopes to pass on.
+// file input: reads files (a path or a glob) as JSON values to wrap, or as ready envelopes to pass on;
+// its checkpoint is a byte offset per file, which a restart resumes from.
 import { readSync } from "node:fs";
 import { open, stat } from "node:fs/promises";
-import * as v from "valibot";
+import type * as v from "valibot";
 import {
-  configObject,
+  Checkpoint,
   defineInput,
   FileRange,
   type InputItem,
@@ -12,25 +13,16 @@ import {
 import { LineSplitter, WholeLineCutter } from "../../sdk/line-splitter.ts";
 import { describeFileError } from "./file-errors.ts";
 import { followFile } from "./follow.ts";
-import { isGlob, resolveFiles } from "./glob.ts";
+import { resolveFiles } from "./glob.ts";
+import {
+  type FileCheckpoint,
+  type FilePosition,
+  parseFileCheckpoint,
+  startOf,
+} from "./position.ts";
+import { fileInputConfigSchema } from "./schema.ts";
 
-export const fileInputConfigSchema = v.pipe(
-  configObject({
-    /** A file, or a glob (`logs/*.jsonl`) read file after file in sorted order. */
-    path: v.pipe(v.string("must be a string"), v.nonEmpty("must not be empty")),
-    /**
-     * jsonl: each line is any JSON value, sent as `{"data":<value>,"metadata":{"file","line"}}`;
-     * raw: each line already is an envelope and is passed on byte for byte.
-     */
-    format: v.optional(v.picklist(["jsonl", "raw"], 'must be "jsonl" or "raw"'), "jsonl"),
-    /** Keep reading what is appended, across rotation and truncation, like `tail -F`. */
-    follow: v.optional(v.boolean("must be true or false"), false),
-  }),
-  v.forward(
-    v.check((config) => !(config.follow && isGlob(config.path)), "needs one file, not a glob"),
-    ["follow"],
-  ),
-);
+export { fileInputConfigSchema };
 
 type FileInputConfig = v.InferOutput<typeof fileInputConfigSchema>;
 type Context = ProviderContext<FileInputConfig>;
@@ -50,15 +42,42 @@ async function requireFile(path: string): Promise<void> {
   }
 }
 
-/** A file's chunks; a followed file calls `onRestart` when it starts over (rotated, truncated). */
+/** Where the run stands: files finished, and the one being read (its position as lines go out). */
+interface Progress {
+  done: FilePosition[];
+  current: FilePosition;
+}
+
+/** The checkpoint after what went out so far: a snapshot, since reading moves on. */
+function checkpointOf(progress: Progress): FileCheckpoint {
+  return { done: progress.done, current: { ...progress.current } };
+}
+
+/**
+ * A file's chunks from the current position; a followed file tells of each file it opens (a new
+ * one after rotation) and when it starts over (rotated, truncated).
+ */
 function chunksOf(
   path: string,
   context: Context,
+  progress: Progress,
   onRestart?: () => void,
 ): AsyncIterable<Uint8Array> {
-  if (context.config.follow)
-    return followFile(path, { ...context, ...(onRestart ? { onRestart } : {}) });
-  return Bun.file(path).stream();
+  const { offset } = progress.current;
+  if (context.config.follow) {
+    return followFile(path, {
+      ...context,
+      start: offset,
+      onOpen: ({ dev, ino }) => {
+        // The file resumed in keeps its position; a new one (after a rotation) starts at 0.
+        const { current } = progress;
+        if (dev === current.dev && ino === current.ino) return;
+        progress.current = { file: path, dev, ino, offset: 0, line: 0 };
+      },
+      ...(onRestart ? { onRestart } : {}),
+    });
+  }
+  return (offset > 0 ? Bun.file(path).slice(offset) : Bun.file(path)).stream();
 }
 
 /** A line a followed file left unfinished when it started over cannot be completed: it is dropped. */
@@ -86,56 +105,69 @@ function lineEndFrom(fd: number, from: number, size: number): number {
  * A whole file as ranges of whole lines that the SDK copies in the kernel: no byte of it passes
  * through JavaScript. Ranges end at line ends, so a stop between two never cuts a line.
  */
-async function* rawRanges(path: string): AsyncGenerator<InputItem> {
+async function* rawRanges(path: string, progress: Progress): AsyncGenerator<InputItem> {
   const handle = await open(path, "r").catch((error: unknown) => {
     throw new Error(describeFileError("read", path, error), { cause: error });
   });
   let lastByte = 10;
   try {
     const { size } = await handle.stat();
-    for (let start = 0; start < size; ) {
+    for (let start = progress.current.offset; start < size; ) {
       const end = lineEndFrom(handle.fd, Math.min(size, start + RAW_RANGE_BYTES), size);
       const last = new Uint8Array(1);
       readSync(handle.fd, last, 0, 1, end - 1);
       lastByte = last[0] ?? 10;
       yield new FileRange(path, start, end, lastByte === 10);
+      if (lastByte !== 10) yield newline;
+      progress.current.offset = end;
+      yield new Checkpoint(checkpointOf(progress));
       start = end;
     }
   } finally {
     await handle.close();
   }
-  if (lastByte !== 10) yield newline;
 }
 
 /** Raw lines go out as they are: a followed file in whole-line chunks, any other as file ranges. */
-async function* rawLines(path: string, context: Context): AsyncGenerator<InputItem> {
-  if (context.config.follow) {
-    // A followed file may end mid-line while its writer is still busy: hand on whole lines only.
-    let cutter = new WholeLineCutter();
-    const restart = () => {
-      dropUnfinished(path, context, cutter.end()?.length ?? 0);
-      cutter = new WholeLineCutter();
-    };
-    for await (const chunk of chunksOf(path, context, restart)) {
-      yield* cutter.push(chunk);
-    }
-    return;
+async function* rawLines(
+  path: string,
+  context: Context,
+  progress: Progress,
+): AsyncGenerator<InputItem> {
+  if (!context.config.follow) return yield* rawRanges(path, progress);
+  // A followed file may end mid-line while its writer is still busy: hand on whole lines only.
+  let cutter = new WholeLineCutter();
+  const restart = () => {
+    dropUnfinished(path, context, cutter.end()?.length ?? 0);
+    cutter = new WholeLineCutter();
+    progress.current = { ...progress.current, offset: 0, line: 0 };
+  };
+  for await (const chunk of chunksOf(path, context, progress, restart)) {
+    const pieces = cutter.push(chunk);
+    if (pieces.length === 0) continue;
+    yield* pieces;
+    for (const piece of pieces) progress.current.offset += piece.length;
+    yield new Checkpoint(checkpointOf(progress));
   }
-  yield* rawRanges(path);
 }
 
-async function* jsonLines(path: string, context: Context): AsyncGenerator<InputItem> {
+async function* jsonLines(
+  path: string,
+  context: Context,
+  progress: Progress,
+): AsyncGenerator<InputItem> {
   let splitter = new LineSplitter();
-  let lineNumber = 0;
   // metadata.line counts from 1 again in a new (rotated) or truncated file.
   const restart = () => {
     dropUnfinished(path, context, splitter.end()?.length ?? 0);
     splitter = new LineSplitter();
-    lineNumber = 0;
+    progress.current = { ...progress.current, offset: 0, line: 0 };
   };
   const ready: InputItem[] = [];
-  const wrap = (line: Uint8Array) => {
-    lineNumber++;
+  const wrap = (line: Uint8Array, hasNewline = true) => {
+    const position = progress.current;
+    position.line++;
+    position.offset += line.length + (hasNewline ? 1 : 0);
     const text = decoder.decode(line).trim();
     if (text === "") return;
     let data: unknown;
@@ -143,12 +175,16 @@ async function* jsonLines(path: string, context: Context): AsyncGenerator<InputI
       data = JSON.parse(text);
     } catch {
       throw new Error(
-        `${path}:${lineNumber}: not valid JSON (format "jsonl" needs one JSON value per line)`,
+        `${path}:${position.line}: not valid JSON (format "jsonl" needs one JSON value per line)`,
       );
     }
-    ready.push({ data, metadata: { file: path, line: lineNumber } });
+    ready.push({
+      data,
+      metadata: { file: path, line: position.line },
+      checkpoint: checkpointOf(progress),
+    });
   };
-  for await (const chunk of chunksOf(path, context, restart)) {
+  for await (const chunk of chunksOf(path, context, progress, restart)) {
     try {
       splitter.push(chunk, wrap);
     } finally {
@@ -157,18 +193,45 @@ async function* jsonLines(path: string, context: Context): AsyncGenerator<InputI
     }
   }
   const last = splitter.end();
-  if (last && !context.config.follow) wrap(last);
+  if (last && !context.config.follow) wrap(last, false);
   yield* ready.splice(0);
+}
+
+/** Where a run starts in `path`: after the checkpoint's position for it, or at its start. */
+async function startIn(
+  path: string,
+  recorded: FilePosition | undefined,
+  follow: boolean,
+): Promise<FilePosition> {
+  if (follow && !recorded) {
+    const info = await stat(path).catch(() => undefined);
+    return { file: path, dev: info?.dev ?? 0, ino: info?.ino ?? 0, offset: 0, line: 0 };
+  }
+  try {
+    return await startOf(path, recorded);
+  } catch (error) {
+    if ((error as { code?: string }).code) throw new Error(describeFileError("read", path, error));
+    throw error;
+  }
 }
 
 export const fileInput = defineInput({
   schema: fileInputConfigSchema,
   async *run(config, context) {
+    const recorded = parseFileCheckpoint(context.checkpoint);
     const files = await resolveFiles(config.path);
+    const done: FilePosition[] = [];
     for (const path of files) {
       if (context.signal.aborted) return;
       if (!config.follow) await requireFile(path);
-      yield* config.format === "raw" ? rawLines(path, context) : jsonLines(path, context);
+      const progress: Progress = {
+        done: [...done],
+        current: await startIn(path, recorded.get(path), config.follow),
+      };
+      yield* config.format === "raw"
+        ? rawLines(path, context, progress)
+        : jsonLines(path, context, progress);
+      done.push({ ...progress.current });
     }
   },
 });

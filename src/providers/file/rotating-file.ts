@@ -60,6 +60,15 @@ export class RotatingFile {
     }
   }
 
+  /** Flushes to disk (fsync): what was appended survives a crash (a rotated file was synced when closed). */
+  async sync(): Promise<void> {
+    try {
+      await this.#handle?.sync();
+    } catch (error) {
+      throw new Error(describeFileError("write", this.#path, error), { cause: error });
+    }
+  }
+
   /** Flushes to disk (fsync) and closes. */
   async close(): Promise<void> {
     const handle = this.#handle;

@@ -1,7 +1,8 @@
 // null output: discards every line at full speed, counting them; logs the count to stderr at the end.
-import { configObject, defineOutput } from "../../sdk/index.ts";
+import { defineOutput } from "../../sdk/index.ts";
+import { nullConfigSchema } from "./schema.ts";
 
-export const nullConfigSchema = configObject({});
+export { nullConfigSchema };
 
 function countNewlines(chunk: Uint8Array): number {
   let count = 0;
