@@ -1,5 +1,6 @@
 // Where each attribute and block stands in the HCL source, and which names were written as blocks:
 // hcl2json's JSON encodes a block and a list attribute alike, and carries no positions.
+import { Scanner } from "./outline-scanner.ts";
 
 export interface SourcePosition {
   line: number;
@@ -11,6 +12,11 @@ export interface Outline {
   positions: Map<string, SourcePosition[]>;
   /** Paths (names and labels) of everything written as a block. */
   blocks: Set<string>;
+  /**
+   * Those paths and each of their shorter label prefixes (`input` for `input "x" { }`): whether a
+   * name was written as a block, with or without labels, in one lookup.
+   */
+  blockPrefixes: Set<string>;
   /** Names set both as an attribute and as a block in one body: hcl2json silently keeps one. */
   mixed: { path: string[]; position: SourcePosition }[];
   /**
@@ -18,11 +24,22 @@ export interface Outline {
    * (`"${1}"` gives 1), so its JSON alone cannot show them.
    */
   interpolated: string[][];
+  /** The keys of `interpolated`, for lookups. */
+  interpolatedKeys: Set<string>;
   /**
    * Blocks of one type in one body whose labels extend another's (`b { }` beside `b "x" { }`):
    * hcl2json refuses them without a position.
    */
   labelConflicts: LabelConflict[];
+  /** The file's own blocks, in source order, with where each starts and ends (offsets). */
+  topLevelBlocks: TopLevelBlock[];
+}
+
+export interface TopLevelBlock extends BlockHeader {
+  type: string;
+  /** Offsets in the source: the block's first character, and just past its closing brace. */
+  start: number;
+  end: number;
 }
 
 export interface BlockHeader {
@@ -43,10 +60,6 @@ export function outlineKey(path: readonly (string | number)[]): string {
   return path.filter((part) => typeof part === "string").join("\u0000");
 }
 
-// HCL identifiers are Unicode (ID_Start, ID_Continue) plus "-": `café = 1` is a valid attribute.
-const identifierStart = /[\p{ID_Start}_]/u;
-const identifierPart = /[\p{ID_Continue}-]/u;
-
 /**
  * Scans source that HCL already accepted. It reads only body structure (names, labels, braces) and
  * skips expressions, strings, heredocs and comments, so it stays small; on anything unexpected it
@@ -56,35 +69,69 @@ export function outlineHcl(source: string): Outline {
   const outline: Outline = {
     positions: new Map(),
     blocks: new Set(),
+    blockPrefixes: new Set(),
     mixed: [],
     interpolated: [],
+    interpolatedKeys: new Set(),
     labelConflicts: [],
+    topLevelBlocks: [],
   };
   const scanner = new Scanner(source);
   try {
-    scanBody(scanner, [], outline);
+    scanBody(scanner, [], "", outline);
   } catch {
     // Partial outlines only lose positions and block hints; parsing itself already succeeded.
   }
   return outline;
 }
 
-function record(outline: Outline, path: string[], position: SourcePosition): void {
-  const key = outlineKey(path);
+function record(outline: Outline, key: string, position: SourcePosition): void {
   const list = outline.positions.get(key);
   if (list) list.push(position);
   else outline.positions.set(key, [position]);
 }
 
-/** True when one label list is a proper prefix of the other: hcl2json cannot nest both. */
-function labelsClash(a: string[], b: string[]): boolean {
-  const [shorter, longer] = a.length < b.length ? [a, b] : [b, a];
-  return shorter.length < longer.length && shorter.every((label, index) => label === longer[index]);
+/** The outline key of a child of the body with key `key` (the file's body has key ""). */
+function childKey(key: string, name: string): string {
+  return key === "" ? name : `${key}\u0000${name}`;
 }
 
-function scanBody(scanner: Scanner, path: string[], outline: Outline): void {
+/**
+ * The block headers of one type in one body, indexed so that each new header finds the first
+ * earlier one it clashes with in a few lookups (a file with 20,000 tasks has 20,000 of them).
+ */
+class HeaderIndex {
+  /** The first header with exactly these labels. */
+  private readonly exact = new Map<string, BlockHeader>();
+  /** The first header whose labels extend these (are longer and start with them). */
+  private readonly extending = new Map<string, BlockHeader>();
+
+  /** Adds `header`; returns the first earlier header whose labels extend its or are extended by it. */
+  add(header: BlockHeader): BlockHeader | undefined {
+    const { labels } = header;
+    const keyOf = (count: number) => JSON.stringify(labels.slice(0, count));
+    let clash = this.extending.get(keyOf(labels.length));
+    for (let count = 0; count < labels.length; count++) {
+      const shorter = this.exact.get(keyOf(count));
+      if (shorter && (!clash || before(shorter.position, clash.position))) clash = shorter;
+    }
+    const key = keyOf(labels.length);
+    if (!this.exact.has(key)) this.exact.set(key, header);
+    for (let count = 0; count < labels.length; count++) {
+      if (!this.extending.has(keyOf(count))) this.extending.set(keyOf(count), header);
+    }
+    return clash;
+  }
+}
+
+function before(a: SourcePosition, b: SourcePosition): boolean {
+  return a.line < b.line || (a.line === b.line && a.column < b.column);
+}
+
+/** Scans one body: `path` and `key` are its names and labels and their outline key. */
+function scanBody(scanner: Scanner, path: string[], key: string, outline: Outline): void {
   const kinds = new Map<string, "attribute" | "block">();
-  const headers = new Map<string, BlockHeader[]>();
+  const headers = new Map<string, HeaderIndex>();
   const noteKind = (name: string, kind: "attribute" | "block", position: SourcePosition) => {
     const earlier = kinds.get(name);
     if (earlier && earlier !== kind) outline.mixed.push({ path: [...path, name], position });
@@ -97,15 +144,20 @@ function scanBody(scanner: Scanner, path: string[], outline: Outline): void {
       scanner.next();
       return;
     }
+    const start = scanner.offset;
     const position = scanner.position();
     const name = scanner.readIdentifier();
     if (!name) throw new Error("unexpected character in body");
+    const nameKey = childKey(key, name);
     scanner.skipSpaceAndComments(false);
     if (scanner.peek() === "=") {
       scanner.next();
-      record(outline, [...path, name], position);
+      record(outline, nameKey, position);
       noteKind(name, "attribute", position);
-      if (scanner.skipExpression()) outline.interpolated.push([...path, name]);
+      if (scanner.skipExpression()) {
+        outline.interpolated.push([...path, name]);
+        outline.interpolatedKeys.add(nameKey);
+      }
       continue;
     }
     const labels: string[] = [];
@@ -123,182 +175,26 @@ function scanBody(scanner: Scanner, path: string[], outline: Outline): void {
     scanner.next();
     noteKind(name, "block", position);
     const header = { labels, position };
-    const earlier = headers.get(name) ?? [];
-    const clash = earlier.find((first) => labelsClash(first.labels, labels));
+    let index = headers.get(name);
+    if (!index) {
+      index = new HeaderIndex();
+      headers.set(name, index);
+    }
+    const clash = index.add(header);
     if (clash) outline.labelConflicts.push({ path: [...path, name], first: clash, other: header });
-    headers.set(name, [...earlier, header]);
-    const blockPath = [...path, name, ...labels];
     // Also under each shorter label prefix, so a problem about `name` alone still finds a line.
-    for (let count = 0; count <= labels.length; count++) {
-      record(outline, [...path, name, ...labels.slice(0, count)], position);
+    let blockKey = nameKey;
+    record(outline, blockKey, position);
+    outline.blockPrefixes.add(blockKey);
+    for (const label of labels) {
+      blockKey = `${blockKey}\u0000${label}`;
+      record(outline, blockKey, position);
+      outline.blockPrefixes.add(blockKey);
     }
-    outline.blocks.add(outlineKey(blockPath));
-    scanBody(scanner, blockPath, outline);
-  }
-}
-
-const simpleEscapes: Record<string, string> = { n: "\n", r: "\r", t: "\t" };
-
-class Scanner {
-  private index = 0;
-  private line = 1;
-  private column = 1;
-  /** Set when the expression being skipped holds an interpolation or a template directive. */
-  private interpolates = false;
-
-  constructor(private readonly text: string) {
-    if (text.startsWith("\uFEFF")) this.index = 1;
-  }
-
-  peek(offset = 0): string {
-    return this.text[this.index + offset] ?? "";
-  }
-
-  next(): string {
-    const char = this.text[this.index] ?? "";
-    this.index++;
-    if (char === "\n") {
-      this.line++;
-      this.column = 1;
-    } else {
-      this.column++;
-    }
-    return char;
-  }
-
-  position(): SourcePosition {
-    return { line: this.line, column: this.column };
-  }
-
-  readIdentifier(): string {
-    if (!identifierStart.test(this.peek())) return "";
-    let name = "";
-    while (this.peek() !== "" && identifierPart.test(this.peek())) name += this.next();
-    return name;
-  }
-
-  /** A quoted label with HCL's escapes decoded, so it matches the key hcl2json writes. */
-  readQuotedLabel(): string {
-    this.next();
-    let label = "";
-    while (this.peek() !== "" && this.peek() !== '"') {
-      if (this.peek() !== "\\") {
-        label += this.next();
-        continue;
-      }
-      this.next();
-      const escaped = this.next();
-      const digits = escaped === "u" ? 4 : escaped === "U" ? 8 : 0;
-      if (digits > 0) {
-        let hex = "";
-        for (let count = 0; count < digits; count++) hex += this.next();
-        label += String.fromCodePoint(Number.parseInt(hex, 16));
-      } else {
-        label += simpleEscapes[escaped] ?? escaped;
-      }
-    }
-    this.next();
-    return label;
-  }
-
-  /** Skips blanks and comments; newlines too when `newlines` is set. */
-  skipSpaceAndComments(newlines: boolean): void {
-    for (;;) {
-      const char = this.peek();
-      if (char === " " || char === "\t" || char === "\r" || (newlines && char === "\n")) {
-        this.next();
-      } else if (char === "#" || (char === "/" && this.peek(1) === "/")) {
-        while (this.peek() !== "" && this.peek() !== "\n") this.next();
-      } else if (char === "/" && this.peek(1) === "*") {
-        this.next();
-        this.next();
-        while (this.peek() !== "" && !(this.peek() === "*" && this.peek(1) === "/")) this.next();
-        this.next();
-        this.next();
-      } else {
-        return;
-      }
-    }
-  }
-
-  /**
-   * Skips an attribute's expression: up to a newline or a closing brace outside brackets. True
-   * when a string or heredoc in it holds `${...}` or `%{...}`.
-   */
-  skipExpression(): boolean {
-    this.interpolates = false;
-    let depth = 0;
-    for (;;) {
-      const char = this.peek();
-      if (char === "") return this.interpolates;
-      if (depth === 0 && (char === "\n" || char === "}")) return this.interpolates;
-      if (char === '"') this.skipTemplate();
-      else if (char === "<" && this.peek(1) === "<") this.skipHeredoc();
-      else if (char === "#" || (char === "/" && (this.peek(1) === "/" || this.peek(1) === "*"))) {
-        this.skipSpaceAndComments(false);
-      } else {
-        if (char === "(" || char === "[" || char === "{") depth++;
-        if (char === ")" || char === "]" || char === "}") depth--;
-        this.next();
-      }
-    }
-  }
-
-  private skipTemplate(): void {
-    this.next();
-    for (;;) {
-      const char = this.peek();
-      if (char === "" || char === "\n") return;
-      if (char === '"') {
-        this.next();
-        return;
-      }
-      if (char === "\\") {
-        this.next();
-        this.next();
-      } else if ((char === "$" || char === "%") && this.peek(1) === char && this.peek(2) === "{") {
-        this.next();
-        this.next();
-        this.next();
-      } else if ((char === "$" || char === "%") && this.peek(1) === "{") {
-        this.interpolates = true;
-        this.next();
-        this.next();
-        this.skipInterpolation();
-      } else {
-        this.next();
-      }
-    }
-  }
-
-  private skipInterpolation(): void {
-    let depth = 1;
-    while (depth > 0 && this.peek() !== "") {
-      const char = this.peek();
-      if (char === '"') {
-        this.skipTemplate();
-        continue;
-      }
-      if (char === "{") depth++;
-      if (char === "}") depth--;
-      this.next();
-    }
-  }
-
-  private skipHeredoc(): void {
-    this.next();
-    this.next();
-    if (this.peek() === "-") this.next();
-    const marker = this.readIdentifier();
-    while (this.peek() !== "" && this.peek() !== "\n") this.next();
-    for (;;) {
-      if (this.peek() === "") return;
-      this.next();
-      let line = "";
-      while (this.peek() !== "" && this.peek() !== "\n") line += this.next();
-      if (line.trim() === marker) return;
-      // Heredocs are templates too; $${ and %%{ are their escapes.
-      if (/[$%]\{/.test(line.replace(/\$\$\{|%%\{/g, ""))) this.interpolates = true;
+    outline.blocks.add(blockKey);
+    scanBody(scanner, [...path, name, ...labels], blockKey, outline);
+    if (path.length === 0) {
+      outline.topLevelBlocks.push({ type: name, labels, position, start, end: scanner.offset });
     }
   }
 }

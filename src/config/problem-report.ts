@@ -14,10 +14,7 @@ export class ProblemReport {
 
   /** True when `path` was written as a block, with or without labels. */
   isBlock(path: ValuePath): boolean {
-    const key = outlineKey(path);
-    if (this.outline.blocks.has(key)) return true;
-    for (const block of this.outline.blocks) if (block.startsWith(`${key}\u0000`)) return true;
-    return false;
+    return this.outline.blockPrefixes.has(outlineKey(path));
   }
 
   /** True when the source shows `path` written as an attribute (`name = ...`), not a block. */

@@ -45,11 +45,13 @@ function unescapeHcl(text: string): string {
 
 /** True when `path` lies in an attribute whose source interpolates: reported once, from the outline. */
 function inInterpolatedAttribute(path: ValuePath, context: ValueContext): boolean {
+  const { interpolatedKeys } = context.outline;
+  if (interpolatedKeys.size === 0) return false;
   const names = path.filter((part) => typeof part === "string");
-  return context.outline.interpolated.some(
-    (attribute) =>
-      attribute.length <= names.length && attribute.every((name, index) => name === names[index]),
-  );
+  for (let length = names.length; length > 0; length--) {
+    if (interpolatedKeys.has(outlineKey(names.slice(0, length)))) return true;
+  }
+  return false;
 }
 
 /** A converted string, and whether it is final (false: kept as written, templates unrendered). */

@@ -1,6 +1,7 @@
 // The source outline: where each attribute and block starts, past strings, heredocs and comments.
 import { describe, expect, test } from "bun:test";
 import { outlineHcl, outlineKey } from "../../../src/config/outline.ts";
+import { growth, manyTasks } from "./growth.ts";
 
 const source = `# a comment with { braces
 task "a" {
@@ -181,5 +182,20 @@ describe("outlineHcl on every construct HCL accepts", () => {
     expect(outline.positions.get(outlineKey(["labels", "one", "two", "inner"]))).toEqual([
       { line: 26, column: 3 },
     ]);
+  });
+});
+
+describe("outlineHcl's cost", () => {
+  test("grows linearly with the number of blocks (8× the tasks: well under 64×)", () => {
+    // 20,000 tasks took seconds when each block header was compared with every earlier one.
+    const ratio = growth(
+      (count) => {
+        const source = manyTasks(count);
+        return () => outlineHcl(source);
+      },
+      1_000,
+      8_000,
+    );
+    expect(ratio).toBeLessThan(24);
   });
 });
