@@ -8,7 +8,7 @@ import { platformNamed, type ReleasePlatform, releasePlatforms } from "./platfor
 /** Extra entrypoints loaded at run time (workers); without them the binary lacks these files. */
 export const workerEntrypoints: string[] = [
   "src/relay/worker.ts",
-  "src/registry/blob-writer-worker.ts",
+  "src/registry/store/blob-writer-worker.ts",
 ];
 
 /** Embeds the HCL parser's wasm uncompressed: saves ~16 ms of gunzip at every start. */

@@ -1,6 +1,6 @@
 // What this build is: version from package.json, git commit stamped in by scripts/build.ts.
 import packageJson from "../package.json" with { type: "json" };
-import { formatPlatform, hostPlatform } from "./registry/platform.ts";
+import { formatPlatform, hostPlatform } from "./oci/index.ts";
 
 declare const __DSTREAM_COMMIT__: string | undefined;
 

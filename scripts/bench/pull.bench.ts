@@ -4,12 +4,8 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  formatPlatform,
-  hostPlatform,
-  parseReference,
-  resolveProviderRef,
-} from "../../src/registry/index.ts";
+import { formatPlatform, hostPlatform, parseReference } from "../../src/oci/index.ts";
+import { resolveProviderRef } from "../../src/registry/index.ts";
 import { startRegistry } from "../../test/helpers/registry.ts";
 import { buildBenchBinary } from "./binary.ts";
 import {
@@ -67,7 +63,6 @@ async function timeDownloadCore(
     await resolveProviderRef(parsed, {
       lockFilePath: join(dir, "dstream.lock.hcl"),
       cacheDir,
-      onProgress: () => {},
     });
     samples[1].push(performance.now() - started);
   }

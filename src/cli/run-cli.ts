@@ -14,6 +14,7 @@ import {
   loggerSettings,
   logLevels,
 } from "./logger.ts";
+import { explainRemedy } from "./registry-remedies.ts";
 
 /** Global flags may stand anywhere; they are taken out before the command sees argv. */
 function takeGlobalFlags(argv: string[]): { level: LogLevel; format: LogFormat; rest: string[] } {
@@ -197,6 +198,6 @@ export async function runCli(argv: string[]): Promise<number> {
   try {
     return await dispatch(argv);
   } catch (error) {
-    return reportError(error);
+    return reportError(explainRemedy(error));
   }
 }

@@ -2,8 +2,8 @@
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { DstreamError, messageOf } from "../errors.ts";
+import { type ProviderReference, parseReference } from "../oci/index.ts";
 import type { BuiltinProviderName, ProviderRole } from "../protocol/builtins.ts";
-import { type ProviderReference, parseReference } from "../registry/reference.ts";
 import { type CheckedTask, checkConfig, type TaskPolicy } from "./check.ts";
 import { type ConfigLocation, type DiscoverOptions, findConfigFile } from "./discover.ts";
 import type { TaskInput } from "./schema.ts";

@@ -13,7 +13,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import parserPackage from "@cdktn/hcl2json/package.json" with { type: "json" };
-import { defaultCacheDir } from "../registry/cache.ts";
+import { defaultCacheDir } from "../cache-dir.ts";
 import { versionInfo } from "../version.ts";
 
 /** Enough for every config a team edits in a day; older entries are removed. */

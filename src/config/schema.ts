@@ -1,7 +1,7 @@
 // The shape of a task, as valibot schemas: the one source for parsing, defaults and error messages.
 import * as v from "valibot";
+import { parseReference } from "../oci/index.ts";
 import { builtinProviderNames, builtinProviders, isBuiltinProvider } from "../protocol/builtins.ts";
-import { parseReference } from "../registry/reference.ts";
 
 /** Marks an unknown key so the loader can say "attribute" or "block" from the source outline. */
 export const UNKNOWN_KEY = "unknown-key";

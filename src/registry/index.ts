@@ -1,10 +1,15 @@
 // The registry layer's public face: resolve provider_ref to a verified binary, lock, push, inspect.
-export { type CachedProvider, defaultCacheDir, listCachedProviders } from "./cache.ts";
-export type { ProgressEvent } from "./download.ts";
-export { type Inspection, inspectProvider } from "./inspect.ts";
-export { type LockChange, type LockOptions, lockProviderRefs } from "./lock.ts";
-export { formatPlatform, hostPlatform, type Platform } from "./platform.ts";
-export { stderrProgressBar } from "./progress-bar.ts";
-export { type PlatformFile, type PushOptions, type PushResult, pushProvider } from "./push.ts";
-export { type ProviderReference, parseReference } from "./reference.ts";
+// Its rooms: client/ (OCI distribution over HTTP), artifact/ (provider layouts, push, inspect),
+// store/ (the verified cache and downloads), lock/ (dstream.lock.hcl).
+export {
+  type Inspection,
+  inspectProvider,
+  type PlatformFile,
+  type PushOptions,
+  type PushResult,
+  pushProvider,
+} from "./artifact/index.ts";
+export { type LockChange, type LockOptions, lockProviderRefs } from "./lock/index.ts";
+export { RegistryError, type Remedy } from "./remedy.ts";
 export { type ResolvedProvider, type ResolveOptions, resolveProviderRef } from "./resolve.ts";
+export { type CachedProvider, type DownloadEvent, listCachedProviders } from "./store/index.ts";

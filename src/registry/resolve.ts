@@ -1,26 +1,25 @@
 // resolveProviderRef: provider_ref -> a verified executable in the cache for this host, pinned by the
 // lock file. A locked ref whose binary is cached does no network I/O at all.
 import { basename } from "node:path";
-import { DstreamError } from "../errors.ts";
-import { type ProviderArtifact, readArtifact } from "./artifact.ts";
+import { defaultCacheDir } from "../cache-dir.ts";
+import { formatPlatform, hostPlatform, type ProviderReference } from "../oci/index.ts";
+import { RegistryClient } from "./client/index.ts";
 import {
-  blobPath,
-  defaultCacheDir,
-  isCached,
-  recordCachedProvider,
-  verifyCachedBlob,
-} from "./cache.ts";
-import { RegistryClient } from "./client.ts";
-import { downloadBlob, type ProgressEvent } from "./download.ts";
-import {
+  fetchLockEntry,
   type LockedPlatform,
   type LockedProvider,
   readLockFile,
   updateLockFile,
-} from "./lock-file.ts";
-import { formatPlatform, hostPlatform } from "./platform.ts";
-import { stderrProgressBar } from "./progress-bar.ts";
-import type { ProviderReference } from "./reference.ts";
+} from "./lock/index.ts";
+import { RegistryError } from "./remedy.ts";
+import {
+  blobPath,
+  type DownloadEvent,
+  downloadBlob,
+  isCached,
+  recordCachedProvider,
+  verifyCachedBlob,
+} from "./store/index.ts";
 
 export interface ResolveOptions {
   /** dstream.lock.hcl beside the config file. */
@@ -35,8 +34,8 @@ export interface ResolveOptions {
    */
   verifyCache?: boolean;
   env?: Record<string, string | undefined>;
-  /** Default: a progress bar on stderr when it is a terminal. */
-  onProgress?: (event: ProgressEvent) => void;
+  /** Told how a download goes, to show it; nothing is drawn here. */
+  onDownload?: (event: DownloadEvent) => void;
 }
 
 export interface ResolvedProvider {
@@ -48,32 +47,6 @@ export interface ResolvedProvider {
   replacedCorrupt?: boolean;
 }
 
-export function lockEntryFor(artifact: ProviderArtifact): LockedProvider {
-  const platforms: LockedProvider["platforms"] = {};
-  for (const entry of artifact.platforms) {
-    platforms[entry.platform] = { digest: entry.binary.digest, size: entry.binary.size };
-  }
-  return { digest: artifact.digest, platforms };
-}
-
-/** Fetches what a reference names now (its digest if it has one, else its tag). */
-export async function fetchLockEntry(
-  client: RegistryClient,
-  reference: ProviderReference,
-): Promise<LockedProvider> {
-  const artifact = await readArtifact(client, reference.digest ?? reference.tag ?? "latest");
-  if (artifact.platforms.length === 0) {
-    throw new DstreamError(
-      "REGISTRY",
-      `${reference.original} (${artifact.digest}) holds no provider binary: expected an image index with platform manifests, or layers titled plugin.<os>_<arch> or provider.<os>-<arch>`,
-    );
-  }
-  return lockEntryFor(artifact);
-}
-
-const upgradeAdvice =
-  "run again with --upgrade (or dstream providers lock --upgrade) to re-resolve the tag";
-
 /** A lock entry of a tag can be re-resolved; one of a digest reference pins what the user wrote. */
 function pinnedByLock(reference: ProviderReference, locked: boolean): boolean {
   return locked && reference.digest === undefined;
@@ -84,12 +57,19 @@ function noBinaryError(
   entry: LockedProvider,
   platform: string,
   lockFile: string | undefined,
-): DstreamError {
+): RegistryError {
   const available = Object.keys(entry.platforms).join(", ") || "none";
-  const message = lockFile
-    ? `${reference.original}: ${lockFile} pins ${entry.digest}, which has no binary for this machine's platform ${platform} (available: ${available}); if the tag has one now, ${upgradeAdvice}`
-    : `${reference.original} has no binary for this machine's platform ${platform} (available: ${available}); push one with dstream providers push --platform ${platform}=<file>`;
-  return new DstreamError("REGISTRY", message);
+  return lockFile
+    ? new RegistryError(
+        "REGISTRY",
+        `${reference.original}: ${lockFile} pins ${entry.digest}, which has no binary for this machine's platform ${platform} (available: ${available})`,
+        { kind: "re-resolve", condition: "if the tag has one now" },
+      )
+    : new RegistryError(
+        "REGISTRY",
+        `${reference.original} has no binary for this machine's platform ${platform} (available: ${available})`,
+        { kind: "push-platform", platform },
+      );
 }
 
 /** Downloads the binary unless a good copy is cached; answers whether a corrupt copy was replaced. */
@@ -112,24 +92,22 @@ async function fetchBinary(
       : "missing";
   if (state === "valid") return { replacedCorrupt: false };
   const client = context.client();
-  const bar = options.onProgress ? undefined : stderrProgressBar(`pulling ${reference.original}`);
-  const onProgress = options.onProgress ?? bar?.update;
-  try {
-    await downloadBlob({
-      client,
-      descriptor: binary,
-      cacheDir,
-      platform,
-      ...(onProgress ? { onProgress } : {}),
-      ...(context.lockFile
-        ? {
-            notFound: `the ${platform} binary ${binary.digest} that ${context.lockFile} pins for ${reference.original} is not in registry ${client.registry} (404): the artifact was deleted or the tag re-pushed; ${upgradeAdvice}`,
-          }
-        : {}),
-    });
-  } finally {
-    bar?.end();
-  }
+  await downloadBlob({
+    client,
+    descriptor: binary,
+    cacheDir,
+    platform,
+    ...(options.onDownload ? { onEvent: options.onDownload } : {}),
+    ...(context.lockFile
+      ? {
+          notFound: new RegistryError(
+            "REGISTRY",
+            `the ${platform} binary ${binary.digest} that ${context.lockFile} pins for ${reference.original} is not in registry ${client.registry} (404): the artifact was deleted or the tag re-pushed`,
+            { kind: "re-resolve" },
+          ),
+        }
+      : {}),
+  });
   return { replacedCorrupt: state === "corrupt" };
 }
 

@@ -2,6 +2,7 @@
 import { writeFile } from "node:fs/promises";
 import type { Task } from "../config/index.ts";
 import { DstreamError, ExitCode, messageOf } from "../errors.ts";
+import type { ResolveOptions } from "../registry/index.ts";
 import { createCounterBuffer, readCounters } from "../relay/index.ts";
 import { besideLiveLine } from "./live-line.ts";
 import {
@@ -30,6 +31,8 @@ export interface RunTaskOptions {
   live: boolean;
   statsJsonPath?: string | undefined;
   upgrade?: boolean;
+  /** Told how each provider download goes (the CLI draws a bar on a terminal). */
+  onDownload?: ResolveOptions["onDownload"];
   /** Receives the summary line and notices (stderr). */
   log: (line: string) => void;
   /** Receives warnings, e.g. a provider slow to exit (stderr); `log` when not given. */
@@ -44,8 +47,7 @@ export async function runTask(task: Task, options: RunTaskOptions): Promise<RunR
   const registry = {
     lockFilePath: lockFilePathFor(options.configPath),
     ...(options.upgrade ? { upgrade: true } : {}),
-    // The download bar shows where the live display would (a terminal), never with --quiet.
-    ...(options.live ? {} : { onProgress: () => {} }),
+    ...(options.onDownload ? { onDownload: options.onDownload } : {}),
   };
   await checkBuiltinConfigs(task);
   const input = await resolveProviderCommand(task, task.input, registry);

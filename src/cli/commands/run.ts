@@ -5,6 +5,7 @@ import { runTask } from "../../runtime/index.ts";
 import { configArgs, globalArgs } from "../args.ts";
 import { withHelp } from "../help.ts";
 import { logger } from "../logger.ts";
+import { downloadProgressBar } from "../progress-bar.ts";
 import { parseDuration, parseSize } from "../units.ts";
 
 export default withHelp(
@@ -53,12 +54,15 @@ export default withHelp(
       // Only this task's env vars must be set; the others are checked for syntax and schema.
       const { task, location } = await loadTask({ flag: args.config, task: args.task });
       const quiet = args.quiet === true;
+      const live = !quiet && process.stderr.isTTY === true;
       await runTask(task, {
         configPath: location.path,
         bufferBytes,
         maxLineBytes,
         shutdownTimeoutMs,
-        live: !quiet && process.stderr.isTTY === true,
+        live,
+        // The download bar shows where the live display would (a terminal), never with --quiet.
+        ...(live ? { onDownload: downloadProgressBar() } : {}),
         statsJsonPath: args["stats-json"],
         upgrade: args.upgrade === true,
         log: (line) => {

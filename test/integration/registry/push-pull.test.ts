@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmod, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { formatPlatform, hostPlatform } from "../../../src/registry/index.ts";
+import { formatPlatform, hostPlatform } from "../../../src/oci/index.ts";
 import { type RunningRegistry, runDstream, startRegistry } from "../../helpers/registry.ts";
 
 const host = formatPlatform(hostPlatform());

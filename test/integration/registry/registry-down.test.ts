@@ -10,8 +10,8 @@ import {
   hostPlatform,
   type ProviderReference,
   parseReference,
-  resolveProviderRef,
-} from "../../../src/registry/index.ts";
+} from "../../../src/oci/index.ts";
+import { resolveProviderRef } from "../../../src/registry/index.ts";
 import { type RunningRegistry, runDstream, startRegistry } from "../../helpers/registry.ts";
 
 const host = formatPlatform(hostPlatform());
@@ -70,7 +70,7 @@ describe("registry down", () => {
       lockFilePath: join(warm.dir, "dstream.lock.hcl"),
       cacheDir: warm.env.DSTREAM_CACHE_DIR,
       env: {},
-      onProgress: () => {
+      onDownload: () => {
         throw new Error("a cached resolve downloads nothing");
       },
     });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { formatPlatform, hostPlatform } from "../../../src/registry/index.ts";
+import { formatPlatform, hostPlatform } from "../../../src/oci/index.ts";
 import { type RunningRegistry, runDstream, startRegistry } from "../../helpers/registry.ts";
 import { forward, httpProxy } from "./proxies.ts";
 

@@ -1,7 +1,7 @@
 // The provider_refs of a config file's tasks (all, or the named ones) and the lock file beside it.
 import { type LoadedConfig, listTasks, loadConfig } from "../../../config/index.ts";
 import { DstreamError } from "../../../errors.ts";
-import type { ProviderReference } from "../../../registry/index.ts";
+import type { ProviderReference } from "../../../oci/index.ts";
 import { lockFilePathFor } from "../../../runtime/index.ts";
 
 export interface ConfigRefs {

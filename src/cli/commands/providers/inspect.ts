@@ -1,7 +1,8 @@
 // dstream providers inspect <ref>: platforms, digests, annotations and provider.json of an artifact.
 import { defineCommand } from "citty";
 import { DstreamError } from "../../../errors.ts";
-import { type Inspection, inspectProvider, parseReference } from "../../../registry/index.ts";
+import { parseReference } from "../../../oci/index.ts";
+import { type Inspection, inspectProvider } from "../../../registry/index.ts";
 import { globalArgs, jsonArgs } from "../../args.ts";
 import { withHelp } from "../../help.ts";
 

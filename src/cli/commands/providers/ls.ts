@@ -1,6 +1,7 @@
 // dstream providers ls: the providers in the local cache (reference, platform, digest, size).
 import { defineCommand } from "citty";
-import { defaultCacheDir, listCachedProviders } from "../../../registry/index.ts";
+import { defaultCacheDir } from "../../../cache-dir.ts";
+import { listCachedProviders } from "../../../registry/index.ts";
 import { globalArgs, jsonArgs } from "../../args.ts";
 import { withHelp } from "../../help.ts";
 import { logger } from "../../logger.ts";

@@ -1,9 +1,11 @@
 // dstream providers pull [task...]: download and verify this machine's binary of each provider_ref.
 import { defineCommand } from "citty";
-import { formatPlatform, hostPlatform, resolveProviderRef } from "../../../registry/index.ts";
+import { formatPlatform, hostPlatform } from "../../../oci/index.ts";
+import { resolveProviderRef } from "../../../registry/index.ts";
 import { configArgs, globalArgs } from "../../args.ts";
 import { withHelp } from "../../help.ts";
 import { logger } from "../../logger.ts";
+import { downloadProgressBar } from "../../progress-bar.ts";
 import { configRefs } from "./config-refs.ts";
 
 export default withHelp(
@@ -34,12 +36,14 @@ export default withHelp(
         return;
       }
       const platform = formatPlatform(hostPlatform());
+      const onDownload = downloadProgressBar();
       for (const reference of references) {
         // A pull re-hashes cached binaries (a run trusts them, to start fast).
         const resolved = await resolveProviderRef(reference, {
           lockFilePath,
           verifyCache: true,
           ...(args.upgrade ? { upgrade: true } : {}),
+          ...(onDownload ? { onDownload } : {}),
         });
         if (resolved.replacedCorrupt) {
           logger.warn(

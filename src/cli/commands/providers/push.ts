@@ -1,7 +1,8 @@
 // dstream providers push <ref> --platform os/arch=./bin ...: publish binaries as an OCI image index.
 import { defineCommand } from "citty";
 import { DstreamError } from "../../../errors.ts";
-import { type PlatformFile, parseReference, pushProvider } from "../../../registry/index.ts";
+import { parseReference } from "../../../oci/index.ts";
+import { type PlatformFile, pushProvider } from "../../../registry/index.ts";
 import { globalArgs } from "../../args.ts";
 import { withHelp } from "../../help.ts";
 

@@ -1,0 +1,58 @@
+// The one retry policy of every registry request: which failures are worth another try, the pause
+// before it, and one budget per request that its answer, its body and its upload session share.
+import { RegistryTimeout } from "./progress-timeout.ts";
+
+/** Tries per request: the first and three retries. */
+export const ATTEMPTS = 4;
+/** Each try without a byte from the registry costs a whole timeout: one silent twice is down. */
+const SILENT_ATTEMPTS = 2;
+const FIRST_BACKOFF_MS = 200;
+const MAX_RETRY_AFTER_MS = 10_000;
+
+const retryStatuses = new Set([429, 500, 502, 503, 504]);
+
+export function isRetryableStatus(status: number): boolean {
+  return retryStatuses.has(status);
+}
+
+/** fetch's errors that another try cannot change: the URL itself is malformed. */
+const permanentCodes = new Set(["ERR_INVALID_URL"]);
+
+export function isRetryableError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return !(typeof code === "string" && permanentCodes.has(code));
+}
+
+/** The registry sent nothing for a whole timeout: no answer, or no byte of a body. */
+export function isSilence(error: unknown): boolean {
+  return error instanceof RegistryTimeout && error.waiting !== "upload";
+}
+
+/** The tries of one request, counted across everything that request does. */
+export class RetryBudget {
+  /** Tries made so far. */
+  tries = 0;
+  private silent = 0;
+
+  /** Counts the start of a try. */
+  begin(): void {
+    this.tries++;
+  }
+
+  /** After a failed try: whether another may follow. */
+  allowsRetry(failure: unknown): boolean {
+    if (isSilence(failure)) this.silent++;
+    return this.tries < ATTEMPTS && this.silent < SILENT_ATTEMPTS;
+  }
+
+  /** Exponential backoff, or the registry's Retry-After (capped). */
+  pause(response?: Response): Promise<void> {
+    const header = response?.headers.get("retry-after");
+    const seconds = header ? Number(header) : Number.NaN;
+    const ms =
+      Number.isFinite(seconds) && seconds >= 0
+        ? Math.min(seconds * 1000, MAX_RETRY_AFTER_MS)
+        : FIRST_BACKOFF_MS * 2 ** (this.tries - 1) + Math.random() * 100;
+    return Bun.sleep(ms);
+  }
+}

@@ -1,0 +1,73 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { registryBaseUrl, requestWithRetry } from "../../../../src/registry/client/transport.ts";
+
+describe("registryBaseUrl: HTTPS except loopback and DSTREAM_INSECURE_REGISTRIES", () => {
+  test.each([
+    ["ghcr.io", {}, "https://ghcr.io"],
+    ["docker.io", {}, "https://registry-1.docker.io"],
+    ["localhost:5000", {}, "http://localhost:5000"],
+    ["localhost", {}, "http://localhost"],
+    ["127.0.0.1:5000", {}, "http://127.0.0.1:5000"],
+    ["127.8.9.10:443", {}, "http://127.8.9.10:443"],
+    ["[::1]:5000", {}, "http://[::1]:5000"],
+    ["registry.lan:5000", {}, "https://registry.lan:5000"],
+    [
+      "registry.lan:5000",
+      { DSTREAM_INSECURE_REGISTRIES: "other.lan, registry.lan:5000" },
+      "http://registry.lan:5000",
+    ],
+    ["registry.lan", { DSTREAM_INSECURE_REGISTRIES: "registry.lan:5000" }, "https://registry.lan"],
+    ["127.evil.example", {}, "https://127.evil.example"],
+  ])("%s %j -> %s", (registry, env, url) => {
+    expect(registryBaseUrl(registry, env)).toBe(url);
+  });
+});
+
+/** Answers at once, then sends `chunks` pieces of body `gapMs` apart (forever when chunks is 0). */
+const server = Bun.serve({
+  hostname: "127.0.0.1",
+  port: 0,
+  fetch(request) {
+    const url = new URL(request.url);
+    const chunks = Number(url.searchParams.get("chunks"));
+    const gapMs = Number(url.searchParams.get("gap"));
+    let sent = 0;
+    return new Response(
+      new ReadableStream({
+        async pull(controller) {
+          if (sent > 0) await Bun.sleep(chunks === 0 ? 60_000 : gapMs);
+          if (chunks !== 0 && sent === chunks) return controller.close();
+          sent++;
+          controller.enqueue(new TextEncoder().encode("x"));
+        },
+      }),
+    );
+  },
+});
+afterAll(() => server.stop(true));
+
+const registry = `127.0.0.1:${server.port}`;
+const get = (query: string) =>
+  requestWithRetry(`http://${registry}/?${query}`, {
+    subject: `${registry}/a:v1`,
+    registry,
+    timeoutMs: 200,
+  });
+
+describe("requestWithRetry: waits bounded by progress", () => {
+  test("a body that keeps coming outlasts the timeout", async () => {
+    const response = await get("chunks=8&gap=100");
+    expect(await response.text()).toBe("xxxxxxxx");
+  });
+
+  test("the body's clock starts when it is read, not when the answer came", async () => {
+    const response = await get("chunks=3&gap=150");
+    await Bun.sleep(400);
+    expect(await response.text()).toBe("xxx");
+  });
+
+  test("a body that stops is abandoned after the timeout", async () => {
+    const response = await get("chunks=0&gap=0");
+    await expect(response.text()).rejects.toThrow(`no data from registry ${registry} for 0.2 s`);
+  });
+});
