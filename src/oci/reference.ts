@@ -17,6 +17,12 @@ const tagPattern = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const hostPattern =
   /^(?:localhost|\[[0-9A-Fa-f:.]+\]|(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*)(?::[0-9]{1,5})?$/;
 
+/** The port of a host that matched hostPattern (digits after the last colon outside brackets). */
+function portOf(host: string): number | undefined {
+  const match = /:(\d+)$/.exec(host.slice(host.lastIndexOf("]") + 1));
+  return match ? Number(match[1]) : undefined;
+}
+
 /** Parses a reference; returns a one-line reason instead when it is malformed. */
 export function parseReference(text: string): ProviderReference | { error: string } {
   const fail = (reason: string) => ({ error: `invalid OCI reference "${text}": ${reason}` });
@@ -52,6 +58,10 @@ export function parseReference(text: string): ProviderReference | { error: strin
   let registry = "docker.io";
   if (hasHost) {
     if (!hostPattern.test(first)) return fail(`"${first}" is not a valid registry host[:port]`);
+    const port = portOf(first);
+    if (port !== undefined && (port < 1 || port > 65535)) {
+      return fail(`the port ${port} of "${first}" is not between 1 and 65535`);
+    }
     // Docker's legacy name for Docker Hub is Docker Hub: same defaults, same credential keys.
     registry = first === "index.docker.io" ? "docker.io" : first;
     parts.shift();

@@ -18,6 +18,7 @@ describe("parseReference", () => {
       { registry: "registry.example.com:8443", repository: "team/sub/deep/provider", tag: "v2" },
     ],
     ["127.0.0.1:5000/a/b:t", { registry: "127.0.0.1:5000", repository: "a/b", tag: "t" }],
+    ["localhost:65535/a:t", { registry: "localhost:65535", repository: "a", tag: "t" }],
     ["[::1]:5000/a:t", { registry: "[::1]:5000", repository: "a", tag: "t" }],
     [`ghcr.io/acme/in@${digest}`, { registry: "ghcr.io", repository: "acme/in", digest }],
     [
@@ -102,6 +103,15 @@ describe("parseReference", () => {
     ["bad_host.io/acme/in:v1", `"bad_host.io" is not a valid registry host[:port]`],
     ["host.io:port/acme/in:v1", `"host.io:port" is not a valid registry host[:port]`],
     ["-host.io/acme/in:v1", `"-host.io" is not a valid registry host[:port]`],
+    [
+      "localhost:99999/acme/in:v1",
+      `the port 99999 of "localhost:99999" is not between 1 and 65535`,
+    ],
+    [
+      "registry.lan:65536/in:v1",
+      `the port 65536 of "registry.lan:65536" is not between 1 and 65535`,
+    ],
+    ["[::1]:0/in:v1", `the port 0 of "[::1]:0" is not between 1 and 65535`],
     [`ghcr.io/${"a".repeat(256)}:v1`, "the repository name is longer than 255 characters"],
   ])("%j is rejected", (text, reason) => {
     expect(parseReference(text)).toEqual({ error: bad(text) + reason });

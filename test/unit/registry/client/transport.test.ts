@@ -71,3 +71,19 @@ describe("requestWithRetry: waits bounded by progress", () => {
     await expect(response.text()).rejects.toThrow(`no data from registry ${registry} for 0.2 s`);
   });
 });
+
+describe("requestWithRetry: what another try cannot change", () => {
+  test("a malformed URL is tried once", async () => {
+    const started = performance.now();
+    const failed = requestWithRetry("http://127.0.0.1:99999/v2/", {
+      subject: "127.0.0.1:99999/a:v1",
+      registry: "127.0.0.1:99999",
+      timeoutMs: 1_000,
+    });
+    await expect(failed).rejects.toThrow(
+      "cannot reach registry 127.0.0.1:99999 for 127.0.0.1:99999/a:v1: ERR_INVALID_URL (check the address and that the registry is up; dstream tried 1 time)",
+    );
+    // No backoff was slept: the first retry alone would wait 200 ms.
+    expect(performance.now() - started).toBeLessThan(150);
+  });
+});
