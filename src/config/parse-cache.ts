@@ -3,6 +3,8 @@
 // values never are (templates render after parsing). docs/configuration.md tells users about it.
 import { createHash } from "node:crypto";
 import {
+  chmodSync,
+  lstatSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -46,14 +48,48 @@ export function parseCacheKey(source: string, versions = currentVersions()): str
     .digest("hex");
 }
 
-/** What an entry holds; anything else (a damaged or foreign file) is ignored. */
-interface Entry {
-  parsed: Record<string, unknown>;
+/**
+ * An entry is a header line, then the parsed JSON. The header binds the entry to the exact source
+ * and parser it came from, and to its own body: a read checks all three, and anything else (an
+ * entry edited, truncated, renamed, or written by another version) is a miss.
+ */
+interface EntryHeader {
+  dstream: string;
+  parser: string;
+  /** sha256 of the config source. */
+  source: string;
+  /** sha256 of the JSON after the header line. */
+  parsed: string;
 }
 
-function parsedOf(entry: unknown): Record<string, unknown> | undefined {
-  if (typeof entry !== "object" || entry === null || !("parsed" in entry)) return undefined;
-  const { parsed } = entry;
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+
+function entryText(source: string, parsed: Record<string, unknown>): string {
+  const body = JSON.stringify(parsed);
+  const header: EntryHeader = {
+    ...currentVersions(),
+    source: sha256(source),
+    parsed: sha256(body),
+  };
+  return `${JSON.stringify(header)}\n${body}`;
+}
+
+/** The parse an entry holds, if it is bound to `source` and this parser and is intact. */
+function parsedOf(text: string, source: string): Record<string, unknown> | undefined {
+  const split = text.indexOf("\n");
+  if (split === -1) return undefined;
+  const header = JSON.parse(text.slice(0, split)) as Partial<EntryHeader> | null;
+  const body = text.slice(split + 1);
+  const versions = currentVersions();
+  if (
+    header?.dstream !== versions.dstream ||
+    header.parser !== versions.parser ||
+    header.source !== sha256(source) ||
+    header.parsed !== sha256(body)
+  ) {
+    return undefined;
+  }
+  const parsed: unknown = JSON.parse(body);
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return undefined;
   return parsed as Record<string, unknown>;
 }
@@ -63,14 +99,31 @@ export interface ParseCache {
   set(source: string, parsed: Record<string, unknown>): void;
 }
 
+/**
+ * Whether the cache folder is private (0700) and ours, making it so when we can (`create`: also
+ * when it is missing). One that another user owns is not used: its entries could stand in for
+ * any config.
+ */
+function privateFolder(folder: string, create: boolean): boolean {
+  if (create) mkdirSync(folder, { recursive: true, mode: 0o700 });
+  const stats = lstatSync(folder);
+  if (!stats.isDirectory()) return false;
+  if (process.platform === "win32") return true;
+  if (stats.uid !== process.getuid?.()) return false;
+  if ((stats.mode & 0o077) !== 0) chmodSync(folder, 0o700);
+  return true;
+}
+
 export function openParseCache(env: Record<string, string | undefined>): ParseCache {
   const folder = cacheFolder(env);
   if (!folder) return { get: () => undefined, set() {} };
   return {
     get(source) {
       try {
+        if (!privateFolder(folder, false)) return undefined;
         return parsedOf(
-          JSON.parse(readFileSync(join(folder, `${parseCacheKey(source)}.json`), "utf8")),
+          readFileSync(join(folder, `${parseCacheKey(source)}.json`), "utf8"),
+          source,
         );
       } catch {
         return undefined;
@@ -79,11 +132,10 @@ export function openParseCache(env: Record<string, string | undefined>): ParseCa
     set(source, parsed) {
       // A cache that cannot be written (read-only home, full disk) only costs speed.
       try {
-        mkdirSync(folder, { recursive: true });
+        if (!privateFolder(folder, true)) return;
         const path = join(folder, `${parseCacheKey(source)}.json`);
         const temp = `${path}.${process.pid}.tmp`;
-        const entry: Entry = { parsed };
-        writeFileSync(temp, JSON.stringify(entry));
+        writeFileSync(temp, entryText(source, parsed), { mode: 0o600 });
         renameSync(temp, path);
         prune(folder);
       } catch {

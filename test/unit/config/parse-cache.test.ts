@@ -1,5 +1,16 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../../src/config/index.ts";
@@ -44,19 +55,84 @@ describe("parse cache", () => {
     expect((await loadConfig({ cwd: work, env })).tasks).toEqual(first.tasks);
   });
 
-  test.each([["null"], ["[1]"], ['"text"'], ["{}"], ['{"parsed":null}'], ['{"parsed":[]}']])(
-    "an entry of the wrong shape (%s) is ignored and the file parsed again",
-    async (content) => {
+  test.each([
+    ["null"],
+    ["[1]"],
+    ['"text"'],
+    ["{}"],
+    ['{"parsed":null}'],
+    ['{"parsed":[]}'],
+    ['{"parsed":{"task":5}}'],
+    ['{"parsed":{}}'],
+  ])("an entry of the wrong shape (%s) is ignored and the file parsed again", async (content) => {
+    const cacheDir = folder();
+    const work = folder();
+    writeFileSync(join(work, "dstream.hcl"), source);
+    const env = { DSTREAM_CACHE_DIR: cacheDir };
+    const first = await loadConfig({ cwd: work, env });
+    const [entry] = readdirSync(join(cacheDir, "hcl"));
+    writeFileSync(join(cacheDir, "hcl", entry ?? ""), content);
+    expect((await loadConfig({ cwd: work, env })).tasks).toEqual(first.tasks);
+  });
+
+  test("an edited entry is a miss: its provider does not replace the file's", async () => {
+    const cacheDir = folder();
+    const work = folder();
+    writeFileSync(join(work, "dstream.hcl"), source);
+    const env = { DSTREAM_CACHE_DIR: cacheDir };
+    const first = await loadConfig({ cwd: work, env });
+    const entry = join(cacheDir, "hcl", readdirSync(join(cacheDir, "hcl"))[0] ?? "");
+    const edited = readFileSync(entry, "utf8").replace('"counter"', '"null"');
+    expect(edited).not.toBe(readFileSync(entry, "utf8"));
+    writeFileSync(entry, edited);
+    const second = await loadConfig({ cwd: work, env });
+    expect(second.tasks[0]?.input.source).toEqual({ kind: "builtin", name: "counter" });
+    expect(second.tasks).toEqual(first.tasks);
+  });
+
+  test("an entry is bound to its source: one renamed to another file's key is a miss", async () => {
+    const cacheDir = folder();
+    const work = folder();
+    const other = source
+      .replace('"counter"', '"file"')
+      .replace("input {", 'input {\n    config {\n      path = "x"\n    }');
+    writeFileSync(join(work, "dstream.hcl"), other);
+    const env = { DSTREAM_CACHE_DIR: cacheDir };
+    await loadConfig({ cwd: work, env });
+    const hcl = join(cacheDir, "hcl");
+    renameSync(
+      join(hcl, `${parseCacheKey(other)}.json`),
+      join(hcl, `${parseCacheKey(source)}.json`),
+    );
+    writeFileSync(join(work, "dstream.hcl"), source);
+    const loaded = await loadConfig({ cwd: work, env });
+    expect(loaded.tasks[0]?.input.source).toEqual({ kind: "builtin", name: "counter" });
+  });
+
+  test.skipIf(process.platform === "win32")(
+    "the folder is private (0700, an existing one made so) and its entries 0600",
+    async () => {
       const cacheDir = folder();
       const work = folder();
       writeFileSync(join(work, "dstream.hcl"), source);
-      const env = { DSTREAM_CACHE_DIR: cacheDir };
-      const first = await loadConfig({ cwd: work, env });
+      mkdirSync(join(cacheDir, "hcl"), { mode: 0o755 });
+      chmodSync(join(cacheDir, "hcl"), 0o755);
+      await loadConfig({ cwd: work, env: { DSTREAM_CACHE_DIR: cacheDir } });
+      expect(statSync(join(cacheDir, "hcl")).mode & 0o777).toBe(0o700);
       const [entry] = readdirSync(join(cacheDir, "hcl"));
-      writeFileSync(join(cacheDir, "hcl", entry ?? ""), content);
-      expect((await loadConfig({ cwd: work, env })).tasks).toEqual(first.tasks);
+      expect(statSync(join(cacheDir, "hcl", entry ?? "")).mode & 0o777).toBe(0o600);
     },
   );
+
+  test.skipIf(process.getuid?.() !== 0)("a folder another user owns is not used", async () => {
+    const cacheDir = folder();
+    const work = folder();
+    writeFileSync(join(work, "dstream.hcl"), source);
+    mkdirSync(join(cacheDir, "hcl"), { mode: 0o700 });
+    chownSync(join(cacheDir, "hcl"), 65534, 65534);
+    await loadConfig({ cwd: work, env: { DSTREAM_CACHE_DIR: cacheDir } });
+    expect(readdirSync(join(cacheDir, "hcl"))).toEqual([]);
+  });
 
   test("entries are named by a key over dstream's version, the parser's version and the source", async () => {
     const cacheDir = folder();
