@@ -1,5 +1,5 @@
 // Which config file to read: --config, else DSTREAM_CONFIG, else ./dstream.hcl.
-import { statSync } from "node:fs";
+import { readlinkSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { DstreamError } from "../errors.ts";
 
@@ -32,14 +32,34 @@ export function findConfigFile(options: DiscoverOptions = {}): ConfigLocation {
   let stats: ReturnType<typeof statSync> | undefined;
   try {
     stats = statSync(path);
-  } catch {
-    throw new DstreamError(
-      "CONFIG_NOT_FOUND",
-      `config file not found: tried ${display} (${origin})`,
-    );
+  } catch (error) {
+    throw new DstreamError("CONFIG_NOT_FOUND", unreachable(error, path, display, origin), {
+      cause: error,
+    });
   }
   if (!stats.isFile()) {
     throw new DstreamError("CONFIG_NOT_FOUND", `config file ${display} is not a file (${origin})`);
   }
   return { path, display };
+}
+
+/** Why the config file cannot be opened, in the user's terms (stat follows symbolic links). */
+function unreachable(error: unknown, path: string, display: string, origin: string): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === "ELOOP") {
+    return `config file ${display} is a loop of symbolic links, or a chain too long to follow (${origin})`;
+  }
+  if (code === "EACCES") return `config file ${display}: permission denied (${origin})`;
+  if (code === "ENOENT") {
+    let target: string | undefined;
+    try {
+      target = readlinkSync(path);
+    } catch {
+      // Not a symbolic link: the file itself is missing.
+    }
+    if (target !== undefined) {
+      return `config file not found: ${display} is a symbolic link to ${target}, which does not exist (${origin})`;
+    }
+  }
+  return `config file not found: tried ${display} (${origin})`;
 }

@@ -1,6 +1,6 @@
 // Which config file dstream reads: --config, else DSTREAM_CONFIG, else ./dstream.hcl.
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { findConfigFile } from "../../../src/config/index.ts";
@@ -76,5 +76,30 @@ describe("findConfigFile", () => {
     expect(["CONFIG_NOT_FOUND", "USAGE"]).toContain(error.code);
     expect(error.exitCode).toBe(2);
     expect(error.problems).toEqual([message]);
+  });
+
+  // Windows needs a privilege to make symbolic links.
+  test.skipIf(process.platform === "win32").each([
+    [
+      "a symbolic link loop",
+      { flag: "loop-a.hcl", env: {} },
+      "config file loop-a.hcl is a loop of symbolic links, or a chain too long to follow (from --config)",
+    ],
+    [
+      "a symbolic link to a missing file",
+      { env: { DSTREAM_CONFIG: "dangling.hcl" } },
+      "config file not found: dangling.hcl is a symbolic link to gone.hcl, which does not exist (from DSTREAM_CONFIG)",
+    ],
+  ])("%s is a one-line usage error that says so", (_name, options, message) => {
+    symlinkSync("loop-b.hcl", join(folder, "loop-a.hcl"));
+    symlinkSync("loop-a.hcl", join(folder, "loop-b.hcl"));
+    symlinkSync("gone.hcl", join(folder, "dangling.hcl"));
+    try {
+      const error = failure(() => findConfigFile({ cwd: folder, ...options }));
+      expect(error.exitCode).toBe(2);
+      expect(error.problems).toEqual([message]);
+    } finally {
+      for (const name of ["loop-a.hcl", "loop-b.hcl", "dangling.hcl"]) rmSync(join(folder, name));
+    }
   });
 });
