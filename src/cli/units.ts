@@ -13,7 +13,13 @@ const sizeUnits: Record<string, number> = {
   g: 1024 ** 3,
   gb: 1000 ** 3,
   gib: 1024 ** 3,
+  t: 1024 ** 4,
+  tb: 1000 ** 4,
+  tib: 1024 ** 4,
 };
+
+/** Far beyond any buffer or line a machine holds; past it a size is a typo, not a wish. */
+const MAX_SIZE_BYTES = 1024 ** 4;
 
 export function parseSize(flag: string, text: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
@@ -26,6 +32,9 @@ export function parseSize(flag: string, text: string): number {
   }
   const bytes = Math.floor(Number(match[1]) * unit);
   if (bytes < 1) throw new DstreamError("USAGE", `${flag}: must be at least 1 byte`);
+  if (bytes > MAX_SIZE_BYTES) {
+    throw new DstreamError("USAGE", `${flag}: "${text}" is too large (at most 1TiB)`);
+  }
   return bytes;
 }
 
