@@ -8,6 +8,8 @@ export const builtinProviders = {
   console: ["output"],
   null: ["output"],
   file: ["input", "output"],
+  "http-poll": ["input"],
+  http: ["output"],
 } as const satisfies Record<string, readonly ProviderRole[]>;
 
 export type BuiltinProviderName = keyof typeof builtinProviders;

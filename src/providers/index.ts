@@ -53,6 +53,18 @@ const builtins: BuiltinTable = {
       provider: async () => (await import("./file/output.ts")).fileOutput,
     },
   },
+  "http-poll": {
+    input: {
+      schema: async () => (await import("./http-poll/schema.ts")).httpPollConfigSchema,
+      provider: async () => (await import("./http-poll/input.ts")).httpPollInput,
+    },
+  },
+  http: {
+    output: {
+      schema: async () => (await import("./http/schema.ts")).httpOutputConfigSchema,
+      provider: async () => (await import("./http/output.ts")).httpOutput,
+    },
+  },
 };
 
 function roleOf(name: string, role: string): BuiltinRole | undefined {
