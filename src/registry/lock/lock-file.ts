@@ -4,9 +4,11 @@
 import { rename, writeFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { DstreamError, messageOf } from "../../errors.ts";
+import { HclSyntaxError, parseHcl } from "../../hcl/index.ts";
 import { digestFormat, isDigest } from "../../oci/index.ts";
+import { RegistryError } from "../remedy.ts";
 import { type FileLockOptions, LockWaitTimeout, withFileLock } from "./file-lock.ts";
-import { type LockSyntaxBlock, LockSyntaxError, parseLockSyntax } from "./lock-file-syntax.ts";
+import { type LockPosition, lockFilePositions, positionKey } from "./lock-file-positions.ts";
 
 export interface LockedPlatform {
   digest: string;
@@ -29,58 +31,163 @@ const header = [
   '# dstream.hcl. "dstream providers lock --upgrade" re-resolves tags.',
 ];
 
-function invalid(path: string, line: number, message: string): DstreamError {
-  return new DstreamError(
-    "CONFIG_INVALID",
-    `${basename(path)}:${line}: ${message} (fix it, or delete the file and run dstream providers lock)`,
-  );
-}
+/** hcl2json's JSON of a body: attributes as values, blocks as label → [body]. */
+type Body = Record<string, unknown>;
 
-function readProvider(path: string, block: LockSyntaxBlock): LockedProvider {
-  if (block.type !== "provider")
-    throw invalid(path, block.line, `unexpected block "${block.type}"`);
-  const digest = block.attributes.get("digest");
-  if (typeof digest !== "string" || !isDigest(digest)) {
-    throw invalid(path, block.line, `provider "${block.label}" needs digest = "${digestFormat}"`);
+const isObject = (value: unknown): value is Body =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** hcl2json writes blocks as objects (labelled) or arrays (not): close enough for a message. */
+const kindOf = (value: unknown) =>
+  isObject(value) || Array.isArray(value) ? "block" : "attribute";
+
+/** Reads the checked JSON of the lock file, naming the position of whatever is wrong. */
+class LockReader {
+  private readonly positions: Map<string, LockPosition>;
+
+  constructor(
+    private readonly path: string,
+    source: string,
+  ) {
+    this.positions = lockFilePositions(source);
   }
-  const platforms: Record<string, LockedPlatform> = {};
-  for (const platform of block.blocks) {
-    const binary = platform.attributes.get("binary");
-    const size = platform.attributes.get("size");
-    if (
-      platform.type !== "platform" ||
-      typeof binary !== "string" ||
-      !isDigest(binary) ||
-      typeof size !== "number"
-    ) {
-      throw invalid(
-        path,
-        platform.line,
-        `provider "${block.label}" needs platform "os/arch" blocks with binary = "${digestFormat}" and size = <bytes>`,
+
+  invalid(where: string[], message: string): RegistryError {
+    const at = this.positions.get(positionKey(where));
+    const position = at ? `${at.line}:${at.column}:` : "";
+    return new RegistryError("CONFIG_INVALID", `${basename(this.path)}:${position} ${message}`, {
+      kind: "relock",
+    });
+  }
+
+  /** The one body of a block with one label; `path` ends with the block's type. */
+  private body(path: string[], label: string, bodies: unknown): Body {
+    if (!Array.isArray(bodies) || !isObject(bodies[0])) {
+      throw this.invalid([...path, label], `${path.at(-1)} ${quote(label)} has a second label`);
+    }
+    if (bodies.length > 1) {
+      throw this.invalid([...path, label], `${path.at(-1)} ${quote(label)} is written twice`);
+    }
+    return bodies[0];
+  }
+
+  /** `type "label" { }` blocks only; anything else at `path` is refused. */
+  private labelled(path: string[], type: string, value: unknown): [string, unknown][] {
+    if (!isObject(value)) {
+      throw this.invalid(
+        [...path, type],
+        `${type} blocks need one label: ${type} "${type === "platform" ? "os/arch" : "<provider_ref>"}" { ... }`,
       );
     }
-    platforms[platform.label] = { digest: binary, size };
+    return Object.entries(value);
   }
-  return { digest, platforms };
+
+  providers(json: Body): LockedProviders {
+    const providers: LockedProviders = new Map();
+    for (const [type, value] of Object.entries(json)) {
+      if (type !== "provider")
+        throw this.invalid([type], `unexpected ${kindOf(value)} ${quote(type)}`);
+      for (const [label, bodies] of this.labelled([], "provider", value)) {
+        providers.set(label, this.provider(label, this.body(["provider"], label, bodies)));
+      }
+    }
+    return providers;
+  }
+
+  private provider(label: string, body: Body): LockedProvider {
+    const where = ["provider", label];
+    const { digest } = body;
+    if (typeof digest !== "string" || !isDigest(digest)) {
+      const at = digest === undefined ? where : [...where, "digest"];
+      throw this.invalid(at, `provider ${quote(label)} needs digest = "${digestFormat}"`);
+    }
+    const platforms: Record<string, LockedPlatform> = {};
+    for (const [type, value] of Object.entries(body)) {
+      if (type === "digest") continue;
+      if (type !== "platform") {
+        throw this.invalid(
+          [...where, type],
+          `unexpected ${kindOf(value)} ${quote(type)} in provider ${quote(label)}`,
+        );
+      }
+      for (const [platform, bodies] of this.labelled(where, "platform", value)) {
+        const { binary, size } = this.body([...where, "platform"], platform, bodies);
+        if (
+          typeof binary !== "string" ||
+          !isDigest(binary) ||
+          typeof size !== "number" ||
+          !Number.isSafeInteger(size) ||
+          size < 0
+        ) {
+          throw this.invalid(
+            [...where, "platform", platform],
+            `provider ${quote(label)} needs platform "os/arch" blocks with binary = "${digestFormat}" and size = <bytes>`,
+          );
+        }
+        platforms[platform] = { digest: binary, size };
+      }
+    }
+    return { digest, platforms };
+  }
 }
 
-/** Reads the lock file; a missing file is an empty lock. */
+// A label of plain characters: HCL and JSON read it alike (no escapes, no ${ } templates).
+const plainLine =
+  /^(?:provider "([^"\\$%\p{Cc}]*)" \{| {2}digest = "([a-z0-9:]*)"| {2}platform "([^"\\$%\p{Cc}]*)" \{| {4}binary = "([a-z0-9:]*)"| {4}size {3}= (0|[1-9][0-9]{0,14})| {2}\}|\}|#.*|)$/u;
+
+/**
+ * The lock file as formatLockFile writes it, read without starting the HCL parser (about 100 ms
+ * of every run's start): line by line, and accepted only when writing the result gives back the
+ * very same text. Any other text (edited by hand, damaged) is left to the HCL parser.
+ */
+function readWrittenForm(source: string): LockedProviders | undefined {
+  const providers: LockedProviders = new Map();
+  let provider: LockedProvider | undefined;
+  let platform: LockedPlatform | undefined;
+  for (const line of source.split("\n")) {
+    const match = plainLine.exec(line);
+    if (!match) return undefined;
+    const [, reference, digest, os, binary, size] = match;
+    if (reference !== undefined) {
+      provider = { digest: "", platforms: {} };
+      providers.set(reference, provider);
+    } else if (digest !== undefined && provider) provider.digest = digest;
+    else if (os !== undefined && provider) {
+      platform = { digest: "", size: 0 };
+      provider.platforms[os] = platform;
+    } else if (binary !== undefined && platform) platform.digest = binary;
+    else if (size !== undefined && platform) platform.size = Number(size);
+  }
+  const digests = [...providers.values()].flatMap((entry) => [
+    entry.digest,
+    ...Object.values(entry.platforms).map((locked) => locked.digest),
+  ]);
+  if (!digests.every(isDigest)) return undefined;
+  return formatLockFile(providers) === source ? providers : undefined;
+}
+
+/** Reads the lock file with the HCL parser of dstream.hcl; a missing file is an empty lock. */
 export async function readLockFile(path: string): Promise<LockedProviders> {
   const file = Bun.file(path);
   if (!(await file.exists())) return new Map();
-  let blocks: LockSyntaxBlock[];
+  const source = await file.text();
+  const written = readWrittenForm(source);
+  if (written) return written;
+  let json: Body;
   try {
-    blocks = parseLockSyntax(await file.text());
+    json = await parseHcl(source);
   } catch (error) {
-    if (!(error instanceof LockSyntaxError)) throw error;
-    throw new DstreamError(
+    if (!(error instanceof HclSyntaxError)) throw error;
+    const [first] = error.diagnostics;
+    const at = first && first.line > 0 ? `${first.line}:${first.column}: ` : " ";
+    throw new RegistryError(
       "CONFIG_SYNTAX",
-      `${basename(path)}:${error.message} (fix it, or delete the file and run dstream providers lock)`,
+      `${basename(path)}:${at}${first?.summary ?? "invalid HCL"}`,
+      { kind: "relock" },
+      { cause: error },
     );
   }
-  const providers: LockedProviders = new Map();
-  for (const block of blocks) providers.set(block.label, readProvider(path, block));
-  return providers;
+  return new LockReader(path, source).providers(json);
 }
 
 const quote = (text: string) => JSON.stringify(text);

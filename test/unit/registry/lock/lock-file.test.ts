@@ -3,6 +3,7 @@ import { mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { DstreamError } from "../../../../src/errors.ts";
+import type { RegistryError } from "../../../../src/registry/index.ts";
 import {
   formatLockFile,
   type LockedProvider,
@@ -74,45 +75,95 @@ describe("dstream.lock.hcl", () => {
     expect(formatLockFile(await readText(text))).toBe(text);
   });
 
+  test("the file as dstream writes it is read without starting the HCL parser (a run's start)", async () => {
+    const path = join(folder, "written.lock.hcl");
+    await writeFile(path, formatLockFile(providers));
+    const module = resolve(import.meta.dir, "../../../../src/registry/lock/lock-file.ts");
+    const reader = Bun.spawn(
+      [
+        process.execPath,
+        "-e",
+        `const { readLockFile } = await import(${JSON.stringify(module)});
+         const read = await readLockFile(${JSON.stringify(path)});
+         // The Go program registers its parse function on this global when it starts.
+         console.log(read.size, "__parse_terraform_config_wasm__" in globalThis);`,
+      ],
+      { stdout: "pipe", stderr: "inherit", timeout: 30_000 },
+    );
+    expect(await new Response(reader.stdout).text()).toBe("3 false\n");
+    // One character off the written form, and the HCL parser reads it.
+    expect(await readText(formatLockFile(providers).replace("size   = 12", "size = 12"))).toEqual(
+      providers,
+    );
+  });
+
   test("a missing file is an empty lock", async () => {
     expect((await readLockFile(join(folder, "absent.hcl"))).size).toBe(0);
   });
 
-  test("accepts comments of both kinds and any spacing", async () => {
-    const text = `// note\nprovider "r/x:1" { # trailing\n digest="${a}"\n platform "linux/amd64" { binary = "${b}"\n size = 3 } }\n`;
+  test("is read with the HCL parser of dstream.hcl: comments of every kind, any spacing", async () => {
+    const text = `// note\nprovider "r/x:1" { # trailing\n digest="${a}"\n /* block */ platform   "linux/amd64"   {\n\n binary = "${b}"\n size = 3\n }\n}\n`;
     expect(await readText(text)).toEqual(
       new Map([["r/x:1", { digest: a, platforms: { "linux/amd64": { digest: b, size: 3 } } }]]),
     );
   });
 
+  const platformBlocks = `needs platform "os/arch" blocks with binary = "sha256:<64 hex> or sha512:<128 hex>" and size = <bytes>`;
   const cases: [string, string, number][] = [
-    [`provider "x" {\n  digest = }\n`, '2:12: expected a quoted string or a number, found "}"', 2],
-    [
-      `provider "x" {\n  digest = "${a}"\n`,
-      '3:1: expected an attribute, a block or "}", found the end of the file',
-      2,
-    ],
-    [`provider "x" {\n  digest ! "${a}"\n}`, '2:10: unexpected character "!"', 2],
-    [`provider {\n}`, '1:10: expected "=" or a quoted block label, found "{"', 2],
+    // Syntax errors: HashiCorp's parser, its summary at its line and column.
+    [`provider "x" {\n  digest = }\n`, "2:12: Invalid expression", 2],
+    [`provider "x" {\n  digest = "${a}"\n`, "1:14: Unclosed configuration block", 2],
+    [`provider "x" {\n  digest ! "${a}"\n}`, "2:3: Argument or block definition required", 2],
+    ["\u0000\u0000\u0000\u0000", "1:1: Invalid character", 2],
+    // Content errors: at the block or attribute they are about.
+    [`provider {\n}`, '1:1: provider blocks need one label: provider "<provider_ref>" { ... }', 2],
+    [`provider "x" "y" {\n}`, '1:1: provider "x" has a second label', 2],
     [
       `provider "x" {\n  platform "linux/amd64" {\n  }\n}`,
-      '1: provider "x" needs digest = "sha256:<64 hex> or sha512:<128 hex>"',
+      '1:1: provider "x" needs digest = "sha256:<64 hex> or sha512:<128 hex>"',
+      2,
+    ],
+    [
+      `provider "x" {\n  digest = "sha256:12"\n}`,
+      '2:3: provider "x" needs digest = "sha256:<64 hex> or sha512:<128 hex>"',
       2,
     ],
     [
       `provider "x" {\n  digest = "${a}"\n  platform "linux/amd64" {\n    binary = "sha256:12"\n    size = 1\n  }\n}`,
-      '3: provider "x" needs platform "os/arch" blocks with binary = "sha256:<64 hex> or sha512:<128 hex>" and size = <bytes>',
+      `3:3: provider "x" ${platformBlocks}`,
       2,
     ],
-    [`module "x" {\n}`, '1: unexpected block "module"', 2],
+    [
+      `provider "x" {\n  digest = "${a}"\n  platform "linux/amd64" {\n    binary = "${b}"\n    size = 1.5\n  }\n}`,
+      `3:3: provider "x" ${platformBlocks}`,
+      2,
+    ],
+    [`module "x" {\n}`, '1:1: unexpected block "module"', 2],
+    [`\n\ndigest = 1`, '3:1: unexpected attribute "digest"', 2],
+    [
+      `provider "x" {\n  digest = "${a}"\n  mirror "y" {\n  }\n}`,
+      '3:3: unexpected block "mirror" in provider "x"',
+      2,
+    ],
+    [
+      `provider "x" {\n  digest = "${a}"\n}\nprovider "x" {\n  digest = "${a}"\n}`,
+      '1:1: provider "x" is written twice',
+      2,
+    ],
+    // A label's control characters stay escaped: an error is one line.
+    [
+      `provider "x\\ny" {\n}`,
+      '1:1: provider "x\\ny" needs digest = "sha256:<64 hex> or sha512:<128 hex>"',
+      2,
+    ],
   ];
   test.each(cases)("rejects %j", async (text, message, exitCode) => {
     const error = await errorOf(text);
     const [, file] = /^(lock-[^:]+):/.exec(error.message) ?? [];
-    expect(error.message).toBe(
-      `${file}:${message} (fix it, or delete the file and run dstream providers lock)`,
-    );
+    expect(error.message).toBe(`${file}:${message}`);
     expect(error.exitCode as number).toBe(exitCode);
+    // The CLI adds how to fix it: "(fix it, or delete the file and run dstream providers lock)".
+    expect((error as RegistryError).remedy).toEqual({ kind: "relock" });
   });
 
   test("updateLockFile keeps entries another process wrote meanwhile", async () => {
