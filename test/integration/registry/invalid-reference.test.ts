@@ -12,14 +12,14 @@ afterAll(() => rm(folder, { recursive: true, force: true }));
 const reference = "localhost:99999/acme/in:v1";
 const reason = `invalid OCI reference "${reference}": the port 99999 of "localhost:99999" is not between 1 and 65535`;
 
-test.each([["validate"], ["run", "t"], ["providers", "pull"]])(
+test.each(["validate", "run t", "providers pull"])(
   "dstream %s refuses a port out of range before any request (exit 2)",
-  async (...args) => {
+  async (command) => {
     await writeFile(
       join(folder, "dstream.hcl"),
       `task "t" {\n  input {\n    provider_ref = "${reference}"\n  }\n  output {\n    provider = "null"\n  }\n}\n`,
     );
-    const result = await runDstream(args, { cwd: folder });
+    const result = await runDstream(command.split(" "), { cwd: folder });
     expect(result.stderr).toBe(
       `error: dstream.hcl:3:5: task "t" › input › provider_ref: ${reason}\n`,
     );
