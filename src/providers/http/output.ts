@@ -79,6 +79,7 @@ function openSink(context: Context) {
   });
   let requests = 0;
   let events = 0;
+  let failed = false;
   return {
     async write(batch: Batch) {
       for (const [from, to] of requestsOf(batch.lines, config)) {
@@ -92,12 +93,17 @@ function openSink(context: Context) {
             context.task,
           );
         }
-        const answer = await client.send({
-          method: config.method,
-          url: target.url,
-          headers,
-          body: bodyOf(lines, config.format),
-        });
+        const answer = await client
+          .send({
+            method: config.method,
+            url: target.url,
+            headers,
+            body: bodyOf(lines, config.format),
+          })
+          .catch((error: unknown) => {
+            failed = true;
+            throw error;
+          });
         if (!answer)
           throw new Error(
             `${client.describe({ method: config.method, url: target.url, headers })}: stopped before an answer`,
@@ -107,7 +113,7 @@ function openSink(context: Context) {
       }
     },
     close() {
-      context.log(`sent ${events} events in ${requests} requests`);
+      if (!failed) context.log(`sent ${events} events in ${requests} requests`);
     },
   };
 }
