@@ -2,6 +2,7 @@
 import { runCommand } from "citty";
 import { DstreamError, ExitCode, messageOf } from "../errors.ts";
 import { versionInfo } from "../version.ts";
+import { stdoutWasClosed } from "./closed-stdout.ts";
 import { commands, hiddenCommands } from "./commands/index.ts";
 import { checkFlags } from "./flags.ts";
 import { type AnyCommand, columns, helpExtras, renderHelp } from "./help.ts";
@@ -86,6 +87,13 @@ async function dispatch(argv: string[]): Promise<number> {
   const { level, format, rest } = takeGlobalFlags(argv);
   configureLogger({ level, format });
   const [name, ...commandArgv] = rest;
+  // As cat does: output written into nothing is a failure (a built-in provider's stdout is a pipe).
+  if (name !== "__provider" && stdoutWasClosed()) {
+    throw new DstreamError(
+      "STDOUT_WRITE",
+      "cannot write to stdout: it is closed; redirect it (>/dev/null) to discard the output",
+    );
+  }
   if (name === undefined) {
     process.stderr.write(`${await mainUsage()}\n`);
     return ExitCode.usage;

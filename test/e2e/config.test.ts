@@ -218,6 +218,35 @@ describe("stdout closed or full", () => {
     },
   );
 
+  /** Runs the binary with its stdout closed (`>&-`), or sent to /dev/null. */
+  const withStdout = (redirect: ">&-" | ">/dev/null", args: string[]) =>
+    runProcess(["bash", "-c", `exec "$0" "$@" ${redirect}`, workspace.binary, ...args], {
+      cwd: workspace.folder,
+    });
+  const closedStdout = {
+    exitCode: 1,
+    stdout: "",
+    stderr:
+      "error: cannot write to stdout: it is closed; redirect it (>/dev/null) to discard the output\n",
+    timedOut: false,
+  };
+
+  test
+    .skipIf(process.platform !== "linux")
+    .each([
+      [["version"]],
+      [["list"]],
+      [["validate", "-c", "pipelines/quick.hcl"]],
+      [["run", "counted", "-c", "pipelines/counted.hcl", "--quiet"]],
+    ])("%j with stdout closed: one error line, exit 1, as cat fails", async (args) => {
+    workspace.write(
+      "pipelines/counted.hcl",
+      'task "counted" {\n  input {\n    provider = "counter"\n    config { maxCount = 3 }\n  }\n  output {\n    provider = "console"\n  }\n}\n',
+    );
+    expect(await withStdout(">&-", args)).toEqual(closedStdout);
+    expect((await withStdout(">/dev/null", args)).exitCode).toBe(0);
+  });
+
   test("a failing command into a closed pipe keeps its own exit code", async () => {
     expect(await intoClosedPipe(["list", "-c", "missing.hcl"])).toEqual(
       usageError("config file not found: tried missing.hcl (from --config)"),
