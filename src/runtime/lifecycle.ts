@@ -7,6 +7,7 @@ import {
   type LifecycleResult,
   lifecycleResultSchema,
 } from "../protocol/index.ts";
+import type { ResolveOptions } from "../registry/index.ts";
 import {
   checkBuiltinConfigs,
   lockFilePathFor,
@@ -23,6 +24,8 @@ export interface LifecycleOptions {
   configPath: string;
   target: LifecycleTarget;
   timeoutMs: number;
+  /** Told how each provider download goes (the CLI draws a bar on a terminal). */
+  onDownload?: ResolveOptions["onDownload"];
 }
 
 export interface LifecycleOutcome {
@@ -109,6 +112,7 @@ async function runOne(
   const spec = task[role];
   const resolved = await resolveProviderCommand(task, spec, {
     lockFilePath: lockFilePathFor(options.configPath),
+    ...(options.onDownload ? { onDownload: options.onDownload } : {}),
   });
   const provider = new ProviderProcess(providerLaunch(task, role, resolved, command));
   const watchdog = startWatchdog([provider.pid]);

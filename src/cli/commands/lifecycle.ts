@@ -5,6 +5,7 @@ import type { LifecycleCommand } from "../../protocol/index.ts";
 import { type LifecycleOutcome, lifecycleFailure, runLifecycle } from "../../runtime/index.ts";
 import { configArgs, globalArgs, jsonArgs } from "../args.ts";
 import { withHelp } from "../help.ts";
+import { downloadProgressBar } from "../progress-bar.ts";
 import { parseDuration } from "../units.ts";
 
 const descriptions: Record<LifecycleCommand, string> = {
@@ -52,10 +53,12 @@ export function lifecycleCommand(command: LifecycleCommand) {
         const timeoutMs = parseDuration("--timeout", String(args.timeout));
         // Only this task's env vars must be set; the others are checked for syntax and schema.
         const { task, location } = await loadTask({ flag: args.config, task: String(args.task) });
+        const onDownload = downloadProgressBar();
         const outcomes = await runLifecycle(task, command, {
           configPath: location.path,
           target: String(args.provider) as "input" | "output" | "both",
           timeoutMs,
+          ...(onDownload ? { onDownload } : {}),
         });
         if (args.json) {
           process.stdout.write(`${JSON.stringify(outcomes)}\n`);

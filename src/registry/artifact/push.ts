@@ -27,8 +27,8 @@ export interface PlatformFile {
 
 export interface PushOptions {
   platforms: PlatformFile[];
-  /** provider.json, stored as each platform manifest's config. */
-  configPath?: string;
+  /** provider.json's bytes (JSON), stored as each platform manifest's config. */
+  providerJson?: Uint8Array;
   env?: Env;
 }
 
@@ -40,8 +40,8 @@ export interface PushResult {
 
 const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 
-async function readConfig(path: string | undefined) {
-  if (path === undefined) {
+function configOf(bytes: Uint8Array | undefined) {
+  if (bytes === undefined) {
     // The empty descriptor carries its two bytes inline, as the image spec (and DESIGN.md) write it.
     return {
       mediaType: emptyConfig,
@@ -50,14 +50,6 @@ async function readConfig(path: string | undefined) {
       data: "e30=",
       bytes: emptyConfigBytes,
     };
-  }
-  const file = Bun.file(path);
-  if (!(await file.exists())) throw new DstreamError("USAGE", `--config ${path}: file not found`);
-  const bytes = await file.bytes();
-  try {
-    JSON.parse(new TextDecoder().decode(bytes));
-  } catch {
-    throw new DstreamError("USAGE", `--config ${path}: not valid JSON`);
   }
   return { mediaType: providerConfig, digest: digestOf(bytes), size: bytes.byteLength, bytes };
 }
@@ -72,12 +64,13 @@ export async function pushProvider(
       `push needs a reference with a tag and no digest, e.g. ${reference.registry}/${reference.repository}:v1.0.0`,
     );
   }
-  for (const { path } of options.platforms) {
-    if (!(await Bun.file(path).exists()))
-      throw new DstreamError("USAGE", `--platform: file ${path} not found`);
+  for (const { platform, path } of options.platforms) {
+    if (!(await Bun.file(path).exists())) {
+      throw new DstreamError("USAGE", `the ${platform} binary ${path} was not found`);
+    }
   }
   const client = new RegistryClient(reference, { env: options.env ?? process.env, push: true });
-  const config = await readConfig(options.configPath);
+  const config = configOf(options.providerJson);
   await client.pushBlob(config.digest, new Blob([config.bytes]));
   const { bytes: _bytes, ...configDescriptor } = config;
   const pushed: PushResult["platforms"] = [];

@@ -37,6 +37,19 @@ export function platformFiles(rawArgs: string[]): PlatformFile[] {
   });
 }
 
+/** The --config file: provider.json, which must be JSON. */
+async function readProviderJson(path: string): Promise<Uint8Array> {
+  const file = Bun.file(path);
+  if (!(await file.exists())) throw new DstreamError("USAGE", `--config ${path}: file not found`);
+  const bytes = await file.bytes();
+  try {
+    JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    throw new DstreamError("USAGE", `--config ${path}: not valid JSON`);
+  }
+  return bytes;
+}
+
 export default withHelp(
   defineCommand({
     meta: {
@@ -65,9 +78,16 @@ export default withHelp(
     async run({ args, rawArgs }) {
       const reference = parseReference(args.reference);
       if ("error" in reference) throw new DstreamError("USAGE", reference.error);
+      const platforms = platformFiles(rawArgs);
+      for (const { path } of platforms) {
+        if (!(await Bun.file(path).exists())) {
+          throw new DstreamError("USAGE", `--platform: file ${path} not found`);
+        }
+      }
+      const providerJson = args.config ? await readProviderJson(args.config) : undefined;
       const result = await pushProvider(reference, {
-        platforms: platformFiles(rawArgs),
-        ...(args.config ? { configPath: args.config } : {}),
+        platforms,
+        ...(providerJson ? { providerJson } : {}),
       });
       for (const entry of result.platforms) {
         process.stdout.write(`${entry.platform}  ${entry.binary}  ${entry.size}\n`);
