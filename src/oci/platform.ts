@@ -8,11 +8,13 @@ export interface Platform {
 const osNames: Record<string, string> = { linux: "linux", darwin: "darwin", win32: "windows" };
 const archNames: Record<string, string> = { x64: "amd64", arm64: "arm64" };
 
+/** Node's names (process.platform, process.arch) in Go's; others pass through unchanged. */
+export function goPlatform(nodeOs: string, nodeArch: string): Platform {
+  return { os: osNames[nodeOs] ?? nodeOs, architecture: archNames[nodeArch] ?? nodeArch };
+}
+
 export function hostPlatform(): Platform {
-  return {
-    os: osNames[process.platform] ?? process.platform,
-    architecture: archNames[process.arch] ?? process.arch,
-  };
+  return goPlatform(process.platform, process.arch);
 }
 
 export function formatPlatform(platform: Platform): string {
