@@ -22,6 +22,22 @@ const rawWasm: BunPlugin = {
   },
 };
 
+/**
+ * @platformatic/kafka's wasm helpers (crc32c, snappy, lz4) read native.wasm from beside their own
+ * file at load, which a compiled binary lacks; their `bundled` entry carries the same wasm inline.
+ */
+const inlineKafkaWasm: BunPlugin = {
+  name: "inline-kafka-wasm",
+  setup(build) {
+    build.onResolve({ filter: /^@platformatic\/wasm-utils$/ }, () => ({
+      path: Bun.resolveSync(
+        "@platformatic/wasm-utils/bundled",
+        resolve(import.meta.dir, "../node_modules/@platformatic/kafka"),
+      ),
+    }));
+  },
+};
+
 function gitCommit(): string {
   const result = Bun.spawnSync(["git", "rev-parse", "--short=12", "HEAD"], { stderr: "ignore" });
   return result.exitCode === 0 ? result.stdout.toString().trim() : "unknown";
@@ -46,7 +62,7 @@ export async function compile(options: BuildOptions): Promise<void> {
     // Bytecode needs ESM output.
     format: "esm",
     define: { __DSTREAM_COMMIT__: JSON.stringify(gitCommit()) },
-    plugins: [rawWasm],
+    plugins: [rawWasm, inlineKafkaWasm],
     throw: false,
   });
   if (!result.success) {

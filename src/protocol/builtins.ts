@@ -8,6 +8,7 @@ export const builtinProviders = {
   console: ["output"],
   null: ["output"],
   file: ["input", "output"],
+  kafka: ["input", "output"],
   "http-poll": ["input"],
   http: ["output"],
 } as const satisfies Record<string, readonly ProviderRole[]>;

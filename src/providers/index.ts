@@ -53,6 +53,16 @@ const builtins: BuiltinTable = {
       provider: async () => (await import("./file/output.ts")).fileOutput,
     },
   },
+  kafka: {
+    input: {
+      schema: async () => (await import("./kafka/schema.ts")).kafkaInputConfigSchema,
+      provider: async () => (await import("./kafka/input.ts")).kafkaInput,
+    },
+    output: {
+      schema: async () => (await import("./kafka/schema.ts")).kafkaOutputConfigSchema,
+      provider: async () => (await import("./kafka/output.ts")).kafkaOutput,
+    },
+  },
   "http-poll": {
     input: {
       schema: async () => (await import("./http-poll/schema.ts")).httpPollConfigSchema,

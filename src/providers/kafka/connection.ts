@@ -1,0 +1,146 @@
+// How the kafka providers reach the brokers: client options from the settings, bounded waits, and
+// one-line messages for what the client library reports (never a password).
+import { readFileSync } from "node:fs";
+import type { KafkaConnectionConfig } from "./schema.ts";
+
+/** The broker addresses of the settings, as "host:port" (port 9092 when none is given). */
+export function brokerList(config: KafkaConnectionConfig): string[] {
+  const addresses = Array.isArray(config.bootstrap_servers)
+    ? config.bootstrap_servers
+    : config.bootstrap_servers.split(",");
+  return addresses
+    .map((address) => address.trim())
+    .filter((address) => address !== "")
+    .map((address) => (address.includes(":") ? address : `${address}:9092`));
+}
+
+function readPem(setting: string, path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? "unreadable";
+    throw new Error(`kafka: tls.${setting} "${path}" cannot be read (${code})`);
+  }
+}
+
+function tlsOptions(tls: KafkaConnectionConfig["tls"]): Record<string, unknown> | undefined {
+  if (tls === undefined || tls === false) return undefined;
+  if (tls === true) return {};
+  return {
+    ...(tls.ca_file ? { ca: readPem("ca_file", tls.ca_file) } : {}),
+    ...(tls.cert_file ? { cert: readPem("cert_file", tls.cert_file) } : {}),
+    ...(tls.key_file ? { key: readPem("key_file", tls.key_file) } : {}),
+    rejectUnauthorized: !tls.insecure_skip_verify,
+  };
+}
+
+/** The options every client (producer, consumer, admin) is built with. */
+export function clientOptions(config: KafkaConnectionConfig) {
+  const tls = tlsOptions(config.tls);
+  return {
+    clientId: config.client_id,
+    bootstrapBrokers: brokerList(config),
+    connectTimeout: config.connect_timeout_ms,
+    requestTimeout: Math.max(30_000, config.connect_timeout_ms),
+    // A broker that is away is retried for about connect_timeout_ms, then the run fails.
+    retries: Math.max(1, Math.round(config.connect_timeout_ms / 1000)),
+    retryDelay: 1000,
+    autocreateTopics: false,
+    ...(tls ? { tls } : {}),
+    ...(config.sasl
+      ? {
+          sasl: {
+            mechanism: config.sasl.mechanism,
+            username: config.sasl.username,
+            password: config.sasl.password,
+          },
+        }
+      : {}),
+  };
+}
+
+interface ClientError {
+  message?: string;
+  code?: string;
+  apiId?: string;
+  errors?: unknown[];
+  cause?: unknown;
+}
+
+/** Every error in the tree the client library reports (it nests them in `errors` and `cause`). */
+export function errorsIn(error: unknown, found: ClientError[] = []): ClientError[] {
+  if (typeof error !== "object" || error === null || found.length > 50) return found;
+  const node = error as ClientError;
+  found.push(node);
+  for (const inner of node.errors ?? []) errorsIn(inner, found);
+  if (node.cause) errorsIn(node.cause, found);
+  return found;
+}
+
+/** The broker's error id (UNKNOWN_TOPIC_OR_PARTITION, MESSAGE_TOO_LARGE...) somewhere in `error`. */
+export function protocolErrorId(error: unknown, ids: readonly string[]): string | undefined {
+  return errorsIn(error).find((node) => node.apiId && ids.includes(node.apiId))?.apiId;
+}
+
+/** Why the brokers could not be reached, as the system said it (ECONNREFUSED, a timeout...). */
+function networkReason(error: unknown): string | undefined {
+  const nodes = errorsIn(error);
+  const system = nodes.find((node) => typeof node.code === "string" && /^E[A-Z]+$/.test(node.code));
+  if (system?.code) return system.code;
+  if (nodes.some((node) => node.code === "PLT_KFK_TIMEOUT")) return "timed out";
+  if (nodes.some((node) => node.code === "PLT_KFK_NETWORK")) return "connection failed";
+  return undefined;
+}
+
+/** A one-line message for a client failure; `doing` says what was being done ("send to ..."). */
+export function describeKafkaError(
+  error: unknown,
+  config: KafkaConnectionConfig,
+  doing: string,
+): string {
+  const brokers = brokerList(config).join(", ");
+  const nodes = errorsIn(error);
+  if (
+    nodes.some(
+      (node) =>
+        node.code === "PLT_KFK_AUTHENTICATION" || node.apiId === "SASL_AUTHENTICATION_FAILED",
+    )
+  ) {
+    const who = config.sasl ? ` as "${config.sasl.username}" (${config.sasl.mechanism})` : "";
+    return `kafka: authentication failed${who} at ${brokers}; check sasl.username and sasl.password`;
+  }
+  if (nodes.some((node) => node.apiId === "UNSUPPORTED_SASL_MECHANISM")) {
+    return `kafka: the brokers at ${brokers} do not accept SASL mechanism ${config.sasl?.mechanism}; check sasl.mechanism`;
+  }
+  if (nodes.some((node) => node.apiId === "TOPIC_AUTHORIZATION_FAILED")) {
+    return `kafka: not authorized to ${doing}; grant the user access to the topic`;
+  }
+  const reason = networkReason(error);
+  if (reason) {
+    return `kafka: cannot reach the brokers ${brokers} (${reason}) to ${doing}; check bootstrap_servers and that Kafka is running`;
+  }
+  const first = nodes.find((node) => node.apiId) ?? nodes[nodes.length - 1];
+  const detail = first?.apiId ?? first?.message ?? String(error);
+  return `kafka: cannot ${doing}: ${oneLine(detail)}`;
+}
+
+export function oneLine(text: string): string {
+  return text.replace(/\s+/g, " ").trim();
+}
+
+/** Rejects after `ms` with `message`: the client library's own retries may take longer. */
+export async function within<T>(
+  promise: Promise<T>,
+  ms: number,
+  message: () => string,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message())), ms);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,171 @@
+// kafka input: a consumer group member; its checkpoint is the next offset per partition, committed
+// to the group only in onCommit (never auto-commit). A restart resumes after the later of the
+// task's checkpoint and the group's committed offset, so a clean stop delivers nothing twice.
+import { Consumer, type Message, type MessagesStream } from "@platformatic/kafka";
+import { Checkpoint, defineInput, type InputItem } from "../../sdk/index.ts";
+import {
+  brokerList,
+  clientOptions,
+  describeKafkaError,
+  oneLine,
+  protocolErrorId,
+  within,
+} from "./connection.ts";
+import { inputLifecycle } from "./lifecycle.ts";
+import { type KafkaOffsets, offsetsCheckpoint, parseOffsetsCheckpoint } from "./offsets.ts";
+import { type KafkaInputConfig, kafkaInputConfigSchema } from "./schema.ts";
+
+export { kafkaInputConfigSchema };
+
+/** Events between two positions handed to the SDK (it writes the newest at its own cadence). */
+const eventsPerPosition = 256;
+
+/** The consumer of the running input, for onCommit (one input per process). */
+let running: Consumer | undefined;
+
+function decodeValue(message: Message, format: KafkaInputConfig["value"]): unknown {
+  const value = message.value as Buffer | undefined | null;
+  if (value === undefined || value === null) return null;
+  if (format === "string") return value.toString("utf8");
+  if (format === "base64") return value.toString("base64");
+  try {
+    return JSON.parse(value.toString("utf8"));
+  } catch {
+    throw new Error(
+      `kafka: the message at ${message.topic} partition ${message.partition} offset ${message.offset} is not JSON; set value = "string" or "base64" to read it as text or bytes`,
+    );
+  }
+}
+
+function headersOf(message: Message): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of message.headers as Map<Buffer, Buffer>) {
+    headers[String(name)] = String(value ?? "");
+  }
+  return headers;
+}
+
+async function openStream(
+  config: KafkaInputConfig,
+  consumer: Consumer,
+): Promise<MessagesStream<Buffer, Buffer, Buffer, Buffer>> {
+  const brokers = brokerList(config).join(", ");
+  try {
+    return await within(
+      consumer.consume({
+        topics: config.topics,
+        mode: "committed",
+        fallbackMode: config.start,
+        autocommit: false,
+        maxWaitTime: 500,
+        sessionTimeout: config.session_timeout_ms,
+        heartbeatInterval: Math.floor(config.session_timeout_ms / 3),
+      }),
+      config.connect_timeout_ms + config.session_timeout_ms,
+      () =>
+        `kafka: cannot join group "${config.group_id}" at ${brokers} within ${config.connect_timeout_ms + config.session_timeout_ms} ms; check bootstrap_servers and that Kafka is running`,
+    );
+  } catch (error) {
+    if (protocolErrorId(error, ["UNKNOWN_TOPIC_OR_PARTITION"])) {
+      throw new Error(
+        `kafka: topic ${config.topics.map((topic) => `"${topic}"`).join(", ")} does not exist (or one of them); check topics`,
+      );
+    }
+    if (error instanceof Error && error.message.startsWith("kafka:")) throw error;
+    throw new Error(describeKafkaError(error, config, `consume as group "${config.group_id}"`), {
+      cause: error,
+    });
+  }
+}
+
+export const kafkaInput = defineInput({
+  schema: kafkaInputConfigSchema,
+  ...inputLifecycle,
+  async *run(config, context): AsyncGenerator<InputItem> {
+    // Offsets below the task's own checkpoint were delivered already (its last commit may not have
+    // reached the group before the previous run stopped).
+    const delivered = parseOffsetsCheckpoint(context.checkpoint);
+    const positions: KafkaOffsets = new Map(delivered);
+    const consumer = new Consumer({
+      ...clientOptions(config),
+      groupId: config.group_id,
+      autocommit: false,
+      sessionTimeout: config.session_timeout_ms,
+      heartbeatInterval: Math.floor(config.session_timeout_ms / 3),
+    });
+    running = consumer;
+    const stream = await openStream(config, consumer).catch(async (error: unknown) => {
+      await consumer.close(true).catch(() => {});
+      throw error;
+    });
+    let streamError: unknown;
+    stream.on("error", (error: unknown) => {
+      streamError ??= error;
+    });
+    const stop = () => void stream.close().catch(() => {});
+    context.signal.addEventListener("abort", stop, { once: true });
+    try {
+      let sincePosition = 0;
+      for await (const message of stream as AsyncIterable<Message>) {
+        const partitionKey = `${message.topic}:${message.partition}`;
+        const floor = delivered.get(partitionKey);
+        if (floor !== undefined && message.offset < floor) continue;
+        positions.set(partitionKey, message.offset + 1n);
+        yield {
+          data: decodeValue(message, config.value),
+          metadata: {
+            topic: message.topic,
+            partition: message.partition,
+            offset: Number(message.offset),
+            key: message.key ? String(message.key) : null,
+            timestamp: Number(message.timestamp),
+            headers: headersOf(message),
+          },
+        };
+        if (++sincePosition >= eventsPerPosition || stream.readableLength === 0) {
+          sincePosition = 0;
+          yield new Checkpoint(offsetsCheckpoint(positions));
+        }
+      }
+      if (streamError && !context.signal.aborted) {
+        throw new Error(
+          describeKafkaError(streamError, config, `consume as group "${config.group_id}"`),
+          { cause: streamError },
+        );
+      }
+      yield new Checkpoint(offsetsCheckpoint(positions));
+    } finally {
+      context.signal.removeEventListener("abort", stop);
+      running = undefined;
+      await stream.close().catch(() => {});
+      await consumer.close().catch(() => {});
+    }
+  },
+  async onCommit(checkpoint, context) {
+    const consumer = running;
+    if (!consumer?.assignments) return;
+    const offsets = parseOffsetsCheckpoint(checkpoint);
+    // Only partitions this member owns: a revoked one's offset may be behind its new owner's.
+    const owned = consumer.assignments.flatMap(({ topic, partitions }) =>
+      partitions.flatMap((partition) => {
+        const offset = offsets.get(`${topic}:${partition}`);
+        return offset === undefined ? [] : [{ topic, partition, offset, leaderEpoch: -1 }];
+      }),
+    );
+    if (owned.length === 0) return;
+    try {
+      await consumer.commit({ offsets: owned });
+    } catch (error) {
+      // A rebalance between the checkpoint and now: the next commit carries the same offsets on.
+      context.log(
+        oneLine(
+          describeKafkaError(
+            error,
+            context.config,
+            `commit offsets of group "${context.config.group_id}"`,
+          ),
+        ),
+      );
+    }
+  },
+});
