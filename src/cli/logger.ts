@@ -2,6 +2,7 @@
 // consola is loaded with the first line actually logged: it costs ~20 ms of start-up that
 // `version`, `list` and every built-in provider process would otherwise pay for nothing.
 import type { ConsolaInstance, ConsolaReporter, LogObject } from "consola";
+import { oneLine } from "./one-line.ts";
 
 export const logLevels = ["debug", "info", "warn", "error"] as const;
 export type LogLevel = (typeof logLevels)[number];
@@ -53,7 +54,7 @@ export const logger: Logger = {
   debug: (message) => enabled("debug") && consola().debug(message),
   info: (message) => enabled("info") && consola().info(message),
   // One line, as errors are: consola would draw a warning on a terminal as a boxed badge.
-  warn: (message) => enabled("warn") && consola().warn({ message, badge: false }),
+  warn: (message) => enabled("warn") && consola().warn({ message: oneLine(message), badge: false }),
 };
 
 export function configureLogger(settings: LoggerSettings): void {

@@ -15,6 +15,7 @@ import {
   loggerSettings,
   logLevels,
 } from "./logger.ts";
+import { oneLine } from "./one-line.ts";
 import { explainRemedy } from "./registry-remedies.ts";
 
 /** Global flags may stand anywhere; they are taken out before the command sees argv. */
@@ -166,16 +167,18 @@ function reportError(error: unknown): number {
     problems = [`internal error: ${messageOf(error)} (run with --log-level debug for details)`];
     exitCode = ExitCode.runtime;
   }
+  // Messages carry outside text (paths, providers' words): each stays one line.
   for (const problem of problems) {
     if (loggerSettings.format === "json") {
       process.stderr.write(
         `${JSON.stringify({ time: new Date().toISOString(), level: "error", message: problem })}\n`,
       );
     } else {
-      process.stderr.write(`error: ${problem}\n`);
+      process.stderr.write(`error: ${oneLine(problem)}\n`);
     }
   }
-  for (const detail of details) process.stderr.write(`  ${detail}\n`);
+  // A provider's log lines as context: their colors dropped, the rest escaped.
+  for (const detail of details) process.stderr.write(`  ${oneLine(Bun.stripANSI(detail))}\n`);
   if (debug) {
     let cause: unknown = error;
     while (cause) {

@@ -68,6 +68,10 @@ describe("dispatch", () => {
       'error: invalid log level "loud" (use debug, info, warn, error)',
     ],
     [["list", "--log-format=xml"], 'error: invalid log format "xml" (use pretty, json)'],
+    [
+      ["validate", "-c", "two\nlines\r\t\u001b[2J\u0007.hcl"],
+      "error: config file not found: tried two\\nlines\\r\\t\\u001b[2J\\u0007.hcl (from --config)",
+    ],
   ])("%j is one line on stderr, exit 2", async (argv, message) => {
     const result = await dstream(argv, inFolder);
     expect(result).toEqual({ exitCode: 2, stdout: "", stderr: `${message}\n`, timedOut: false });

@@ -1,0 +1,19 @@
+// Outside text in an error line: every character that could break the line or drive the terminal
+// is escaped; everything else is kept.
+import { expect, test } from "bun:test";
+import { oneLine } from "../../../src/cli/one-line.ts";
+
+test.each([
+  ["plain text", "config file dstream.hcl", "config file dstream.hcl"],
+  ["Unicode beyond ASCII", "tâche « commandes » 注文", "tâche « commandes » 注文"],
+  ["a line break", "first\nsecond", "first\\nsecond"],
+  ["a carriage return", "over\rwritten", "over\\rwritten"],
+  ["a tab", "a\tb", "a\\tb"],
+  ["a NUL", "a\u0000b", "a\\0b"],
+  ["a terminal escape", "\u001b[2Jcleared", "\\u001b[2Jcleared"],
+  ["a bell and DEL", "\u0007\u007f", "\\u0007\\u007f"],
+  ["a C1 control", "a\u0085b", "a\\u0085b"],
+  ["Unicode line and paragraph separators", "a\u2028b\u2029c", "a\\u2028b\\u2029c"],
+])("%s", (_name, text, expected) => {
+  expect(oneLine(text)).toBe(expected);
+});
