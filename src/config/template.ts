@@ -150,6 +150,16 @@ function text(name: string, value: Value | undefined): string {
   return display(value);
 }
 
+/** An env var's name: text, never a number (`{{ env 5 }}` would read a variable named "5"). */
+function variableName(name: string, value: Value | undefined): string {
+  if (typeof value === "number") {
+    throw new TemplateError(
+      `template function ${name} takes a variable name in quotes, got the number ${value}: {{ ${name} "NAME" }}`,
+    );
+  }
+  return text(name, value);
+}
+
 interface TemplateFunction {
   min: number;
   max: number;
@@ -163,7 +173,7 @@ const functions: Record<string, TemplateFunction> = {
     min: 1,
     max: 1,
     call(args, context) {
-      const variable = text("env", args[0]);
+      const variable = variableName("env", args[0]);
       const value = context.env[variable];
       return value ? value : { variable, unset: value === undefined };
     },
@@ -188,6 +198,7 @@ const functions: Record<string, TemplateFunction> = {
       const given = args[1];
       if (given === undefined) {
         // {{ required "X" }}: the env var X must be set and not empty.
+        variableName("required", first);
         const value = context.env[message];
         if (!value) throw new TemplateError(`environment variable ${message} is required`, message);
         return value;

@@ -105,6 +105,16 @@ describe("renderTemplate", () => {
       "template function upper expects text, got a time",
     ],
     [
+      "a number as an env var's name",
+      "{{ env 5 }}",
+      'template function env takes a variable name in quotes, got the number 5: {{ env "NAME" }}',
+    ],
+    [
+      "a number as a required env var's name",
+      "{{ required 5 }}",
+      'template function required takes a variable name in quotes, got the number 5: {{ required "NAME" }}',
+    ],
+    [
       "text where a time is expected",
       '{{ date "2006" "x" }}',
       "template function date expects a time, as from now",
