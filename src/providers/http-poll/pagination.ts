@@ -14,15 +14,31 @@ export function paginationStyle(config: HttpPollConfig): PaginationStyle {
   return "link";
 }
 
+/** The links of an RFC 8288 header: `<target>; param=value; ...`, split at commas outside quotes. */
+function* linksOf(header: string): Generator<{ target: string; params: string }> {
+  for (let at = 0; at < header.length; ) {
+    const open = header.indexOf("<", at);
+    const close = open === -1 ? -1 : header.indexOf(">", open);
+    if (close === -1) return;
+    let end = close + 1;
+    for (let quoted = false; end < header.length; end++) {
+      const char = header[end];
+      if (char === '"') quoted = !quoted;
+      else if (char === "\\" && quoted) end++;
+      else if (char === "," && !quoted) break;
+    }
+    yield { target: header.slice(open + 1, close), params: header.slice(close + 1, end) };
+    at = end + 1;
+  }
+}
+
 /** The rel="next" target of an RFC 8288 Link header, resolved against the page's URL. */
 export function nextLink(header: string | null, base: URL): URL | undefined {
   if (!header) return undefined;
-  // Each link is <target>; param=value; ... and links are separated by commas outside the <>.
-  for (const match of header.matchAll(/<([^>]*)>((?:\s*;\s*[^;,]+)*)/g)) {
-    const params = match[2] ?? "";
+  for (const { target, params } of linksOf(header)) {
     const rel = /;\s*rel\s*=\s*(?:"([^"]*)"|([^\s;,]+))/i.exec(params);
     const relations = (rel?.[1] ?? rel?.[2] ?? "").toLowerCase().split(/\s+/);
-    if (relations.includes("next")) return URL.parse(match[1] ?? "", base.href) ?? undefined;
+    if (relations.includes("next")) return URL.parse(target, base.href) ?? undefined;
   }
   return undefined;
 }
