@@ -6,6 +6,7 @@ import { type ProviderReference, parseReference } from "../oci/index.ts";
 import type { BuiltinProviderName, ProviderRole } from "../protocol/builtins.ts";
 import { type CheckedTask, checkConfig, type TaskPolicy } from "./check.ts";
 import { type ConfigLocation, type DiscoverOptions, findConfigFile } from "./discover.ts";
+import { decodeConfigFile } from "./parse-file.ts";
 import type { TaskInput } from "./schema.ts";
 import type { JsonValue } from "./values.ts";
 
@@ -77,8 +78,9 @@ async function readConfigFile(
   options: LoadOptions,
 ): Promise<{ source: string; location: ConfigLocation }> {
   const location = findConfigFile(options);
+  let bytes: Uint8Array;
   try {
-    return { source: await readFile(location.path, "utf8"), location };
+    bytes = await readFile(location.path);
   } catch (error) {
     throw new DstreamError(
       "CONFIG_NOT_FOUND",
@@ -86,6 +88,7 @@ async function readConfigFile(
       { cause: error },
     );
   }
+  return { source: decodeConfigFile(bytes, location), location };
 }
 
 /** Every task, checked in full (validate). */

@@ -1,6 +1,6 @@
 // The compiled binary, copied to a temp folder with no node_modules, reading config as a user would.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import packageJson from "../../package.json" with { type: "json" };
 import { runProcess } from "../helpers/binary.ts";
@@ -163,6 +163,23 @@ describe("the compiled binary, alone in a temp folder", () => {
     workspace.write("broken.hcl", 'task "a" {\n  input {\n    provider = \n  }\n}\n');
     expect(await workspace.run(["validate", "-c", "broken.hcl"])).toEqual(
       usageError("broken.hcl:3:16: Invalid expression"),
+    );
+  });
+
+  test("invalid UTF-8: its line and column, not a U+FFFD passed on", async () => {
+    const path = workspace.write("latin1.hcl", "");
+    writeFileSync(
+      path,
+      Buffer.concat([
+        Buffer.from(
+          'task "a" {\n  input {\n    provider = "counter"\n  }\n  output {\n    provider = "caf',
+        ),
+        Buffer.from([0xe9]),
+        Buffer.from('"\n  }\n}\n'),
+      ]),
+    );
+    expect(await workspace.run(["validate", "-c", "latin1.hcl"])).toEqual(
+      usageError("latin1.hcl:6:20: invalid UTF-8 (0xe9): save the file as UTF-8"),
     );
   });
 
