@@ -82,6 +82,15 @@ export function protocolErrorId(error: unknown, ids: readonly string[]): string 
   return errorsIn(error).find((node) => node.apiId && ids.includes(node.apiId))?.apiId;
 }
 
+/** The broker (or the client, from the broker's metadata) says a topic does not exist. */
+export function isUnknownTopic(error: unknown): boolean {
+  return errorsIn(error).some(
+    (node) =>
+      node.apiId === "UNKNOWN_TOPIC_OR_PARTITION" ||
+      (typeof node.message === "string" && node.message.startsWith("Unknown topic ")),
+  );
+}
+
 /** Why the brokers could not be reached, as the system said it (ECONNREFUSED, a timeout...). */
 function networkReason(error: unknown): string | undefined {
   const nodes = errorsIn(error);

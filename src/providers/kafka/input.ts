@@ -7,8 +7,8 @@ import {
   brokerList,
   clientOptions,
   describeKafkaError,
+  isUnknownTopic,
   oneLine,
-  protocolErrorId,
   within,
 } from "./connection.ts";
 import { inputLifecycle } from "./lifecycle.ts";
@@ -52,24 +52,29 @@ async function openStream(
   const brokers = brokerList(config).join(", ");
   try {
     return await within(
-      consumer.consume({
-        topics: config.topics,
-        mode: "committed",
-        fallbackMode: config.start,
-        autocommit: false,
-        maxWaitTime: 500,
-        sessionTimeout: config.session_timeout_ms,
-        heartbeatInterval: Math.floor(config.session_timeout_ms / 3),
-      }),
+      (async () => {
+        await consumer.metadata({ topics: [] });
+        // The brokers answer: a missing topic need not be asked about again and again.
+        await consumer.metadata({ topics: config.topics, retries: 0 });
+        return consumer.consume({
+          topics: config.topics,
+          mode: "committed",
+          fallbackMode: config.start,
+          autocommit: false,
+          maxWaitTime: 500,
+          sessionTimeout: config.session_timeout_ms,
+          heartbeatInterval: Math.floor(config.session_timeout_ms / 3),
+        });
+      })(),
       config.connect_timeout_ms + config.session_timeout_ms,
       () =>
         `kafka: cannot join group "${config.group_id}" at ${brokers} within ${config.connect_timeout_ms + config.session_timeout_ms} ms; check bootstrap_servers and that Kafka is running`,
     );
   } catch (error) {
-    if (protocolErrorId(error, ["UNKNOWN_TOPIC_OR_PARTITION"])) {
-      throw new Error(
-        `kafka: topic ${config.topics.map((topic) => `"${topic}"`).join(", ")} does not exist (or one of them); check topics`,
-      );
+    if (isUnknownTopic(error)) {
+      const named = /^Unknown topic (.+)\.$/.exec(error instanceof Error ? error.message : "")?.[1];
+      const topics = named ? `"${named}"` : config.topics.map((topic) => `"${topic}"`).join(" or ");
+      throw new Error(`kafka: topic ${topics} does not exist; check topics`);
     }
     if (error instanceof Error && error.message.startsWith("kafka:")) throw error;
     throw new Error(describeKafkaError(error, config, `consume as group "${config.group_id}"`), {
@@ -109,7 +114,13 @@ export const kafkaInput = defineInput({
       for await (const message of stream as AsyncIterable<Message>) {
         const partitionKey = `${message.topic}:${message.partition}`;
         const floor = delivered.get(partitionKey);
-        if (floor !== undefined && message.offset < floor) continue;
+        if (floor !== undefined && message.offset < floor) {
+          if (sincePosition > 0 && stream.readableLength === 0) {
+            sincePosition = 0;
+            yield new Checkpoint(offsetsCheckpoint(positions));
+          }
+          continue;
+        }
         positions.set(partitionKey, message.offset + 1n);
         yield {
           data: decodeValue(message, config.value),

@@ -6,6 +6,7 @@ import {
   brokerList,
   clientOptions,
   describeKafkaError,
+  isUnknownTopic,
   protocolErrorId,
   within,
 } from "./connection.ts";
@@ -47,7 +48,7 @@ function sendFailure(
       { cause: error },
     );
   }
-  if (protocolErrorId(error, ["UNKNOWN_TOPIC_OR_PARTITION"])) {
+  if (isUnknownTopic(error)) {
     return new Error(missingTopicMessage(topics), { cause: error });
   }
   return new Error(describeKafkaError(error, config, `send to topic ${topics}`), { cause: error });
@@ -68,20 +69,42 @@ export const kafkaOutput = defineOutput({
     // Fail at start, within the bound, when the brokers are away or the one topic is missing.
     try {
       await within(
-        producer.metadata({ topics: config.topic ? [config.topic] : [] }),
+        (async () => {
+          await producer.metadata({ topics: [] });
+          // The brokers answer: a missing topic need not be asked about again and again.
+          if (config.topic) await producer.metadata({ topics: [config.topic], retries: 0 });
+        })(),
         config.connect_timeout_ms,
         () =>
           `kafka: cannot reach the brokers ${brokers} within ${config.connect_timeout_ms} ms; check bootstrap_servers and that Kafka is running`,
       );
     } catch (error) {
       await producer.close().catch(() => {});
-      if (protocolErrorId(error, ["UNKNOWN_TOPIC_OR_PARTITION"])) {
+      if (isUnknownTopic(error)) {
         throw new Error(missingTopicMessage(`"${config.topic}"`));
       }
       if (error instanceof Error && error.message.startsWith("kafka:")) throw error;
       throw new Error(describeKafkaError(error, config, "connect"), { cause: error });
     }
 
+    // topic_prefix: each table's topic is looked up once, so a missing one fails at once by name.
+    const knownTopics = new Set<string>();
+    const checkTopics = async (messages: { topic: string }[]) => {
+      const unseen = [...new Set(messages.map((message) => message.topic))].filter(
+        (topic) => !knownTopics.has(topic),
+      );
+      for (const topic of unseen) {
+        try {
+          await producer.metadata({ topics: [topic], retries: 0 });
+        } catch (error) {
+          if (isUnknownTopic(error)) throw new Error(missingTopicMessage(`"${topic}"`));
+          throw new Error(describeKafkaError(error, config, `look up topic "${topic}"`), {
+            cause: error,
+          });
+        }
+        knownTopics.add(topic);
+      }
+    };
     const inFlight = new Set<Promise<void>>();
     let failure: Error | undefined;
     const check = () => {
@@ -98,6 +121,7 @@ export const kafkaOutput = defineOutput({
         const topics = config.topic
           ? `"${config.topic}"`
           : [...new Set(messages.map((message) => `"${message.topic}"`))].join(", ");
+        if (!config.topic) await checkTopics(messages);
         const sent = producer.send({ messages }).then(
           () => undefined,
           (error: unknown) => {

@@ -1,0 +1,107 @@
+// The real Kafka broker for the kafka tests (test/services/kafka.sh), and kcat, the client that
+// checks what dstream wrote and feeds what it reads. Topic setup goes through the client library.
+import { resolve } from "node:path";
+import { Admin } from "@platformatic/kafka";
+
+const repoRoot = resolve(import.meta.dir, "../../..");
+
+let broker: string | undefined;
+
+/** Starts the broker once (the script is idempotent) and returns its "127.0.0.1:port". */
+export async function startKafka(): Promise<string> {
+  if (broker) return broker;
+  const started = Bun.spawnSync(["bash", resolve(repoRoot, "test/services/kafka.sh")], {
+    stdout: "pipe",
+    stderr: "pipe",
+    timeout: 600_000,
+  });
+  if (started.exitCode !== 0) throw new Error(`kafka.sh failed: ${started.stderr.toString()}`);
+  broker = started.stdout.toString().trim().split("\n").pop() as string;
+  return broker;
+}
+
+let topicCount = 0;
+
+/** A fresh topic name for one test. */
+export function uniqueTopic(label: string): string {
+  return `dstream-${label}-${process.pid}-${Date.now()}-${++topicCount}`;
+}
+
+export async function createTopic(
+  topic: string,
+  partitions = 1,
+  configs: { name: string; value: string }[] = [],
+): Promise<void> {
+  const admin = new Admin({ clientId: "dstream-test", bootstrapBrokers: [await startKafka()] });
+  try {
+    await admin.createTopics({ topics: [topic], partitions, replicas: 1, configs });
+  } finally {
+    await admin.close();
+  }
+}
+
+export interface KcatResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs kcat against the test broker with `args`, `input` on its stdin. */
+export async function kcat(args: string[], input?: string): Promise<KcatResult> {
+  const child = Bun.spawn(["kcat", "-b", await startKafka(), ...args], {
+    stdin: input === undefined ? "ignore" : new TextEncoder().encode(input),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  const [stdout, stderr, exitCode] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
+  clearTimeout(timer);
+  return { exitCode, stdout, stderr };
+}
+
+/** Every message of `topic` as "partition offset key value" lines, sorted, read by kcat. */
+export async function readTopic(topic: string, format = "%p %k %s\\n"): Promise<string[]> {
+  const result = await kcat(["-C", "-t", topic, "-e", "-q", "-f", format]);
+  if (result.exitCode !== 0) throw new Error(`kcat -C failed: ${result.stderr}`);
+  return result.stdout.split("\n").filter((line) => line !== "");
+}
+
+/** Produces `lines` to `topic` with kcat (one message per line), compressed with `codec`. */
+export async function produce(
+  topic: string,
+  lines: string[],
+  codec = "none",
+  extra: string[] = [],
+): Promise<void> {
+  const result = await kcat(["-P", "-t", topic, "-z", codec, ...extra], `${lines.join("\n")}\n`);
+  if (result.exitCode !== 0 || result.stderr.includes("ERROR")) {
+    throw new Error(`kcat -P failed: ${result.stderr}`);
+  }
+}
+
+/** What a consumer of `group` gets from its committed offsets on: kcat joins the group and reads. */
+export async function readFromGroup(group: string, topic: string): Promise<string[]> {
+  const result = await kcat([
+    "-G",
+    group,
+    "-X",
+    "enable.auto.commit=false",
+    "-X",
+    "auto.offset.reset=earliest",
+    "-e",
+    "-q",
+    "-f",
+    "%s\\n",
+    topic,
+  ]);
+  if (result.exitCode !== 0) throw new Error(`kcat -G failed: ${result.stderr}`);
+  return result.stdout.split("\n").filter((line) => line !== "");
+}
+
+export function envelope(config: Record<string, unknown>, checkpoint: unknown = null): string {
+  return JSON.stringify({ command: "run", config, protocol: 2, checkpoint });
+}
