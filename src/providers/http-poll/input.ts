@@ -142,14 +142,17 @@ class Poller {
     });
   }
 
+  /** A copy of the position (it moves on after this event); built field by field, once per event. */
   #snapshot(page?: PagePosition): HttpPollPosition {
-    const { sequence, cursor, seen, validator } = this.position;
-    return {
-      sequence,
-      ...(cursor !== undefined ? { cursor, seen: seen ?? [] } : {}),
-      ...(page ? { page } : {}),
-      ...(validator ? { validator } : {}),
-    };
+    const { cursor, validator } = this.position;
+    const snapshot: HttpPollPosition = { sequence: this.position.sequence };
+    if (cursor !== undefined) {
+      snapshot.cursor = cursor;
+      snapshot.seen = this.position.seen ?? [];
+    }
+    if (page) snapshot.page = page;
+    if (validator) snapshot.validator = validator;
+    return snapshot;
   }
 
   async *pass(): AsyncGenerator<InputItem> {
@@ -200,12 +203,7 @@ class Poller {
       }
       previousBody = fingerprint;
       const next = this.#next(body, answer, url, records.length, where);
-      const metadata = {
-        url: this.#secrets.url(url),
-        status: answer.status,
-        page: number,
-        fetched_at: fetchedAt,
-      };
+      const shownUrl = this.#secrets.url(url);
       const pageUrl = storedUrl(url, this.#secrets);
       for (let index = skip; index < records.length; index++) {
         const record = records[index];
@@ -213,7 +211,13 @@ class Poller {
         this.position.sequence++;
         yield {
           data: record,
-          metadata: { ...metadata, sequence: this.position.sequence },
+          metadata: {
+            url: shownUrl,
+            status: answer.status,
+            page: number,
+            fetched_at: fetchedAt,
+            sequence: this.position.sequence,
+          },
           checkpoint: this.#snapshot(
             incremental ? undefined : { url: pageUrl, number, skip: index + 1 },
           ),

@@ -451,6 +451,18 @@ describe("being a good client", () => {
     );
   });
 
+  test("SIGTERM in the middle of a response: the request is abandoned, exit 0 at once", async () => {
+    const provider = await startHttp("http-poll", { endpoint: `${base}/endless`, timeout: 60_000 });
+    await Bun.sleep(300);
+    const stoppedAt = Date.now();
+    provider.child.kill("SIGTERM");
+    const finished = await provider.finish(10_000);
+    expect(Date.now() - stoppedAt).toBeLessThan(2000);
+    expect(finished.exitCode).toBe(0);
+    expect(finished.stderr).toBe("");
+    expect(splitOutput(finished.stdout).events).toEqual([]);
+  });
+
   test("a truncated body (connection closed early) is retried", async () => {
     const result = await poll({ endpoint: `http://127.0.0.1:${raw.port}/`, retry_backoff: 10 });
     expect(result.exitCode).toBe(0);
