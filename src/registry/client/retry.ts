@@ -45,14 +45,16 @@ export class RetryBudget {
     return this.tries < ATTEMPTS && this.silent < SILENT_ATTEMPTS;
   }
 
-  /** Exponential backoff, or the registry's Retry-After (capped). */
-  pause(response?: Response): Promise<void> {
+  /** The wait before the next try: the registry's Retry-After (capped), else exponential backoff. */
+  delayMs(response?: Response): number {
     const header = response?.headers.get("retry-after");
     const seconds = header ? Number(header) : Number.NaN;
-    const ms =
-      Number.isFinite(seconds) && seconds >= 0
-        ? Math.min(seconds * 1000, MAX_RETRY_AFTER_MS)
-        : FIRST_BACKOFF_MS * 2 ** (this.tries - 1) + Math.random() * 100;
-    return Bun.sleep(ms);
+    if (Number.isFinite(seconds) && seconds >= 0)
+      return Math.min(seconds * 1000, MAX_RETRY_AFTER_MS);
+    return FIRST_BACKOFF_MS * 2 ** (this.tries - 1) + Math.random() * 100;
+  }
+
+  pause(response?: Response): Promise<void> {
+    return Bun.sleep(this.delayMs(response));
   }
 }
