@@ -38,6 +38,9 @@ export class Secrets {
       if (!url) continue;
       values.push(decodeURIComponent(url.password), url.password);
       if (!url.password) values.push(decodeURIComponent(url.username), url.username);
+      // As sent in the Basic header, which a server may echo back.
+      const pair = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+      if (url.username || url.password) values.push(Buffer.from(pair).toString("base64"));
       for (const [name, value] of url.searchParams) if (isSecretName(name)) values.push(value);
     }
     for (const [name, value] of Object.entries(config.headers ?? {})) {

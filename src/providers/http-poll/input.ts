@@ -261,6 +261,23 @@ class Poller {
     }
   }
 
+  /** The first page, once: what dstream status reports. */
+  async probe(): Promise<string> {
+    const url = firstPage(this.config, this.#target.url, undefined);
+    const request = {
+      method: this.config.method,
+      url,
+      headers: this.#target.headers,
+      ...(this.#body !== undefined ? { body: this.#body } : {}),
+    };
+    const where = this.#client.describe(request);
+    const answer = await this.#client.send(request);
+    if (!answer) return `${where}: stopped before an answer`;
+    const records = this.#records(parseBody(answer, where), where);
+    const status = `${answer.status} ${answer.statusText}`.trim();
+    return `${where}: ${status}, ${records.length} records on the first page`;
+  }
+
   #next(body: unknown, answer: HttpAnswer, url: URL, recordCount: number, where: string) {
     try {
       return nextPage(this.config, { url, headers: answer.headers, body, recordCount });
@@ -286,6 +303,14 @@ export const httpPollInput = defineInput({
       // Every message leaves here scrubbed: a body may echo a token back.
       const message = error instanceof Error ? error.message : String(error);
       throw new Error(secrets.scrub(message));
+    }
+  },
+  async status(config, context) {
+    try {
+      return { message: await new Poller(config, context, { sequence: 0 }).probe() };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      return { status: "Failed", message: secretsOf(config).scrub(message) };
     }
   },
   plan(config) {

@@ -121,3 +121,31 @@ test("dstream plan shows both ends without credentials", async () => {
   expect(result.stdout + result.stderr).not.toContain(token);
   expect(result.stdout + result.stderr).not.toContain(password);
 });
+
+test("dstream status asks the API for its first page; a refused token is Failed, without the token", async () => {
+  const config = join(folder, "dstream.hcl");
+  const ok = await runDstream(["status", "api-to-http", "-c", config, "--provider", "input"], {
+    env: { API_TOKEN: token },
+  });
+  expect(ok.exitCode).toBe(0);
+  expect(ok.stdout).toBe(
+    `input (http-poll): Success - GET http://127.0.0.1:${api.port}/items?page=1: 200 OK, 2 records on the first page\n`,
+  );
+  // The provider's Failed line is in --json; the text form names only its exit (runtime's choice).
+  const refused = await runDstream(
+    ["status", "api-to-http", "-c", config, "--provider", "input", "--json"],
+    {
+      env: { API_TOKEN: "tok-wrong-99887766" },
+    },
+  );
+  expect(refused.exitCode).toBe(1);
+  const [outcome] = JSON.parse(refused.stdout) as {
+    result?: { status: string; message: string };
+  }[];
+  expect(outcome?.result).toEqual({
+    status: "Failed",
+    message: `GET http://127.0.0.1:${api.port}/items?page=1: 401 Unauthorized (check auth_token): {"error":"unknown token Bearer ***"}`,
+    resources: [],
+  } as never);
+  expect(refused.stdout + refused.stderr).not.toContain("tok-wrong-99887766");
+});

@@ -27,6 +27,7 @@ test("scrub masks the token, URL passwords (raw and decoded), credential headers
       "tok-abcdef p@ss-word p%40ss-word key-7777 hdr-secret-1 q-secret-2 application/json",
     ),
   ).toBe("*** *** *** *** *** *** application/json");
+  expect(secrets.scrub(`Basic ${btoa("u:p@ss-word")}`)).toBe("Basic ***");
 });
 
 test("Retry-After: seconds or an HTTP date; anything else is no answer", () => {
