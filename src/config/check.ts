@@ -6,6 +6,7 @@ import { outlineHcl } from "./outline.ts";
 import { type ParseOptions, parseSource } from "./parse-file.ts";
 import { ProblemReport } from "./problem-report.ts";
 import { droppedKeyIssues, type TaskInput, taskSchema, UNKNOWN_KEY } from "./schema.ts";
+import { mislabelledTasks, reportMislabelledTasks } from "./task-labels.ts";
 import {
   convertValue,
   EXPRESSION_MESSAGE,
@@ -55,8 +56,9 @@ export async function checkConfig(
   location: ConfigLocation,
   options: CheckOptions,
 ): Promise<CheckedTask[]> {
-  const raw = await parseSource(source, location, options);
+  // First: a large file is parsed in groups of blocks that the outline finds.
   const outline = outlineHcl(source);
+  const raw = await parseSource(source, location, outline, options);
   const report = new ProblemReport(location.display, outline);
   const context: ValueContext = {
     env: options.env ?? process.env,
@@ -74,7 +76,12 @@ export async function checkConfig(
   const tasks: CheckedTask[] = [];
   // hcl2json sorts keys; tasks keep the order of the file.
   const byLine = (name: string) => report.positionOf(["task", name])?.line ?? 0;
-  const entries = taskBodies(raw.task, report).sort(([a], [b]) => byLine(a) - byLine(b));
+  // Task blocks without exactly one name: each at its own line, from the outline.
+  reportMislabelledTasks(outline, report);
+  const labelsReported = mislabelledTasks(outline).length > 0;
+  const entries = taskBodies(raw.task, report, labelsReported).sort(
+    ([a], [b]) => byLine(a) - byLine(b),
+  );
   for (const [name, bodies] of entries) {
     if (bodies.length > 1) {
       const first = report.positionOf(["task", name])?.line;
@@ -102,16 +109,28 @@ export async function checkConfig(
   return tasks;
 }
 
-function taskBodies(value: unknown, report: ProblemReport): [string, unknown[]][] {
+/** The named task blocks; `labelsReported`: the others were reported already, from the outline. */
+function taskBodies(
+  value: unknown,
+  report: ProblemReport,
+  labelsReported: boolean,
+): [string, unknown[]][] {
   if (value === undefined) return [];
   if (Array.isArray(value) || typeof value !== "object" || value === null) {
-    report.add(["task"], 'a task block needs one name: task "my-pipeline" { ... }');
+    if (!labelsReported) {
+      report.add(["task"], 'a task block needs one name: task "my-pipeline" { ... }');
+    }
     return [];
   }
   const entries: [string, unknown[]][] = [];
   for (const [name, bodies] of Object.entries(value)) {
     if (!Array.isArray(bodies)) {
-      report.add(["task", name], 'a task block takes exactly one name: task "my-pipeline" { ... }');
+      if (!labelsReported) {
+        report.add(
+          ["task", name],
+          'a task block takes exactly one name: task "my-pipeline" { ... }',
+        );
+      }
       continue;
     }
     if (name.trim() === "") {

@@ -33,6 +33,8 @@ export interface Outline {
   labelConflicts: LabelConflict[];
   /** The file's own blocks, in source order, with where each starts and ends (offsets). */
   topLevelBlocks: TopLevelBlock[];
+  /** True when the scan reached the end of the source (else the outline is partial). */
+  complete: boolean;
 }
 
 export interface TopLevelBlock extends BlockHeader {
@@ -75,10 +77,12 @@ export function outlineHcl(source: string): Outline {
     interpolatedKeys: new Set(),
     labelConflicts: [],
     topLevelBlocks: [],
+    complete: false,
   };
   const scanner = new Scanner(source);
   try {
     scanBody(scanner, [], "", outline);
+    outline.complete = scanner.peek() === "";
   } catch {
     // Partial outlines only lose positions and block hints; parsing itself already succeeded.
   }

@@ -2,11 +2,13 @@
 // `file:line:col: summary` problems; hcl2json's label errors, which carry no position, get theirs
 // from the outline.
 import { DstreamError } from "../errors.ts";
+import { parseInGroups } from "./chunked-parse.ts";
 import type { ConfigLocation } from "./discover.ts";
 import { type HclDiagnostic, HclSyntaxError, parseHcl } from "./hcl.ts";
-import { type LabelConflict, outlineHcl } from "./outline.ts";
+import type { LabelConflict, Outline } from "./outline.ts";
 import { openParseCache } from "./parse-cache.ts";
 import { ProblemReport } from "./problem-report.ts";
+import { mislabelledTasks, reportMislabelledTasks, withoutBlocks } from "./task-labels.ts";
 
 export interface ParseOptions {
   env?: Record<string, string | undefined>;
@@ -17,9 +19,15 @@ export interface ParseOptions {
 /** Syntax errors shown at most; past them the parser is usually reporting one mistake again. */
 const MAX_SYNTAX_ERRORS = 10;
 
+/**
+ * hcl2json's JSON for `source`. Task blocks without exactly one name, which hcl2json refuses
+ * beside named ones, are left out (checkConfig reports each from the outline) so that the rest of
+ * the file is still checked.
+ */
 export async function parseSource(
   source: string,
   location: ConfigLocation,
+  outline: Outline,
   options: ParseOptions,
 ): Promise<Record<string, unknown>> {
   if (looksBinary(source)) throw notText(location);
@@ -28,13 +36,33 @@ export async function parseSource(
   if (cached) return cached;
   let parsed: Record<string, unknown>;
   try {
-    parsed = await parseHcl(source);
+    parsed = (await parseInGroups(source, outline, parsedOrUndefined)) ?? (await parseHcl(source));
   } catch (error) {
     if (!(error instanceof HclSyntaxError)) throw error;
-    throw syntaxError(error.diagnostics, source, location);
+    const mislabelled = mislabelledTasks(outline);
+    if (mislabelled.length === 0 || !isLabelClash(error.diagnostics)) {
+      throw syntaxError(error.diagnostics, location, outline);
+    }
+    try {
+      // Not cached: the file as written does not parse.
+      return await parseHcl(withoutBlocks(source, mislabelled));
+    } catch (retried) {
+      if (!(retried instanceof HclSyntaxError)) throw retried;
+      throw syntaxError(retried.diagnostics, location, outline);
+    }
   }
   cache?.set(source, parsed);
   return parsed;
+}
+
+/** One group's parse for parseInGroups: a syntax error means "parse the file whole". */
+async function parsedOrUndefined(text: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    return await parseHcl(text);
+  } catch (error) {
+    if (error instanceof HclSyntaxError) return undefined;
+    throw error;
+  }
 }
 
 /**
@@ -141,18 +169,21 @@ function looksBinary(source: string): boolean {
 const labelClash =
   /^invalid HCL detected for ".*" block, cannot have blocks with and without labels$|^Unable to convert Block to JSON: /;
 
+const isLabelClash = (diagnostics: HclDiagnostic[]) =>
+  diagnostics.some((d) => d.line === 0 && labelClash.test(d.summary));
+
 function syntaxError(
   diagnostics: HclDiagnostic[],
-  source: string,
   location: ConfigLocation,
+  outline: Outline,
 ): DstreamError {
-  if (diagnostics.some((d) => d.line === 0 && labelClash.test(d.summary))) {
-    const outline = outlineHcl(source);
-    if (outline.labelConflicts.length > 0) {
-      const report = new ProblemReport(location.display, outline);
-      for (const conflict of outline.labelConflicts) reportConflict(conflict, report);
-      return report.error("CONFIG_SYNTAX");
-    }
+  // Nested conflicts (task names are reported from the outline, each at its own block).
+  const conflicts = outline.labelConflicts.filter((conflict) => conflict.path.join() !== "task");
+  if (isLabelClash(diagnostics) && conflicts.length > 0) {
+    const report = new ProblemReport(location.display, outline);
+    for (const conflict of conflicts) reportConflict(conflict, report);
+    reportMislabelledTasks(outline, report);
+    return report.error("CONFIG_SYNTAX");
   }
   const problems = diagnostics
     .slice(0, MAX_SYNTAX_ERRORS)
@@ -171,15 +202,6 @@ const labelClashFallback =
 
 function reportConflict({ path, first, other }: LabelConflict, report: ProblemReport): void {
   const type = path.at(-1) ?? "";
-  if (path.length === 1 && type === "task") {
-    // Point at the task block without exactly one name, as the schema would.
-    const wrong = [first, other].find((header) => header.labels.length !== 1) ?? other;
-    const needs = wrong.labels.length === 0 ? "needs one name" : "takes exactly one name";
-    report.add(["task"], `a task block ${needs}: task "my-pipeline" { ... }`, {
-      at: wrong.position,
-    });
-    return;
-  }
   const written = (labels: string[]) =>
     [type, ...labels.map((label) => JSON.stringify(label)), "{ }"].join(" ");
   report.add(

@@ -71,21 +71,6 @@ describe("syntax errors", () => {
       ],
     ],
     [
-      "a task with a name, then one without",
-      `${valid}task {\n}\n`,
-      ['dstream.hcl:9:1: task: a task block needs one name: task "my-pipeline" { ... }'],
-    ],
-    [
-      "a task without a name, then one with",
-      `task {\n}\n${valid}`,
-      ['dstream.hcl:1:1: task: a task block needs one name: task "my-pipeline" { ... }'],
-    ],
-    [
-      "a task with two names beside one with one",
-      `${valid}task "a" "b" {\n}\n`,
-      ['dstream.hcl:9:1: task: a task block takes exactly one name: task "my-pipeline" { ... }'],
-    ],
-    [
       "config blocks whose labels extend each other's, with their path",
       'task "a" {\n  input {\n    provider = "counter"\n    config {\n      b "x" "y" {\n      }\n      b "x" {\n      }\n    }\n  }\n}\n',
       [
