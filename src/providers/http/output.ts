@@ -104,10 +104,15 @@ function openSink(context: Context) {
             failed = true;
             throw error;
           });
-        if (!answer)
+        const where = client.describe({ method: config.method, url: target.url, headers });
+        if (!answer) throw new Error(`${where}: stopped before an answer`);
+        // The client hands back 304 as an answer (a poller's "unchanged"); a receiver must say 2xx.
+        if (answer.status === 304) {
+          failed = true;
           throw new Error(
-            `${client.describe({ method: config.method, url: target.url, headers })}: stopped before an answer`,
+            `${where}: 304 Not Modified is not an acceptance (the receiver must answer 2xx)`,
           );
+        }
         requests++;
         events += lines.length;
       }

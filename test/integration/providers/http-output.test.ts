@@ -23,6 +23,7 @@ beforeAll(() => {
     const url = new URL(request.url);
     const body = await request.text();
     received.push({ method: request.method, path: url.pathname, headers: request.headers, body });
+    if (url.pathname === "/not-modified") return new Response(null, { status: 304 });
     if (url.pathname === "/reject")
       return new Response('{"error":"schema mismatch"}', { status: 400 });
     if (throttleOnce) {
@@ -184,5 +185,17 @@ test("an unreachable receiver fails with one line after its retries", async () =
   expect(result.exitCode).toBe(1);
   expect(result.stderr.split("\n").at(-2)).toMatch(
     /^error: POST http:\/\/127\.0\.0\.1:9\/x: connection refused( \(\w+\))? \(after 2 attempts\)$/,
+  );
+});
+
+test("a 304 is no acceptance: the output fails instead of acknowledging", async () => {
+  const provider = await startHttp("http", { url: `${base}/not-modified` });
+  provider.write(events(1, 1) + checkpoint(1));
+  provider.end();
+  const result = await provider.finish();
+  expect(result.exitCode).toBe(1);
+  expect(result.stdout).toBe('{"status":"ready","protocol":2}\n');
+  expect(result.stderr).toBe(
+    `error: POST ${base}/not-modified: 304 Not Modified is not an acceptance (the receiver must answer 2xx)\n`,
   );
 });
