@@ -9,8 +9,10 @@ export const builtinProviders = {
   null: ["output"],
   file: ["input", "output"],
   kafka: ["input", "output"],
+  nats: ["input", "output"],
   "http-poll": ["input"],
   http: ["output"],
+  s3: ["output"],
 } as const satisfies Record<string, readonly ProviderRole[]>;
 
 export type BuiltinProviderName = keyof typeof builtinProviders;

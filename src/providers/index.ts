@@ -63,6 +63,16 @@ const builtins: BuiltinTable = {
       provider: async () => (await import("./kafka/output.ts")).kafkaOutput,
     },
   },
+  nats: {
+    input: {
+      schema: async () => (await import("./nats/schema.ts")).natsInputConfigSchema,
+      provider: async () => (await import("./nats/input.ts")).natsInput,
+    },
+    output: {
+      schema: async () => (await import("./nats/schema.ts")).natsOutputConfigSchema,
+      provider: async () => (await import("./nats/output.ts")).natsOutput,
+    },
+  },
   "http-poll": {
     input: {
       schema: async () => (await import("./http-poll/schema.ts")).httpPollConfigSchema,
@@ -73,6 +83,12 @@ const builtins: BuiltinTable = {
     output: {
       schema: async () => (await import("./http/schema.ts")).httpOutputConfigSchema,
       provider: async () => (await import("./http/output.ts")).httpOutput,
+    },
+  },
+  s3: {
+    output: {
+      schema: async () => (await import("./s3/schema.ts")).s3OutputConfigSchema,
+      provider: async () => (await import("./s3/output.ts")).s3Output,
     },
   },
 };

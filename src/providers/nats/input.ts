@@ -1,0 +1,163 @@
+// nats input: a durable pull consumer on a JetStream stream with explicit acks. A message is acked
+// only when dstream commits a checkpoint that covers it (never on receipt), so a crash redelivers
+// and a restart redelivers nothing that was committed.
+import {
+  AckPolicy,
+  type ConsumerMessages,
+  DeliverPolicy,
+  type JetStreamManager,
+  type JsMsg,
+  jetstream,
+  jetstreamManager,
+} from "@nats-io/jetstream";
+import { type NatsConnection, nanos } from "@nats-io/transport-node";
+import { Checkpoint, defineInput, type InputItem } from "../../sdk/index.ts";
+import { closeWithin, connectNats, errorText, shownServers } from "./connection.ts";
+import { inputLifecycle, requireStream } from "./lifecycle.ts";
+import { type NatsCheckpoint, parseNatsCheckpoint, rangesOf, sequencesIn } from "./positions.ts";
+import { type NatsInputConfig, natsInputConfigSchema } from "./schema.ts";
+
+export { natsInputConfigSchema };
+
+/** Events between two positions handed to the SDK (it writes the newest at its own cadence). */
+const eventsPerPosition = 256;
+
+interface Running {
+  stream: string;
+  /** Delivered in this run, not yet acked: acked when a commit names them. */
+  held: Map<number, JsMsg>;
+  /** Delivered in an earlier run and durable at dstream, not yet acked: their redeliveries are acked and skipped. */
+  earlier: Set<number>;
+}
+
+let running: Running | undefined;
+
+function checkpointOf(state: Running): NatsCheckpoint {
+  return { stream: state.stream, delivered: rangesOf([...state.earlier, ...state.held.keys()]) };
+}
+
+function decodeValue(message: JsMsg, format: NatsInputConfig["value"]): unknown {
+  if (format === "string") return message.string();
+  if (format === "base64") return Buffer.from(message.data).toString("base64");
+  if (message.data.length === 0) return null;
+  try {
+    return message.json();
+  } catch {
+    throw new Error(
+      `nats: message ${message.seq} of stream "${message.info.stream}" on "${message.subject}" is not JSON; set value = "string" or "base64" to read it as text or bytes`,
+    );
+  }
+}
+
+function headersOf(message: JsMsg): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (!message.headers) return headers;
+  for (const name of message.headers.keys()) headers[name] = message.headers.get(name);
+  return headers;
+}
+
+/** The durable consumer, created (explicit acks) when it does not exist yet. */
+async function ensureDurable(jsm: JetStreamManager, config: NatsInputConfig) {
+  try {
+    return await jsm.consumers.info(config.stream, config.durable);
+  } catch (error) {
+    if (!/not found/i.test(errorText(error))) {
+      throw new Error(
+        `nats: cannot read durable "${config.durable}" of stream "${config.stream}" (${errorText(error)})`,
+      );
+    }
+  }
+  try {
+    return await jsm.consumers.add(config.stream, {
+      durable_name: config.durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: config.start === "all" ? DeliverPolicy.All : DeliverPolicy.New,
+      ack_wait: nanos(config.ack_wait_ms),
+      max_ack_pending: config.max_ack_pending,
+      ...(config.filter_subject ? { filter_subject: config.filter_subject } : {}),
+    });
+  } catch (error) {
+    throw new Error(
+      `nats: cannot create durable "${config.durable}" on stream "${config.stream}" (${errorText(error)})`,
+    );
+  }
+}
+
+export const natsInput = defineInput({
+  schema: natsInputConfigSchema,
+  ...inputLifecycle,
+  async *run(config, context): AsyncGenerator<InputItem> {
+    const connection: NatsConnection = await connectNats(config);
+    let messages: ConsumerMessages | undefined;
+    const stop = () => void messages?.close().catch(() => {});
+    context.signal.addEventListener("abort", stop, { once: true });
+    try {
+      const jsm = await jetstreamManager(connection);
+      await requireStream(jsm, config.stream);
+      const durable = await ensureDurable(jsm, config);
+      // Sequences at or below the ack floor are acked already: no redelivery will come for them.
+      const floor = durable.ack_floor.stream_seq;
+      const earlier = new Set(
+        [...sequencesIn(parseNatsCheckpoint(context.checkpoint, config.stream))].filter(
+          (sequence) => sequence > floor,
+        ),
+      );
+      const state: Running = { stream: config.stream, held: new Map(), earlier };
+      running = state;
+      const consumer = await jetstream(connection).consumers.get(config.stream, config.durable);
+      messages = await consumer.consume({ max_messages: 1000 });
+      if (context.signal.aborted) stop();
+      let lost: string | undefined;
+      void connection.closed().then((error) => {
+        if (context.signal.aborted) return;
+        lost = error ? errorText(error) : "closed";
+        stop();
+      });
+      let sincePosition = 0;
+      for await (const message of messages) {
+        if (state.earlier.delete(message.seq)) {
+          message.ack();
+          continue;
+        }
+        state.held.set(message.seq, message);
+        yield {
+          data: decodeValue(message, config.value),
+          metadata: {
+            stream: config.stream,
+            subject: message.subject,
+            sequence: message.seq,
+            timestamp: Math.floor(message.info.timestampNanos / 1e6),
+            redelivered: message.redelivered,
+            headers: headersOf(message),
+          },
+        };
+        if (++sincePosition >= eventsPerPosition || messages.getPending() === 0) {
+          sincePosition = 0;
+          yield new Checkpoint(checkpointOf(state));
+        }
+      }
+      if (lost !== undefined) {
+        throw new Error(
+          `nats: lost the connection to ${shownServers(config)} (${lost}) and could not reconnect within ${config.connect_timeout_ms} ms`,
+        );
+      }
+      yield new Checkpoint(checkpointOf(state));
+    } finally {
+      context.signal.removeEventListener("abort", stop);
+      running = undefined;
+      await messages?.close().catch(() => {});
+      await closeWithin(connection);
+    }
+  },
+  onCommit(checkpoint) {
+    const state = running;
+    if (!state) return;
+    for (const sequence of sequencesIn(parseNatsCheckpoint(checkpoint, state.stream))) {
+      const message = state.held.get(sequence);
+      if (message) {
+        message.ack();
+        state.held.delete(sequence);
+      }
+    }
+  },
+});

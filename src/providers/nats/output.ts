@@ -1,0 +1,114 @@
+// nats output: publishes each event to JetStream and waits for the stream's acks; a checkpoint is
+// acknowledged only once the stream has stored every message before it.
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { type Batch, defineOutput } from "../../sdk/index.ts";
+import { closeWithin, connectNats, errorText } from "./connection.ts";
+import { outputLifecycle, requireStream } from "./lifecycle.ts";
+import { type NatsOutputConfig, natsOutputConfigSchema } from "./schema.ts";
+
+export { natsOutputConfigSchema };
+
+const encoder = new TextEncoder();
+
+/** The event's sequence as its metadata gives it, else its line number in this run. */
+function sequenceOf(batch: Batch, index: number): string {
+  try {
+    const sequence = (batch.envelope(index).metadata as { sequence?: unknown } | undefined)
+      ?.sequence;
+    if (typeof sequence === "number" || typeof sequence === "string") return String(sequence);
+  } catch {
+    // Not JSON: the line number is all there is.
+  }
+  return `line ${batch.firstLineNumber + index}`;
+}
+
+function subjectOf(batch: Batch, index: number, config: NatsOutputConfig): string {
+  if (config.subject) return config.subject;
+  const table = (batch.envelope(index).metadata as { table?: unknown } | undefined)?.table;
+  if (typeof table !== "string" || table === "") {
+    throw new Error(
+      `nats: event ${sequenceOf(batch, index)} has no metadata.table, which subject_prefix needs to name its subject; set subject instead`,
+    );
+  }
+  return `${config.subject_prefix}.${table.replace(/[\s.*>]/g, "_")}`;
+}
+
+function payloadOf(batch: Batch, index: number, config: NatsOutputConfig): Uint8Array {
+  if (config.value === "data")
+    return encoder.encode(JSON.stringify(batch.envelope(index).data ?? null));
+  return batch.lines[index] as Uint8Array;
+}
+
+export const natsOutput = defineOutput({
+  schema: natsOutputConfigSchema,
+  batch: { maxLines: 1000, maxBytes: 1024 * 1024 },
+  ...outputLifecycle,
+  async open({ config }) {
+    const connection = await connectNats(config);
+    try {
+      await requireStream(await jetstreamManager(connection), config.stream);
+    } catch (error) {
+      await closeWithin(connection);
+      throw error;
+    }
+    const js = jetstream(connection);
+    const maxPayload = connection.info?.max_payload ?? 1024 * 1024;
+    const inFlight = new Set<Promise<void>>();
+    let failure: Error | undefined;
+    const check = () => {
+      if (failure) throw failure;
+    };
+    const publish = (subject: string, payload: Uint8Array, describe: () => string) => {
+      const stored = js.publish(subject, payload, { timeout: config.connect_timeout_ms }).then(
+        (ack) => {
+          // Checked on the ack rather than sent as an expectation header stored with every message.
+          if (ack.stream !== config.stream) {
+            failure ??= new Error(
+              `nats: ${describe()} on "${subject}" was stored by stream "${ack.stream}", not "${config.stream}"; check stream and the streams' subjects`,
+            );
+          }
+        },
+        (error: unknown) => {
+          failure ??= new Error(
+            `nats: stream "${config.stream}" did not store ${describe()} on "${subject}" (${errorText(error)}); check that the stream's subjects include it`,
+            { cause: error },
+          );
+        },
+      );
+      const tracked = stored.finally(() => inFlight.delete(tracked));
+      inFlight.add(tracked);
+    };
+    const flush = async () => {
+      await Promise.all(inFlight);
+      check();
+    };
+    return {
+      async write(batch) {
+        check();
+        for (let index = 0; index < batch.size; index++) {
+          const payload = payloadOf(batch, index, config);
+          if (payload.length > maxPayload) {
+            throw new Error(
+              `nats: event ${sequenceOf(batch, index)} is ${payload.length} bytes, over the server's max_payload (${maxPayload}); raise max_payload in nats-server's config or make the event smaller`,
+            );
+          }
+          publish(
+            subjectOf(batch, index, config),
+            payload,
+            () => `event ${sequenceOf(batch, index)}`,
+          );
+          if (inFlight.size >= config.max_pending) await Promise.race(inFlight);
+        }
+        check();
+      },
+      flush,
+      async close() {
+        try {
+          await flush();
+        } finally {
+          await closeWithin(connection);
+        }
+      },
+    };
+  },
+});
