@@ -261,7 +261,7 @@ export class RegistryClient {
   /**
    * Uploads a blob monolithically (POST then PUT), unless the registry has it already. A retry opens a
    * new session: a session's URL is spent once a PUT reached it, even one that failed on the way back.
-   * The sessions' POSTs and the PUTs share one budget of tries.
+   * The sessions' POSTs and the PUTs share one budget of failed tries.
    */
   async pushBlob(digest: string, body: Blob): Promise<void> {
     if (await this.hasBlob(digest)) return;

@@ -28,19 +28,19 @@ export function isSilence(error: unknown): boolean {
   return error instanceof RegistryTimeout && error.waiting !== "upload";
 }
 
-/** The tries of one request, counted across everything that request does. */
+/**
+ * The failed tries of one request, counted across everything the request does: a download's
+ * re-fetches after its body broke off, an upload's new sessions. Hops that went well (an answered
+ * auth challenge, a redirect to blob storage, an upload session opened) cost nothing.
+ */
 export class RetryBudget {
-  /** Tries made so far. */
+  /** Tries that failed so far. */
   tries = 0;
   private silent = 0;
 
-  /** Counts the start of a try. */
-  begin(): void {
-    this.tries++;
-  }
-
-  /** After a failed try: whether another may follow. */
+  /** Counts a failed try (`failure`: its error, if it threw); answers whether another may follow. */
   allowsRetry(failure: unknown): boolean {
+    this.tries++;
     if (isSilence(failure)) this.silent++;
     return this.tries < ATTEMPTS && this.silent < SILENT_ATTEMPTS;
   }

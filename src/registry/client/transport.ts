@@ -137,7 +137,6 @@ export async function requestWithRetry(
   let lastError: unknown;
   let url = typeof target === "string" ? target : "";
   for (;;) {
-    budget.begin();
     if (typeof target !== "string") url = await target();
     let response: Response | undefined;
     let failure: unknown;
@@ -145,7 +144,7 @@ export async function requestWithRetry(
       response = await attempt(url, options);
     } catch (error) {
       if (options.signal?.aborted) throw error;
-      if (!isRetryableError(error)) throw unreachable(url, options, error, budget.tries);
+      if (!isRetryableError(error)) throw unreachable(url, options, error, budget.tries + 1);
       lastError = failure = error;
     }
     if (response && !isRetryableStatus(response.status)) return response;

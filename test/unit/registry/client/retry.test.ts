@@ -12,10 +12,8 @@ import {
 /** How many tries a budget allows when every one fails with `failure`. */
 function triesUntilRefused(failure: unknown): number {
   const budget = new RetryBudget();
-  for (;;) {
-    budget.begin();
-    if (!budget.allowsRetry(failure)) return budget.tries;
-  }
+  while (budget.allowsRetry(failure));
+  return budget.tries;
 }
 
 describe("RetryBudget", () => {
@@ -28,22 +26,19 @@ describe("RetryBudget", () => {
     expect(triesUntilRefused(failure)).toBe(tries);
   });
 
-  test("one budget counts the tries of everything a request does", () => {
+  test("one budget counts the failed tries of everything a request does", () => {
     const budget = new RetryBudget();
-    budget.begin(); // the blob's first answer: a 503
-    expect(budget.allowsRetry(undefined)).toBe(true);
-    budget.begin(); // its body breaks off
-    expect(budget.allowsRetry(new Error("cut"))).toBe(true);
-    budget.begin(); // the upload session's POST, the PUT: any try counts
-    budget.begin();
-    expect(budget.allowsRetry(undefined)).toBe(false);
+    expect(budget.allowsRetry(undefined)).toBe(true); // the blob's first answer: a 503
+    expect(budget.allowsRetry(new Error("cut"))).toBe(true); // its body breaks off
+    expect(budget.allowsRetry(new RegistryTimeout("answer", "r", 1))).toBe(true); // no answer
+    expect(budget.allowsRetry(new Error("cut"))).toBe(false); // the fourth: no fifth try
     expect(budget.tries).toBe(4);
   });
 
   const after = (value: string) => new Response(null, { headers: { "retry-after": value } });
   test("Retry-After is honoured, up to 10 s; otherwise backoff doubles from 200 ms", () => {
     const budget = new RetryBudget();
-    budget.begin();
+    budget.allowsRetry(undefined);
     expect(budget.delayMs(after("0"))).toBe(0);
     expect(budget.delayMs(after("2.5"))).toBe(2_500);
     expect(budget.delayMs(after("3600"))).toBe(10_000);
@@ -52,7 +47,7 @@ describe("RetryBudget", () => {
       [2, 400],
       [3, 800],
     ]) {
-      while (budget.tries < (tries as number)) budget.begin();
+      while (budget.tries < (tries as number)) budget.allowsRetry(undefined);
       // A date (or nonsense) in Retry-After is backoff too; up to 100 ms of jitter on top.
       const delay = budget.delayMs(after("Wed, 21 Oct 2015 07:28:00 GMT"));
       expect(delay).toBeGreaterThanOrEqual(base as number);
