@@ -81,6 +81,11 @@ function describeNetworkError(error: unknown, timeoutMs: number, timedOut: boole
   return code && !said.includes(code) ? `${said} (${code})` : said;
 }
 
+function isCertificateError(error: unknown): boolean {
+  const { code } = error as { code?: unknown };
+  return typeof code === "string" && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/.test(code);
+}
+
 function isRedirect(status: number): boolean {
   return [301, 302, 303, 307, 308].includes(status);
 }
@@ -174,6 +179,12 @@ export class HttpClient {
       if (signal.aborted) return undefined;
       if (error instanceof HttpError) throw error;
       const problem = describeNetworkError(error, timeoutMs, timeout.signal.aborted);
+      // An untrusted certificate does not fix itself: no retries, and the fix.
+      if (isCertificateError(error)) {
+        throw new HttpError(
+          `${this.describe(request)}: ${problem}: the server's certificate is not trusted (add its CA with NODE_EXTRA_CA_CERTS=<file>)`,
+        );
+      }
       throw Object.assign(new Error(problem, { cause: error }), { dstreamProblem: problem });
     } finally {
       clearTimeout(timer);

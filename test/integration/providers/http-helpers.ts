@@ -1,7 +1,7 @@
 // Drives the compiled http-poll and http providers over protocol v2 (envelope with checkpoint,
 // commits on stdin) and splits what they write into events, checkpoints and other lines.
-import { dstreamBinary } from "../../helpers/binary.ts";
-import { type ProviderProcess, startProvider } from "./helpers.ts";
+import { baseEnv, dstreamBinary } from "../../helpers/binary.ts";
+import { ProviderProcess } from "./helpers.ts";
 
 export interface Written {
   events: { data: unknown; metadata: Record<string, unknown> }[];
@@ -29,11 +29,22 @@ export async function startHttp(
   name: "http-poll" | "http",
   config: Record<string, unknown>,
   checkpoint: unknown = null,
+  env: Record<string, string> = {},
 ): Promise<ProviderProcess> {
-  return startProvider([await dstreamBinary(), "__provider", name], {
-    role: name === "http" ? "output" : "input",
-    firstLine: envelope(config, checkpoint),
-  });
+  const child = Bun.spawn([await dstreamBinary(), "__provider", name], {
+    env: {
+      ...baseEnv(),
+      DSTREAM_TASK: "test",
+      DSTREAM_ROLE: name === "http" ? "output" : "input",
+      ...env,
+    },
+    stdin: "pipe",
+    stdout: "pipe",
+    stderr: "pipe",
+  }) as Bun.Subprocess<"pipe", "pipe", "pipe">;
+  const provider = new ProviderProcess(child, true);
+  provider.write(`${envelope(config, checkpoint)}\n`);
+  return provider;
 }
 
 export interface PollResult extends Written {

@@ -2,6 +2,7 @@
 // body cursors and next URLs, page/offset, cursor_field resume, ETags, 429, 500s, slow, truncated,
 // HTML and endless responses, redirects, secrets.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
 import packageJson from "../../../package.json" with { type: "json" };
 import { poll, serve, splitOutput, startHttp } from "./http-helpers.ts";
 
@@ -505,6 +506,38 @@ describe("being a good client", () => {
         `^error: GET http://127\\.0\\.0\\.1:${port}/x: connection refused( \\(\\w+\\))? \\(after 2 attempts\\)$`,
       ),
     );
+  });
+});
+
+describe("TLS", () => {
+  const tls = {
+    cert: Bun.file(join(import.meta.dir, "http-tls/cert.pem")),
+    key: Bun.file(join(import.meta.dir, "http-tls/key.pem")),
+  };
+
+  test("an untrusted certificate fails at once with the fix; trusted through NODE_EXTRA_CA_CERTS it is read", async () => {
+    const secure = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      tls,
+      fetch: () => Response.json([{ id: 1 }]),
+    });
+    try {
+      const endpoint = `https://127.0.0.1:${secure.port}/x`;
+      const refused = await poll({ endpoint });
+      expect(refused.exitCode).toBe(1);
+      expect(refused.stderr).toBe(
+        `error: GET ${endpoint}: self signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT): the server's certificate is not trusted (add its CA with NODE_EXTRA_CA_CERTS=<file>)\n`,
+      );
+      const provider = await startHttp("http-poll", { endpoint, poll_interval: 0 }, null, {
+        NODE_EXTRA_CA_CERTS: join(import.meta.dir, "http-tls/cert.pem"),
+      });
+      const trusted = await provider.finish();
+      expect(trusted.exitCode).toBe(0);
+      expect(ids(splitOutput(trusted.stdout))).toEqual([1]);
+    } finally {
+      secure.stop(true);
+    }
   });
 });
 
