@@ -58,6 +58,8 @@ function route(request: Request): Response | Promise<Response> {
       const offset = Number(param("offset") ?? 0);
       return Response.json({ results: offset < 5 ? items(offset, Math.min(2, 5 - offset)) : [] });
     }
+    case "/unsorted":
+      return Response.json([{ id: 2, v: 20 }, { id: 1, v: 10 }, { id: 3 }]);
     case "/ignores-page":
       return Response.json(items(1, 2));
     case "/single":
@@ -305,6 +307,20 @@ describe("incremental: cursor_field", () => {
     expect(requests[0]?.url.searchParams.get("updated_at")).toBe("2026-01-03T00:00:00Z");
     const third = await poll({ endpoint: `${base}/changes`, ...config }, second.checkpoints.at(-1));
     expect(ids(third)).toEqual([]);
+  });
+
+  test("records out of order, or without the field, are sent, each with one warning", async () => {
+    const result = await poll({ endpoint: `${base}/unsorted`, cursor_field: "v" });
+    expect(result.exitCode).toBe(0);
+    expect(ids(result)).toEqual([2, 1, 3]);
+    expect(result.checkpoints.at(-1)).toMatchObject({ sequence: 3, cursor: 20 });
+    expect(result.stderr).toBe(
+      [
+        'records are not in ascending "v" order: a restart in the middle of a poll may miss some (sort the API\'s answer by it)',
+        'records without a string or number "v" (cursor_field) are sent but do not move the checkpoint',
+        "",
+      ].join("\n"),
+    );
   });
 
   test("kill -9 in the middle and a restart from the last checkpoint line: nothing missed", async () => {
