@@ -85,6 +85,12 @@ const builtins: BuiltinTable = {
       provider: async () => (await import("./http/output.ts")).httpOutput,
     },
   },
+  s3: {
+    output: {
+      schema: async () => (await import("./s3/schema.ts")).s3OutputConfigSchema,
+      provider: async () => (await import("./s3/output.ts")).s3Output,
+    },
+  },
 };
 
 function roleOf(name: string, role: string): BuiltinRole | undefined {

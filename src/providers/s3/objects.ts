@@ -1,0 +1,172 @@
+// One object being written: its bytes go to S3 as they are made (Bun's multipart writer), as a
+// Parquet file (row group by row group) or as JSON lines (compressed member by member).
+import { ByteWriter, ParquetWriter } from "hyparquet-writer";
+import type { S3Target } from "./client.ts";
+import { explainS3Error } from "./client.ts";
+import { type ColumnType, convert, schemaElement, typeName, ValueError } from "./types.ts";
+
+/** The multipart upload of one key; `complete()` resolves once S3 has the whole object. */
+export class Upload {
+  readonly #sink: Bun.NetworkSink;
+  #buffered = 0;
+  bytes = 0;
+
+  constructor(
+    readonly target: S3Target,
+    readonly key: string,
+    readonly partSize: number,
+    contentType: string,
+  ) {
+    this.#sink = target.client.file(key).writer({
+      partSize,
+      queueSize: 2,
+      retry: 3,
+      type: contentType,
+    });
+  }
+
+  async write(bytes: Uint8Array): Promise<void> {
+    if (bytes.length === 0) return;
+    try {
+      this.#sink.write(bytes);
+      this.bytes += bytes.length;
+      this.#buffered += bytes.length;
+      // Bound what waits in memory: push parts out once a part's worth is buffered.
+      if (this.#buffered >= this.partSize) {
+        this.#buffered = 0;
+        await this.#sink.flush();
+      }
+    } catch (error) {
+      throw await explainS3Error(error, this.target, `writing ${this.key}`);
+    }
+  }
+
+  async complete(): Promise<void> {
+    try {
+      await this.#sink.end();
+    } catch (error) {
+      throw await explainS3Error(error, this.target, `completing ${this.key}`);
+    }
+  }
+}
+
+/** A row: the event's `data` fields and the chosen metadata, as parsed; `sequence` names it in errors. */
+export interface Row {
+  values: Record<string, unknown>;
+  where: string;
+}
+
+export type Compressor = (bytes: Uint8Array) => Uint8Array;
+
+/** A Writer for hyparquet-writer that hands each finished row group to the upload. */
+class UploadWriter extends ByteWriter {
+  constructor(readonly upload: Upload) {
+    super(1 << 20);
+  }
+
+  async flush(): Promise<void> {
+    const bytes = new Uint8Array(this.buffer, 0, this.index).slice();
+    this.index = 0;
+    await this.upload.write(bytes);
+  }
+
+  override finish(): void {}
+}
+
+/** A Parquet object: rows buffered one row group at a time, encoded and uploaded as it fills. */
+export class ParquetObject {
+  readonly #writer: UploadWriter;
+  readonly #parquet: ParquetWriter;
+  readonly #columns: [string, ColumnType][];
+  #rows: Row[] = [];
+
+  constructor(
+    readonly upload: Upload,
+    columns: Map<string, ColumnType>,
+    codec: "SNAPPY" | "ZSTD" | "UNCOMPRESSED",
+    compressors: Record<string, Compressor>,
+    readonly rowGroupRows: number,
+  ) {
+    this.#columns = [...columns];
+    this.#writer = new UploadWriter(upload);
+    const schema = [
+      { name: "root", num_children: this.#columns.length },
+      ...this.#columns.map(([name, type]) => schemaElement(name, type)),
+    ];
+    this.#parquet = new ParquetWriter({
+      writer: this.#writer,
+      schema,
+      codec,
+      compressors,
+      createdBy: "dstream s3 output (hyparquet-writer)",
+    });
+  }
+
+  async add(row: Row): Promise<void> {
+    this.#rows.push(row);
+    if (this.#rows.length >= this.rowGroupRows) await this.#writeRowGroup();
+  }
+
+  async #writeRowGroup(): Promise<void> {
+    const rows = this.#rows;
+    if (rows.length === 0) return;
+    this.#rows = [];
+    const columnData = this.#columns.map(([name, type]) => {
+      const data = new Array(rows.length);
+      for (let index = 0; index < rows.length; index++) {
+        const row = rows[index] as Row;
+        try {
+          data[index] = convert(row.values[name], type);
+        } catch (error) {
+          if (error instanceof ValueError)
+            throw new ValueError(
+              `s3: field "${name}" (${typeName(type)}) at ${row.where}: ${error.message}`,
+            );
+          throw error;
+        }
+      }
+      return { name, data };
+    });
+    await this.#parquet.write({ columnData, rowGroupSize: rows.length });
+  }
+
+  async complete(): Promise<void> {
+    await this.#writeRowGroup();
+    this.#parquet.finish();
+    await this.#writer.flush();
+    await this.upload.complete();
+  }
+}
+
+/** A JSON-lines object: lines as received, compressed in members of about 1 MiB. */
+export class JsonlObject {
+  #pending: Uint8Array[] = [];
+  #pendingBytes = 0;
+
+  constructor(
+    readonly upload: Upload,
+    readonly compress: Compressor | undefined,
+  ) {}
+
+  async add(line: Uint8Array): Promise<void> {
+    this.#pending.push(line, NEWLINE);
+    this.#pendingBytes += line.length + 1;
+    if (this.#pendingBytes >= 1 << 20) await this.#emit();
+  }
+
+  async #emit(): Promise<void> {
+    if (this.#pendingBytes === 0) return;
+    const joined = Buffer.concat(this.#pending, this.#pendingBytes);
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    // Concatenated gzip members and zstd frames are one valid stream for every reader.
+    await this.upload.write(this.compress ? this.compress(joined) : joined);
+  }
+
+  async complete(): Promise<void> {
+    await this.#emit();
+    await this.upload.complete();
+  }
+}
+
+const NEWLINE = Uint8Array.of(10);

@@ -1,0 +1,404 @@
+// s3 output: events become Parquet or JSON-lines objects under bucket/prefix, named by the first
+// event they hold (a replay overwrites), rolled by rows, bytes, age and date folder, and each one
+// completed (multipart finished) before the checkpoints after its rows are acknowledged.
+import type { Batch } from "../../sdk/batch.ts";
+import { defineOutput } from "../../sdk/index.ts";
+import { connect, describeS3Error, probe, type S3Target } from "./client.ts";
+import { type Compressor, JsonlObject, ParquetObject, type Row, Upload } from "./objects.ts";
+import { durationMs, type S3OutputConfig, s3OutputConfigSchema } from "./schema.ts";
+import {
+  type ColumnType,
+  fits,
+  inferType,
+  NumberText,
+  needsExactParse,
+  parseColumnType,
+  parseExact,
+  typeName,
+  widen,
+} from "./types.ts";
+
+export { s3OutputConfigSchema };
+
+const utf8 = new TextDecoder();
+
+const compressors: Record<string, Compressor> = {
+  ZSTD: (bytes) => Bun.zstdCompressSync(bytes),
+};
+
+/** A key's last part from the first event's sequence: zero-padded so keys sort in stream order. */
+export function objectName(sequence: unknown): string | undefined {
+  if (typeof sequence === "number" && Number.isSafeInteger(sequence) && sequence >= 0)
+    return String(sequence).padStart(20, "0");
+  if (sequence instanceof NumberText && /^\d+$/.test(sequence.text))
+    return sequence.text.padStart(20, "0");
+  if (typeof sequence === "string" && /^[A-Za-z0-9._-]{1,200}$/.test(sequence)) return sequence;
+  return undefined;
+}
+
+export function extension(config: S3OutputConfig): string {
+  if (config.format === "parquet") return ".parquet";
+  const compression = config.compression ?? "gzip";
+  return compression === "gzip" ? ".jsonl.gz" : compression === "zstd" ? ".jsonl.zst" : ".jsonl";
+}
+
+/** UTC day of a time value (RFC 3339 text or epoch milliseconds), as 2006-01-02. */
+export function utcDay(value: unknown): string | undefined {
+  const ms =
+    typeof value === "number"
+      ? value
+      : value instanceof NumberText
+        ? Number(value.text)
+        : typeof value === "string"
+          ? Date.parse(value)
+          : Number.NaN;
+  if (!Number.isFinite(ms)) return undefined;
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+interface OpenObject {
+  body: ParquetObject | JsonlObject;
+  key: string;
+}
+
+interface Parsed {
+  data: unknown;
+  metadata: Record<string, unknown>;
+}
+
+export class S3Sink {
+  readonly #config: S3OutputConfig;
+  readonly #target: S3Target;
+  readonly #maxAgeMs: number;
+  readonly #declared: Map<string, ColumnType> | undefined;
+  readonly #decimals: boolean;
+  #object: OpenObject | undefined;
+  /** Parquet: the columns of the current object, and the rows waiting to fix them (first row group). */
+  #columns = new Map<string, ColumnType>();
+  #nullOnly = new Set<string>();
+  #waiting: Row[] = [];
+  #waitingFirst: unknown;
+  /** What the object being made holds (open, or rows waiting): its date folder, rows and bytes. */
+  #folderOfCurrent: string | undefined;
+  #rows = 0;
+  #bytes = 0;
+  #ageTimer: ReturnType<typeof setTimeout> | undefined;
+  #queue: Promise<void> = Promise.resolve();
+  #failure: Error | undefined;
+  #fallbackNames = 0;
+  readonly #log: (message: string) => void;
+  /** Keys completed so far, in order (close() logs how many). */
+  readonly completed: string[] = [];
+
+  constructor(config: S3OutputConfig, target: S3Target, log: (message: string) => void) {
+    this.#config = config;
+    this.#target = target;
+    this.#log = log;
+    this.#maxAgeMs = durationMs(config.max_age);
+    this.#declared = config.schema
+      ? new Map(Object.entries(config.schema).map(([name, text]) => [name, parseColumnType(text)]))
+      : undefined;
+    this.#decimals = [...(this.#declared?.values() ?? [])].some((type) => type.kind === "decimal");
+  }
+
+  /** Runs operations one at a time (the age timer is the only one not awaited by the SDK). */
+  #serial<T>(operation: () => Promise<T>): Promise<T> {
+    const run = this.#queue
+      .then(() => {
+        if (this.#failure) throw this.#failure;
+        return operation();
+      })
+      .catch((error: Error) => {
+        // After a failure nothing more is completed: close() must not publish a partial object.
+        this.#failure ??= error;
+        throw error;
+      });
+    this.#queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  write(batch: Batch): Promise<void> {
+    return this.#serial(async () => {
+      for (let index = 0; index < batch.size; index++) {
+        const line = batch.lines[index] as Uint8Array;
+        await this.#add(line, batch.firstLineNumber + index);
+      }
+    });
+  }
+
+  /** Completes the open object: the SDK acknowledges checkpoints only after this resolves. */
+  flush(): Promise<void> {
+    return this.#serial(() => this.#finish());
+  }
+
+  close(): Promise<void> {
+    if (this.#failure) {
+      clearTimeout(this.#ageTimer);
+      return Promise.resolve();
+    }
+    return this.#serial(async () => {
+      await this.#finish();
+      clearTimeout(this.#ageTimer);
+      this.#log(`s3: wrote ${this.completed.length} object(s) to ${this.#target.where}`);
+    });
+  }
+
+  #parse(line: Uint8Array, lineNumber: number): Parsed {
+    const text = utf8.decode(line);
+    let envelope: unknown;
+    try {
+      envelope = needsExactParse(text, this.#decimals) ? parseExact(text) : JSON.parse(text);
+    } catch {
+      throw new Error(`s3: line ${lineNumber} is not valid JSON`);
+    }
+    if (typeof envelope !== "object" || envelope === null || !("data" in envelope))
+      throw new Error(`s3: line ${lineNumber} is not an event ({"data": ...})`);
+    const { data, metadata } = envelope as { data: unknown; metadata?: unknown };
+    return {
+      data,
+      metadata:
+        typeof metadata === "object" && metadata !== null
+          ? (metadata as Record<string, unknown>)
+          : {},
+    };
+  }
+
+  #where(parsed: Parsed, lineNumber: number): string {
+    const sequence = parsed.metadata.sequence;
+    return sequence === undefined
+      ? `line ${lineNumber}`
+      : `sequence ${sequence instanceof NumberText ? sequence.text : JSON.stringify(sequence)}`;
+  }
+
+  #folder(parsed: Parsed, lineNumber: number): string {
+    const { partition, time_field } = this.#config;
+    if (partition === "none") return "";
+    if (partition === "write_time") return `dt=${new Date().toISOString().slice(0, 10)}/`;
+    const data = parsed.data as Record<string, unknown> | null;
+    const day = utcDay(typeof data === "object" && data ? data[time_field as string] : undefined);
+    if (!day)
+      throw new Error(
+        `s3: ${this.#where(parsed, lineNumber)} has no time in data field "${time_field}" (RFC 3339 or epoch ms) for partition = "event_time"`,
+      );
+    return `dt=${day}/`;
+  }
+
+  async #add(line: Uint8Array, lineNumber: number): Promise<void> {
+    const parsed = this.#parse(line, lineNumber);
+    const folder = this.#folder(parsed, lineNumber);
+    if (this.#folderOfCurrent !== undefined && this.#folderOfCurrent !== folder)
+      await this.#finish();
+    if (this.#config.format === "jsonl") {
+      this.#object ??= this.#open(folder, this.#name(parsed.metadata.sequence));
+      await (this.#object.body as JsonlObject).add(line);
+    } else {
+      await this.#addRow(parsed, lineNumber, folder);
+    }
+    this.#folderOfCurrent = folder;
+    this.#rows++;
+    this.#bytes += line.length + 1;
+    if (this.#rows >= this.#config.max_rows || this.#bytes >= this.#config.max_bytes)
+      await this.#finish();
+  }
+
+  async #addRow(parsed: Parsed, lineNumber: number, folder: string): Promise<void> {
+    const where = this.#where(parsed, lineNumber);
+    if (typeof parsed.data !== "object" || parsed.data === null || Array.isArray(parsed.data))
+      throw new Error(
+        `s3: ${where}: data is not an object; parquet columns are its fields (use format = "jsonl" for other values)`,
+      );
+    const values: Record<string, unknown> = { ...(parsed.data as Record<string, unknown>) };
+    for (const field of this.#config.metadata_columns)
+      values[`metadata_${field}`] = parsed.metadata[field] ?? null;
+    const row: Row = { values, where };
+
+    if (this.#declared) {
+      for (const field of Object.keys(values)) {
+        if (!this.#declared.has(field))
+          throw new Error(
+            `s3: field "${field}" at ${where} is not in the schema block (add it, or leave schema out to infer columns)`,
+          );
+      }
+      this.#columns = this.#declared;
+      this.#object ??= this.#openParquet(folder, this.#name(parsed.metadata.sequence));
+      await (this.#object.body as ParquetObject).add(row);
+      return;
+    }
+
+    if (this.#object) {
+      // Columns are fixed: a row that brings a field or a type they lack starts a new object.
+      if (this.#fitsColumns(values, where)) {
+        await (this.#object.body as ParquetObject).add(row);
+        return;
+      }
+      await this.#finish();
+      this.#log(`s3: ${where} widens the columns: a new object starts with it`);
+      this.#folderOfCurrent = folder;
+    }
+    // No object yet: rows wait (up to one row group) so the columns come from all of them.
+    if (this.#waiting.length === 0) {
+      this.#waitingFirst = parsed.metadata.sequence;
+      this.#startAgeTimer();
+    }
+    this.#merge(values, where);
+    this.#waiting.push(row);
+    if (this.#waiting.length >= this.#config.row_group_rows) await this.#openWaiting(folder);
+  }
+
+  /** Adds a row's fields to the columns being inferred; a type clash is an error. */
+  #merge(values: Record<string, unknown>, where: string): void {
+    for (const [field, value] of Object.entries(values)) {
+      const type = inferType(value);
+      const known = this.#columns.get(field);
+      if (type === undefined) {
+        if (!known) {
+          this.#columns.set(field, { kind: "string" });
+          this.#nullOnly.add(field);
+        }
+        continue;
+      }
+      if (!known || this.#nullOnly.has(field)) {
+        this.#columns.set(field, type);
+        this.#nullOnly.delete(field);
+        continue;
+      }
+      const wider = widen(known, type);
+      if (!wider)
+        throw new Error(
+          `s3: field "${field}" at ${where} is ${typeName(type)}, but earlier rows made it ${typeName(known)} (declare it in a schema block as json or string, or fix the data)`,
+        );
+      this.#columns.set(field, wider);
+    }
+  }
+
+  #fitsColumns(values: Record<string, unknown>, where: string): boolean {
+    for (const [field, value] of Object.entries(values)) {
+      const known = this.#columns.get(field);
+      const type = inferType(value);
+      if (!known) return false;
+      if (type === undefined) continue;
+      if (this.#nullOnly.has(field)) return false;
+      if (!fits(known, type)) {
+        if (widen(known, type)) return false;
+        throw new Error(
+          `s3: field "${field}" at ${where} is ${typeName(type)}, but earlier rows made it ${typeName(known)} (declare it in a schema block as json or string, or fix the data)`,
+        );
+      }
+    }
+    return true;
+  }
+
+  async #openWaiting(folder: string): Promise<void> {
+    const rows = this.#waiting;
+    this.#waiting = [];
+    const object = this.#openParquet(folder, this.#name(this.#waitingFirst));
+    this.#object = object;
+    for (const row of rows) await (object.body as ParquetObject).add(row);
+  }
+
+  #name(sequence: unknown): string {
+    const fromSequence = objectName(sequence);
+    if (fromSequence) return fromSequence;
+    if (this.#fallbackNames++ === 0)
+      this.#log(
+        "s3: events carry no metadata.sequence: objects are named by write time, so a replay after a crash may add duplicates",
+      );
+    return `t${new Date().toISOString().replace(/[-:.]/g, "")}-${process.pid}-${this.#fallbackNames}`;
+  }
+
+  #key(folder: string, name: string): string {
+    return `${this.#config.prefix}${folder}${name}${extension(this.#config)}`;
+  }
+
+  #open(folder: string, name: string): OpenObject {
+    const key = this.#key(folder, name);
+    const compression = this.#config.compression ?? "gzip";
+    const upload = new Upload(
+      this.#target,
+      key,
+      this.#config.part_size,
+      compression === "none" ? "application/x-ndjson" : "application/octet-stream",
+    );
+    const compress: Compressor | undefined =
+      compression === "gzip"
+        ? (bytes) => Bun.gzipSync(bytes as Uint8Array<ArrayBuffer>)
+        : compression === "zstd"
+          ? (bytes) => Bun.zstdCompressSync(bytes)
+          : undefined;
+    this.#startAgeTimer();
+    return { body: new JsonlObject(upload, compress), key };
+  }
+
+  #openParquet(folder: string, name: string): OpenObject {
+    const key = this.#key(folder, name);
+    const upload = new Upload(
+      this.#target,
+      key,
+      this.#config.part_size,
+      "application/vnd.apache.parquet",
+    );
+    const compression = this.#config.compression ?? "snappy";
+    const codec =
+      compression === "zstd" ? "ZSTD" : compression === "none" ? "UNCOMPRESSED" : "SNAPPY";
+    this.#startAgeTimer();
+    const body = new ParquetObject(
+      upload,
+      this.#columns,
+      codec,
+      compressors,
+      this.#config.row_group_rows,
+    );
+    return { body, key };
+  }
+
+  #startAgeTimer(): void {
+    if (this.#ageTimer) return;
+    this.#ageTimer = setTimeout(() => {
+      this.#ageTimer = undefined;
+      this.#serial(() => this.#finish()).catch((error: Error) => {
+        this.#failure ??= error;
+      });
+    }, this.#maxAgeMs);
+    this.#ageTimer.unref?.();
+  }
+
+  /** Completes the open object (and first writes the rows still waiting to fix columns). */
+  async #finish(): Promise<void> {
+    clearTimeout(this.#ageTimer);
+    this.#ageTimer = undefined;
+    if (!this.#object && this.#waiting.length > 0)
+      await this.#openWaiting(this.#folderOfCurrent ?? "");
+    const object = this.#object;
+    this.#object = undefined;
+    this.#folderOfCurrent = undefined;
+    this.#rows = 0;
+    this.#bytes = 0;
+    if (!object) return;
+    await object.body.complete();
+    this.completed.push(object.key);
+    if (!this.#declared) {
+      this.#columns = new Map();
+      this.#nullOnly = new Set();
+    }
+  }
+}
+
+export const s3Output = defineOutput({
+  schema: s3OutputConfigSchema,
+  batch: { maxLines: 5000, maxBytes: 4 * 1024 * 1024 },
+  async open(context) {
+    const target = connect(context.config);
+    await probe(target);
+    const sink = new S3Sink(context.config, target, (message) => context.log(message));
+    return {
+      write: (batch) => sink.write(batch),
+      flush: () => sink.flush(),
+      close: () => sink.close(),
+    };
+  },
+});
+
+export { describeS3Error };
