@@ -24,6 +24,8 @@ export type ErrorCode =
   | "DIGEST_MISMATCH"
   | "STATS_WRITE"
   | "STDOUT_WRITE"
+  | "STATE"
+  | "TASK_LOCKED"
   | "INTERNAL";
 
 const usageCodes: ReadonlySet<ErrorCode> = new Set([

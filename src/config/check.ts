@@ -6,6 +6,7 @@ import { outlineHcl } from "./outline.ts";
 import { type ParseOptions, parseSource } from "./parse-file.ts";
 import { ProblemReport } from "./problem-report.ts";
 import { droppedKeyIssues, type TaskInput, taskSchema, UNKNOWN_KEY } from "./schema.ts";
+import { checkStateBlock, type StateSettings } from "./state-block.ts";
 import { mislabelledTasks, reportMislabelledTasks } from "./task-labels.ts";
 import {
   convertValue,
@@ -51,11 +52,17 @@ function templateMode(policy: TaskPolicy, key: string): TemplateMode {
   }
 }
 
+/** A config that passed every check: its tasks and where their state lives. */
+export interface CheckedConfig {
+  tasks: CheckedTask[];
+  state: StateSettings;
+}
+
 export async function checkConfig(
   source: string,
   location: ConfigLocation,
   options: CheckOptions,
-): Promise<CheckedTask[]> {
+): Promise<CheckedConfig> {
   // First: a large file is parsed in groups of blocks that the outline finds.
   const outline = outlineHcl(source);
   const raw = await parseSource(source, location, outline, options);
@@ -68,11 +75,15 @@ export async function checkConfig(
     problems: [],
   };
   for (const key of Object.keys(raw)) {
-    if (key !== "task") {
+    if (key !== "task" && key !== "state") {
       const kind = report.isBlock([key]) ? "block" : "attribute";
-      report.add([key], `unknown ${kind} "${key}" (only task blocks are allowed at the top level)`);
+      report.add(
+        [key],
+        `unknown ${kind} "${key}" (only task and state blocks are allowed at the top level)`,
+      );
     }
   }
+  const state = checkStateBlock(raw.state, location.path, context, report);
   const tasks: CheckedTask[] = [];
   // hcl2json sorts keys; tasks keep the order of the file.
   const byLine = (name: string) => report.positionOf(["task", name])?.line ?? 0;
@@ -106,7 +117,7 @@ export async function checkConfig(
   if (tasks.length === 0) {
     throw new DstreamError("CONFIG_INVALID", `${location.display}: no task blocks found`);
   }
-  return tasks;
+  return { tasks, state };
 }
 
 /** The named task blocks; `labelsReported`: the others were reported already, from the outline. */

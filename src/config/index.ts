@@ -11,4 +11,5 @@ export type {
   TaskListing,
 } from "./load.ts";
 export { describeSource, listTasks, loadConfig, loadTask, parseConfig } from "./load.ts";
+export type { StateSettings } from "./state-block.ts";
 export type { JsonValue } from "./values.ts";

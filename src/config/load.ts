@@ -8,6 +8,7 @@ import { type CheckedTask, checkConfig, type TaskPolicy } from "./check.ts";
 import { type ConfigLocation, type DiscoverOptions, findConfigFile } from "./discover.ts";
 import { decodeConfigFile } from "./parse-file.ts";
 import type { TaskInput } from "./schema.ts";
+import type { StateSettings } from "./state-block.ts";
 import type { JsonValue } from "./values.ts";
 
 export type ProviderSource =
@@ -43,11 +44,21 @@ export interface Task {
 export interface LoadedConfig {
   location: ConfigLocation;
   tasks: Task[];
+  /** Where the tasks' checkpoints live (the `state { }` block, or .dstream/ beside the file). */
+  state: StateSettings;
 }
 
 export interface LoadedTask {
   location: ConfigLocation;
   task: Task;
+  state: StateSettings;
+}
+
+/** The tasks as listed, and where their state lives (`dstream state` needs no env var either). */
+export interface TaskList {
+  location: ConfigLocation;
+  tasks: TaskListing[];
+  state: StateSettings;
 }
 
 /** A task as `dstream list` shows it: a template whose env var is unset stays as written. */
@@ -104,9 +115,7 @@ export async function loadTask(options: LoadOptions & { task: string }): Promise
 }
 
 /** The tasks as `dstream list` shows them, without needing any env var. */
-export async function listTasks(
-  options: LoadOptions = {},
-): Promise<{ location: ConfigLocation; tasks: TaskListing[] }> {
+export async function listTasks(options: LoadOptions = {}): Promise<TaskList> {
   const { source, location } = await readConfigFile(options);
   return parseTaskList(source, location, { cache: true, ...options });
 }
@@ -124,8 +133,10 @@ export async function parseConfig(
     ...options,
     policyOf: (name) => (chosen(name) ? policy : "unchecked"),
   });
-  const tasks = checked.filter((task) => chosen(task.name)).map((task) => toTask(task, location));
-  return { location, tasks };
+  const tasks = checked.tasks
+    .filter((task) => chosen(task.name))
+    .map((task) => toTask(task, location));
+  return { location, tasks, state: checked.state };
 }
 
 /** loadTask for source already read. */
@@ -138,15 +149,15 @@ export async function parseTask(
     ...options,
     policyOf: (name) => (name === options.task ? "strict" : "unchecked"),
   });
-  const task = checked.find((candidate) => candidate.name === options.task);
+  const task = checked.tasks.find((candidate) => candidate.name === options.task);
   if (!task) {
-    const names = checked.map((candidate) => candidate.name).join(", ");
+    const names = checked.tasks.map((candidate) => candidate.name).join(", ");
     throw new DstreamError(
       "TASK_NOT_FOUND",
       `task "${options.task}" not found in ${location.display} (tasks: ${names})`,
     );
   }
-  return { location, task: toTask(task, location) };
+  return { location, task: toTask(task, location), state: checked.state };
 }
 
 /** listTasks for source already read. */
@@ -154,8 +165,11 @@ export async function parseTaskList(
   source: string,
   location: ConfigLocation,
   options: LoadOptions = {},
-): Promise<{ location: ConfigLocation; tasks: TaskListing[] }> {
-  const checked = await checkConfig(source, location, { ...options, policyOf: () => "listing" });
+): Promise<TaskList> {
+  const { tasks: checked, state } = await checkConfig(source, location, {
+    ...options,
+    policyOf: () => "listing",
+  });
   const listing = (provider: TaskInput["input"]) =>
     provider.provider_ref !== undefined
       ? { kind: "ref" as const, provider: provider.provider_ref }
@@ -168,7 +182,7 @@ export async function parseTaskList(
     input: listing(fields.input),
     output: listing(fields.output),
   }));
-  return { location, tasks };
+  return { location, tasks, state };
 }
 
 /** A checked task whose provider_ref and provider rendered (strict and lenient policies). */

@@ -1,6 +1,7 @@
 // The relay's live counters in a SharedArrayBuffer: the relay writes (the worker thread, or the
 // stream pump on the main thread), the display reads with Atomics, no message per line. Each slot
-// has exactly one writer; INPUT_END is the one the main thread writes for the relay to read.
+// has exactly one writer; INPUT_END and OUTPUT_PROTOCOL are written by the main thread for the relay
+// to read, ACKED_LINES and COMMITTED_AT by the main thread for the display.
 
 export const Slot = {
   /** Lines delivered to the output. */
@@ -19,8 +20,16 @@ export const Slot = {
   BUFFERED_MAX: 6,
   /** How the input ended, written by the main thread (InputEnd); read by the relay at EOF. */
   INPUT_END: 7,
+  /** Checkpoint lines the relay passed (forwarded or dropped). */
+  CHECKPOINTS: 8,
+  /** The output's protocol (0 unknown, 1, 2), written by the main thread; read by the relay. */
+  OUTPUT_PROTOCOL: 9,
+  /** Events covered by the last committed checkpoint, written by the main thread. */
+  ACKED_LINES: 10,
+  /** When the last checkpoint was committed (epoch ms, 0 never), written by the main thread. */
+  COMMITTED_AT: 11,
 } as const;
-const SLOT_COUNT = 8;
+const SLOT_COUNT = 12;
 
 export const InputEnd = {
   UNKNOWN: 0n,
@@ -38,6 +47,10 @@ export interface CounterSnapshot {
   waitMs: number;
   buffered: number;
   bufferedMax: number;
+  checkpoints: number;
+  ackedLines: number;
+  /** Epoch ms of the last commit, 0 when none. */
+  committedAt: number;
 }
 
 export function createCounterBuffer(): SharedArrayBuffer {
@@ -82,7 +95,43 @@ export function readCounters(buffer: SharedArrayBuffer): CounterSnapshot {
     waitMs: read(Slot.WAIT_MS),
     buffered: read(Slot.BUFFERED),
     bufferedMax: read(Slot.BUFFERED_MAX),
+    checkpoints: read(Slot.CHECKPOINTS),
+    ackedLines: read(Slot.ACKED_LINES),
+    committedAt: read(Slot.COMMITTED_AT),
   };
+}
+
+/**
+ * The relay's guard on that wait: the main thread decides within about a second of the input's
+ * handshake (docs/reliability.md); past this, something is wrong and the output is taken as v1.
+ */
+export const OUTPUT_PROTOCOL_GUARD_MS = 10_000;
+
+/** Main thread: the output's protocol is known (1 or 2); wakes a relay waiting for it. */
+export function markOutputProtocol(buffer: SharedArrayBuffer, protocol: 1 | 2): void {
+  const slots = new BigInt64Array(buffer);
+  if (Atomics.compareExchange(slots, Slot.OUTPUT_PROTOCOL, 0n, BigInt(protocol)) === 0n) {
+    Atomics.notify(slots, Slot.OUTPUT_PROTOCOL);
+  }
+}
+
+/** The output's protocol as decided (0 while unknown). */
+export function outputProtocolOf(buffer: SharedArrayBuffer): number {
+  return Number(Atomics.load(new BigInt64Array(buffer), Slot.OUTPUT_PROTOCOL));
+}
+
+/** Relay worker: waits (bounded) for the main thread to decide the output's protocol; 1 when it never does. */
+export function waitOutputProtocol(buffer: SharedArrayBuffer, timeoutMs: number): 1 | 2 {
+  const slots = new BigInt64Array(buffer);
+  Atomics.wait(slots, Slot.OUTPUT_PROTOCOL, 0n, timeoutMs);
+  return Atomics.load(slots, Slot.OUTPUT_PROTOCOL) === 2n ? 2 : 1;
+}
+
+/** Main thread: a checkpoint covering `lines` events was committed now. */
+export function markCommitted(buffer: SharedArrayBuffer, lines: number, at: number): void {
+  const slots = new BigInt64Array(buffer);
+  Atomics.store(slots, Slot.ACKED_LINES, BigInt(lines));
+  Atomics.store(slots, Slot.COMMITTED_AT, BigInt(at));
 }
 
 /** Main thread: records how the input process ended, and wakes a relay waiting at EOF. */

@@ -2,11 +2,23 @@
 // own, so the output's pace sets the input's (the input blocks on its full pipe) with one buffer.
 import { readSync, writeSync } from "node:fs";
 import { setNonBlocking } from "../os/libc.ts";
-import type { Handshake } from "../protocol/index.ts";
-import { CounterWriter, InputEnd, Slot, waitInputEnd } from "./counters.ts";
-import { examineFirstLine, firstLineComplete } from "./first-line.ts";
+import {
+  BadCheckpointError,
+  type CheckpointMode,
+  countCheckpoint,
+  readCheckpoint,
+} from "./checkpoints.ts";
+import {
+  CounterWriter,
+  InputEnd,
+  OUTPUT_PROTOCOL_GUARD_MS,
+  Slot,
+  waitInputEnd,
+  waitOutputProtocol,
+} from "./counters.ts";
+import { examineFirstLine, firstLineComplete, speaksV2 } from "./first-line.ts";
 import { LineFramer, LineTooLongError } from "./line-framer.ts";
-import type { FdRelayConfig, RelayEnd, RelayResult } from "./messages.ts";
+import type { FdRelayConfig, RelayEnd, RelayEvents, RelayResult } from "./messages.ts";
 import { closeQuietly, waitWritable } from "./os-pipe.ts";
 
 /** Reads take at most what a (resized) pipe holds; --buffer-bytes may ask for less. */
@@ -54,7 +66,7 @@ export class FdPump {
 
   constructor(
     private readonly config: FdRelayConfig,
-    private readonly onHandshake: (handshake: Handshake) => void,
+    private readonly events: RelayEvents,
   ) {
     this.counters = new CounterWriter(config.counters);
     this.framer = new LineFramer(config.limits.maxLineBytes, true);
@@ -70,6 +82,8 @@ export class FdPump {
     } catch (error) {
       if (error instanceof LineTooLongError)
         end = { kind: "line-too-long", message: error.message };
+      else if (error instanceof BadCheckpointError)
+        end = { kind: "bad-checkpoint", message: error.message };
       else if (error instanceof OutputClosed)
         end = { kind: "output-closed", message: error.message };
       else throw error;
@@ -95,6 +109,11 @@ export class FdPump {
     const emit = (bytes: Uint8Array, lines: number) => this.write(bytes, lines);
     const first = this.readFirstLine(buffer);
     if (first.end) return first.end;
+    if (first.v2) {
+      // The main thread decides the output's protocol (its handshake, or a short wait): wait for it.
+      const protocol = waitOutputProtocol(this.config.counters, OUTPUT_PROTOCOL_GUARD_MS);
+      this.relayCheckpoints(protocol === 2 ? "forward" : "drop");
+    }
     if (first.rest.length > 0) this.push(first.rest, emit);
     if (!first.ended) {
       for (;;) {
@@ -106,6 +125,24 @@ export class FdPump {
     this.finishLastLine(emit);
     this.reportEmpty();
     return { kind: "ended" };
+  }
+
+  /** A v2 input's checkpoint lines: in place to a v2 output, or dropped once the lines before are written. */
+  private relayCheckpoints(mode: CheckpointMode): void {
+    this.framer.onCheckpoint = (bytes) => {
+      const checkpoint = readCheckpoint(bytes, this.lines, mode);
+      countCheckpoint(this.counters);
+      // Told before the write: the output's echo can then never arrive before the main thread knows.
+      this.events.onCheckpoint(checkpoint);
+      if (mode === "drop") return;
+      try {
+        this.writeAll(bytes);
+      } catch (error) {
+        // Not data: a checkpoint line the output never got is not in flight.
+        this.unwritten = 0;
+        throw error;
+      }
+    };
   }
 
   private readBufferBytes(): number {
@@ -134,7 +171,12 @@ export class FdPump {
   }
 
   /** Reads until the first line can be judged; a handshake there is consumed. */
-  private readFirstLine(buffer: Uint8Array): { rest: Uint8Array; ended: boolean; end?: RelayEnd } {
+  private readFirstLine(buffer: Uint8Array): {
+    rest: Uint8Array;
+    ended: boolean;
+    end?: RelayEnd;
+    v2?: boolean;
+  } {
     let taken: Uint8Array = new Uint8Array(0);
     let ended = false;
     while (!firstLineComplete(taken)) {
@@ -146,7 +188,7 @@ export class FdPump {
       taken = Buffer.concat([taken, buffer.subarray(0, count)]);
     }
     const verdict = examineFirstLine(taken);
-    if (verdict.handshake) this.onHandshake(verdict.handshake);
+    this.events.onInputFirstLine(verdict.handshake);
     if (verdict.handshake?.status === "error") {
       return {
         rest: taken,
@@ -156,7 +198,7 @@ export class FdPump {
     }
     if (verdict.notProtocol)
       return { rest: taken, ended, end: { kind: "not-protocol", preview: verdict.preview } };
-    return { rest: taken.subarray(verdict.skip), ended };
+    return { rest: taken.subarray(verdict.skip), ended, v2: speaksV2(verdict.handshake) };
   }
 
   /** After a failure: read the input to its end so a writer blocked on a full pipe can act on SIGTERM. */

@@ -1,7 +1,12 @@
 // The optional handshake: a provider's first stdout line may be {"status":"ready"|"error"}, which is
 // consumed; anything else is data and goes on untouched.
-import { type Handshake, parseHandshake } from "../protocol/index.ts";
+import { type Handshake, PROTOCOL_VERSION, parseHandshake } from "../protocol/index.ts";
 import type { ChunkReader } from "./pump.ts";
+
+/** Whether a handshake announces protocol v2 (or later): `{"status":"ready","protocol":2}`. */
+export function speaksV2(handshake: Handshake | undefined): boolean {
+  return handshake?.status === "ready" && (handshake.protocol ?? 1) >= PROTOCOL_VERSION;
+}
 
 /** Handshake lines are short; a longer first line is data and is not parsed. */
 export const HANDSHAKE_MAX_BYTES = 4096;

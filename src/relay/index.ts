@@ -1,14 +1,29 @@
 // Starts a relay from an input to an output: raw descriptors pumped by the relay worker, or Bun
 // streams pumped on the calling thread where raw pipes are not available.
-import type { Handshake } from "../protocol/index.ts";
 import { isCompiledBinary } from "../version.ts";
-import { readFirstLine } from "./first-line.ts";
+import { BadCheckpointError } from "./checkpoints.ts";
+import { readFirstLine, speaksV2 } from "./first-line.ts";
 import { LineTooLongError } from "./line-framer.ts";
-import type { FdRelayConfig, MainToRelay, RelayResult, RelayToMain } from "./messages.ts";
+import type {
+  FdRelayConfig,
+  MainToRelay,
+  RelayEvents,
+  RelayResult,
+  RelayToMain,
+} from "./messages.ts";
 import { type ChunkSink, discard, LinePump, type PumpLimits } from "./pump.ts";
 
-export { createCounterBuffer, markInputEnd, readCounters } from "./counters.ts";
-export type { RelayEnd, RelayResult } from "./messages.ts";
+export type { RelayedCheckpoint } from "./checkpoints.ts";
+export {
+  createCounterBuffer,
+  markCommitted,
+  markInputEnd,
+  markOutputProtocol,
+  outputProtocolOf,
+  readCounters,
+} from "./counters.ts";
+export { readFirstLine, speaksV2 } from "./first-line.ts";
+export type { RelayEnd, RelayEvents, RelayResult } from "./messages.ts";
 export { closeQuietly, createOsPipe, type OsPipe, unreadPipeBytes } from "./os-pipe.ts";
 export { type ChunkReader, discard, type PumpLimits } from "./pump.ts";
 
@@ -24,10 +39,7 @@ function workerUrl(): string | URL {
 }
 
 /** Pumps `config.inputFd` into `config.outputFd` on the relay worker thread; it closes both. */
-export function startFdRelay(
-  config: FdRelayConfig,
-  onHandshake: (handshake: Handshake) => void,
-): Relay {
+export function startFdRelay(config: FdRelayConfig, events: RelayEvents): Relay {
   // smol: a smaller heap for a thread that only moves bytes.
   const worker = new Worker(workerUrl(), { smol: true });
   const result = new Promise<RelayResult>((resolve, reject) => {
@@ -41,8 +53,11 @@ export function startFdRelay(
     worker.onmessage = (event: MessageEvent<RelayToMain>) => {
       const message = event.data;
       switch (message.code) {
-        case "HANDSHAKE":
-          onHandshake(message.handshake);
+        case "INPUT_FIRST_LINE":
+          events.onInputFirstLine(message.handshake);
+          break;
+        case "CHECKPOINT":
+          events.onCheckpoint(message.checkpoint);
           break;
         case "DONE":
           settle(message.result);
@@ -73,8 +88,10 @@ export function startStreamRelay(
   output: ChunkSink,
   limits: PumpLimits,
   counters: SharedArrayBuffer,
-  onHandshake: (handshake: Handshake) => void,
+  events: RelayEvents,
   inputEndedCleanly: () => Promise<boolean>,
+  /** Resolves once the session has decided the output's protocol (its handshake, or a short wait). */
+  outputProtocol: () => Promise<1 | 2>,
 ): Relay {
   const pump = new LinePump(counters, limits);
   const settleResult = (end: RelayResult["end"]): RelayResult => {
@@ -89,23 +106,31 @@ export function startStreamRelay(
   };
   const run = async (): Promise<RelayResult> => {
     const first = await readFirstLine(input);
-    if (first.handshake) onHandshake(first.handshake);
+    events.onInputFirstLine(first.handshake);
     let end: RelayResult["end"] | undefined;
     if (first.handshake?.status === "error")
       end = { kind: "handshake-error", message: first.handshake.message };
     else if (first.notProtocol) end = { kind: "not-protocol", preview: first.preview };
     else {
       try {
-        await pump.run(first.reader, output, inputEndedCleanly);
+        const checkpoints = speaksV2(first.handshake)
+          ? {
+              mode: (await outputProtocol()) === 2 ? ("forward" as const) : ("drop" as const),
+              report: events.onCheckpoint,
+            }
+          : undefined;
+        await pump.run(first.reader, output, inputEndedCleanly, checkpoints);
         return settleResult({ kind: "ended" });
       } catch (error) {
         end =
           error instanceof LineTooLongError
             ? { kind: "line-too-long", message: error.message }
-            : {
-                kind: "output-closed",
-                message: error instanceof Error ? error.message : String(error),
-              };
+            : error instanceof BadCheckpointError
+              ? { kind: "bad-checkpoint", message: error.message }
+              : {
+                  kind: "output-closed",
+                  message: error instanceof Error ? error.message : String(error),
+                };
       }
     }
     // Keep reading: an input blocked on a full pipe could otherwise never act on its SIGTERM.

@@ -1,5 +1,7 @@
 // Frames a byte stream into lines by scanning for "\n": complete lines pass through as subarrays of
-// the chunk they arrived in (no copy); only a line split across chunks is joined, once.
+// the chunk they arrived in (no copy); only a line split across chunks is joined, once. Protocol v2:
+// checkpoint lines, told by their first bytes, are handed on apart from the data around them.
+import { isCheckpointLine } from "../protocol/index.ts";
 
 export class LineTooLongError extends Error {
   constructor(
@@ -11,11 +13,19 @@ export class LineTooLongError extends Error {
 }
 
 const NEWLINE = 10;
+/**
+ * A checkpoint line may be longer than --max-line-bytes (a file input's names its files): it is
+ * bounded by this instead, or by the line limit when that is higher.
+ */
+export const CHECKPOINT_MAX_BYTES = 1 << 20;
 const CARRIAGE_RETURN = 13;
 const NEWLINE_BYTES = new Uint8Array([NEWLINE]);
 
 /** Receives output regions; each is whole lines ending in "\n". */
 export type Emit = (bytes: Uint8Array, lines: number) => void;
+
+/** Receives one checkpoint line with its "\n", after the data before it was emitted. */
+export type OnCheckpoint = (line: Uint8Array) => void;
 
 export class LineFramer {
   /** Lines seen so far, empty ones included (for error line numbers). */
@@ -28,6 +38,9 @@ export class LineFramer {
    * @param reusesChunks the caller overwrites a chunk after push returns (one read buffer), so a
    *   partial line is copied instead of kept as a view.
    */
+  /** Set once the input speaks protocol v2: its checkpoint lines go here, not into the data. */
+  onCheckpoint: OnCheckpoint | undefined;
+
   constructor(
     private readonly maxLineBytes: number,
     private readonly reusesChunks = false,
@@ -61,7 +74,7 @@ export class LineFramer {
       if (newline === -1) break;
       const length = newline - lineStart;
       this.seen++;
-      if (length > this.maxLineBytes) {
+      if (length > this.maxLineBytes && length > this.limitOf(chunk, lineStart, newline)) {
         // Lines before the bad one are delivered: nothing valid is lost.
         if (lineStart > regionStart) emit(chunk.subarray(regionStart, lineStart), lines);
         throw new LineTooLongError(this.seen, this.maxLineBytes);
@@ -71,6 +84,11 @@ export class LineFramer {
         lines = 0;
         regionStart = newline + 1;
         this.emptyCount++;
+      } else if (this.onCheckpoint && isCheckpointLine(chunk, lineStart, newline)) {
+        if (lineStart > regionStart) emit(chunk.subarray(regionStart, lineStart), lines);
+        lines = 0;
+        regionStart = newline + 1;
+        this.onCheckpoint(chunk.subarray(lineStart, regionStart));
       } else {
         lines++;
       }
@@ -94,8 +112,16 @@ export class LineFramer {
     this.completePending(NEWLINE_BYTES, emit);
   }
 
+  /** The longest the line starting at `start` may be: more for a checkpoint line. */
+  private limitOf(bytes: Uint8Array, start: number, end: number): number {
+    if (!this.onCheckpoint || !isCheckpointLine(bytes, start, end)) return this.maxLineBytes;
+    return Math.max(this.maxLineBytes, CHECKPOINT_MAX_BYTES);
+  }
+
   private hold(piece: Uint8Array): void {
-    if (this.pendingBytes + piece.length > this.maxLineBytes) {
+    const total = this.pendingBytes + piece.length;
+    const first = this.pending[0] ?? piece;
+    if (total > this.maxLineBytes && total > this.limitOf(first, 0, first.length)) {
       // The line is rejected whole: nothing of it stays held, so none of it counts as in flight.
       this.pending = [];
       this.pendingBytes = 0;
@@ -118,9 +144,15 @@ export class LineFramer {
     this.pendingBytes = 0;
     this.seen++;
     const length = line.length - 1;
-    if (length > this.maxLineBytes) throw new LineTooLongError(this.seen, this.maxLineBytes);
+    if (length > this.maxLineBytes && length > this.limitOf(line, 0, length)) {
+      throw new LineTooLongError(this.seen, this.maxLineBytes);
+    }
     if (length === 0 || (length === 1 && line[0] === CARRIAGE_RETURN)) {
       this.emptyCount++;
+      return;
+    }
+    if (this.onCheckpoint && isCheckpointLine(line, 0, length)) {
+      this.onCheckpoint(line);
       return;
     }
     emit(line, 1);

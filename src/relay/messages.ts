@@ -1,5 +1,6 @@
 // How a relay ends, and the messages between the main thread and the relay worker (a union on code).
 import type { Handshake } from "../protocol/index.ts";
+import type { RelayedCheckpoint } from "./checkpoints.ts";
 import type { PumpLimits } from "./pump.ts";
 
 export type RelayEnd =
@@ -10,7 +11,9 @@ export type RelayEnd =
   | { kind: "output-closed"; message: string }
   | { kind: "handshake-error"; message: string }
   /** The input's first line was neither a handshake nor JSON: it writes logs to stdout. */
-  | { kind: "not-protocol"; preview: string };
+  | { kind: "not-protocol"; preview: string }
+  /** A v2 input wrote a line starting {"checkpoint": that is not one checkpoint object. */
+  | { kind: "bad-checkpoint"; message: string };
 
 export interface RelayResult {
   end: RelayEnd;
@@ -34,7 +37,15 @@ export interface FdRelayConfig {
 
 export type MainToRelay = { code: "START"; config: FdRelayConfig };
 
+/** What the relay tells the session as it goes (both backends). */
+export interface RelayEvents {
+  /** The input's first line was judged: its handshake, if it sent one. */
+  onInputFirstLine(handshake: Handshake | undefined): void;
+  onCheckpoint(checkpoint: RelayedCheckpoint): void;
+}
+
 export type RelayToMain =
-  | { code: "HANDSHAKE"; handshake: Handshake }
+  | { code: "INPUT_FIRST_LINE"; handshake?: Handshake }
+  | { code: "CHECKPOINT"; checkpoint: RelayedCheckpoint }
   | { code: "DONE"; result: RelayResult }
   | { code: "ERROR"; message: string; stack?: string };

@@ -1,5 +1,11 @@
 // Pumps lines from the input's stdout to the output's stdin: bytes only, bounded buffering, live
 // counters. It stops reading while the output is behind, so the input blocks on its own pipe.
+import {
+  type CheckpointMode,
+  countCheckpoint,
+  type RelayedCheckpoint,
+  readCheckpoint,
+} from "./checkpoints.ts";
 import { CounterWriter, Slot } from "./counters.ts";
 import { LineFramer } from "./line-framer.ts";
 
@@ -30,8 +36,16 @@ export interface PumpProgress {
   inFlightLines: number;
 }
 
+/** A v2 input's checkpoints on this path: how they are relayed and who is told. */
+export interface StreamCheckpoints {
+  mode: CheckpointMode;
+  report(checkpoint: RelayedCheckpoint): void;
+}
+
 export class LinePump {
   private readonly framer: LineFramer;
+  /** Dropped checkpoints (v1 output) wait here until every line before them was written. */
+  private heldCheckpoints: RelayedCheckpoint[] = [];
   private readonly counters: CounterWriter;
   private pendingWrites: Promise<number>[] = [];
   private pendingBytes = 0;
@@ -68,7 +82,9 @@ export class LinePump {
     reader: ChunkReader,
     sink: ChunkSink,
     inputEndedCleanly: () => Promise<boolean>,
+    checkpoints?: StreamCheckpoints,
   ): Promise<void> {
+    if (checkpoints) this.relayCheckpoints(sink, checkpoints);
     const emit = (bytes: Uint8Array, lines: number) => {
       const written = sink.write(bytes);
       this.linesOut += lines;
@@ -96,6 +112,7 @@ export class LinePump {
       // Flush after every batch so a slow input's lines are not held back in the sink's buffer.
       await this.waitFor(sink.flush());
       await this.settle();
+      this.releaseCheckpoints(checkpoints);
     }
     if (this.framer.pendingLength > 0 && !(await inputEndedCleanly())) {
       this.cutLineBytes = this.framer.dropPending();
@@ -105,6 +122,33 @@ export class LinePump {
     this.reportEmpty();
     await this.waitFor(sink.flush());
     await this.settle();
+    this.releaseCheckpoints(checkpoints);
+  }
+
+  private relayCheckpoints(sink: ChunkSink, checkpoints: StreamCheckpoints): void {
+    this.framer.onCheckpoint = (bytes) => {
+      const checkpoint = readCheckpoint(bytes, this.linesOut, checkpoints.mode);
+      countCheckpoint(this.counters);
+      if (checkpoints.mode === "drop") {
+        this.heldCheckpoints.push(checkpoint);
+        return;
+      }
+      // Told before the write, as on the worker: an echo never arrives before the session knows.
+      checkpoints.report(checkpoint);
+      const written = sink.write(bytes.slice());
+      if (typeof written !== "number") {
+        written.catch(() => {});
+        this.pendingWrites.push(written);
+      }
+    };
+  }
+
+  /** Every line before the held checkpoints has been written: they may be committed. */
+  private releaseCheckpoints(checkpoints: StreamCheckpoints | undefined): void {
+    if (!checkpoints || this.heldCheckpoints.length === 0) return;
+    const released = this.heldCheckpoints;
+    this.heldCheckpoints = [];
+    for (const checkpoint of released) checkpoints.report(checkpoint);
   }
 
   private reportEmpty(): void {

@@ -25,9 +25,11 @@ self.onmessage = (event: MessageEvent<MainToRelay>) => {
   switch (message.code) {
     case "START":
       try {
-        const pump = new FdPump(message.config, (handshake) =>
-          post({ code: "HANDSHAKE", handshake }),
-        );
+        const pump = new FdPump(message.config, {
+          onInputFirstLine: (handshake) =>
+            post({ code: "INPUT_FIRST_LINE", ...(handshake ? { handshake } : {}) }),
+          onCheckpoint: (checkpoint) => post({ code: "CHECKPOINT", checkpoint }),
+        });
         const result = pump.run();
         post({ code: "DONE", result });
         pump.drainInput();

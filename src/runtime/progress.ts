@@ -15,6 +15,8 @@ export interface RunStats extends CounterSnapshot, RunLosses {
   durationMs: number;
   linesPerSecond: number;
   bytesPerSecond: number;
+  /** The task's committed checkpoint after the run (null: none; v1 inputs have none). */
+  checkpoint?: { value: unknown; committedAt: string; inThisRun: boolean } | null;
 }
 
 export function statsOf(
@@ -61,8 +63,18 @@ export function formatSummary(stats: RunStats): string {
       : "";
   return (
     `${formatCount(stats.lines)} lines, ${formatBytes(stats.bytes)} in ${(stats.durationMs / 1000).toFixed(1)} s ` +
-    `(${formatCount(stats.linesPerSecond)} lines/s, ${formatBytes(stats.bytesPerSecond)}/s), ${waits}${waited}${empty}${cut}`
+    `(${formatCount(stats.linesPerSecond)} lines/s, ${formatBytes(stats.bytesPerSecond)}/s)${acknowledged(stats)}, ${waits}${waited}${empty}${cut}`
   );
+}
+
+/** `, 5 acknowledged (last commit 0.2 s ago)` once the input has sent checkpoints. */
+function acknowledged(counters: CounterSnapshot, now = Date.now()): string {
+  if (counters.checkpoints === 0) return "";
+  const age =
+    counters.committedAt > 0
+      ? `last commit ${((now - counters.committedAt) / 1000).toFixed(1)} s ago`
+      : "nothing committed yet";
+  return `, ${formatCount(counters.ackedLines)} acknowledged (${age})`;
 }
 
 export interface LiveDisplay {
@@ -84,7 +96,8 @@ export function startLiveDisplay(
     const rate = ((snapshot.lines - previous.lines) * 1000) / Math.max(now - previous.at, 1);
     previous = { lines: snapshot.lines, at: now };
     const line =
-      `${task}: ${formatCount(Math.round(rate))} events/s · ${formatCount(snapshot.lines)} lines · ` +
+      `${task}: ${formatCount(Math.round(rate))} events/s · ${formatCount(snapshot.lines)} lines` +
+      `${acknowledged(snapshot).replace(", ", " · ")} · ` +
       `${formatBytes(snapshot.bytes)} · ${formatCount(snapshot.waits)} waits · buffered ${formatBytes(snapshot.buffered)}`;
     drawLiveLine(line);
   };

@@ -3,7 +3,11 @@ import { accessSync, constants, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { describeSource, type ProviderSpec, type Task } from "../config/index.ts";
 import { DstreamError } from "../errors.ts";
-import { type ProviderCommand as EnvelopeCommand, providerEnv } from "../protocol/index.ts";
+import {
+  type ProviderCommand as EnvelopeCommand,
+  PROTOCOL_VERSION,
+  providerEnv,
+} from "../protocol/index.ts";
 import { builtinConfigProblems } from "../providers/index.ts";
 import { type ResolveOptions, resolveProviderRef } from "../registry/index.ts";
 import type { ProviderLaunch } from "./provider-process.ts";
@@ -104,13 +108,20 @@ export function lockFilePathFor(configPath: string): string {
   return join(dirname(configPath), "dstream.lock.hcl");
 }
 
-/** Everything needed to start one of a task's providers for `envelopeCommand`. */
+/**
+ * Everything needed to start one of a task's providers for `envelopeCommand`. The envelope speaks
+ * protocol v2: `checkpoint` is the input's resume point (JSON text of the committed one), null for
+ * an output and for a first run.
+ */
 export function providerLaunch(
   task: Task,
   role: "input" | "output",
   command: ProviderCommand,
   envelopeCommand: EnvelopeCommand,
+  checkpoint: string | undefined = undefined,
 ): ProviderLaunch {
+  const config = JSON.stringify(task[role].config);
+  const resume = role === "input" && checkpoint !== undefined ? checkpoint : "null";
   return {
     task: task.name,
     role,
@@ -122,7 +133,7 @@ export function providerLaunch(
       [providerEnv.role]: role,
     } as Record<string, string>,
     cwd: process.cwd(),
-    envelope: JSON.stringify({ command: envelopeCommand, config: task[role].config }),
+    envelope: `{"command":${JSON.stringify(envelopeCommand)},"config":${config},"protocol":${PROTOCOL_VERSION},"checkpoint":${resume}}`,
     logPrefix: `[${task.name}/${role}]`,
   };
 }

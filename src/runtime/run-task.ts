@@ -4,6 +4,12 @@ import type { Task } from "../config/index.ts";
 import { DstreamError, ExitCode, messageOf } from "../errors.ts";
 import type { ResolveOptions } from "../registry/index.ts";
 import { createCounterBuffer, readCounters } from "../relay/index.ts";
+import {
+  currentRunOwner,
+  openStateStore,
+  type StateLocation,
+  type StateRecord,
+} from "../state/index.ts";
 import { besideLiveLine } from "./live-line.ts";
 import {
   formatBytes,
@@ -24,6 +30,8 @@ import { type SuperviseOutcome, superviseSession } from "./supervisor.ts";
 export interface RunTaskOptions {
   /** The config file; the lock file sits beside it. */
   configPath: string;
+  /** Where the task's checkpoint lives (the config's `state { }` block). */
+  state: StateLocation;
   bufferBytes: number;
   maxLineBytes: number;
   shutdownTimeoutMs: number;
@@ -50,8 +58,34 @@ export async function runTask(task: Task, options: RunTaskOptions): Promise<RunR
     ...(options.onDownload ? { onDownload: options.onDownload } : {}),
   };
   await checkBuiltinConfigs(task);
+  const store = openStateStore(options.state);
+  const owner = currentRunOwner();
+  // Held for the whole run: no two runs of one task, from this process or another.
+  const lock = await store.lock(task.name, owner);
+  try {
+    const resumed = await store.read(task.name);
+    const persist = (value: string, at: number): Promise<void> =>
+      store.write(task.name, {
+        checkpoint: JSON.parse(value),
+        committedAt: new Date(at).toISOString(),
+        committedBy: owner,
+      });
+    return await runLocked(task, options, registry, resumed, persist);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function runLocked(
+  task: Task,
+  options: RunTaskOptions,
+  registry: ResolveOptions & { lockFilePath: string },
+  resumed: StateRecord | undefined,
+  persist: (value: string, at: number) => Promise<void>,
+): Promise<RunResult> {
   const input = await resolveProviderCommand(task, task.input, registry);
   const output = await resolveProviderCommand(task, task.output, registry);
+  const resumeFrom = resumed ? JSON.stringify(resumed.checkpoint) : undefined;
   const counters = createCounterBuffer();
   const started = performance.now();
   const display = startLiveDisplay(task.name, counters, options.live);
@@ -59,8 +93,9 @@ export async function runTask(task: Task, options: RunTaskOptions): Promise<RunR
   try {
     outcome = await superviseSession({
       config: {
-        input: providerLaunch(task, "input", input, "run"),
+        input: providerLaunch(task, "input", input, "run", resumeFrom),
         output: providerLaunch(task, "output", output, "run"),
+        persistCheckpoint: (checkpoint) => persist(checkpoint.value, checkpoint.at),
         limits: { bufferBytes: options.bufferBytes, maxLineBytes: options.maxLineBytes },
         counters,
         stopTimeoutMs: options.shutdownTimeoutMs,
@@ -77,10 +112,21 @@ export async function runTask(task: Task, options: RunTaskOptions): Promise<RunR
     display.stop();
   }
   const report = outcome.report;
+  const committed = report?.committed;
   const stats = statsOf(task.name, readCounters(counters), performance.now() - started, {
     cutLineBytes: report?.cutLineBytes ?? 0,
     outputUnreadBytes: report?.outputUnreadBytes ?? 0,
   });
+  // The task's checkpoint after this run: committed now, or the one it resumed from.
+  stats.checkpoint = committed
+    ? {
+        value: JSON.parse(committed.value),
+        committedAt: new Date(committed.at).toISOString(),
+        inThisRun: true,
+      }
+    : resumed
+      ? { value: resumed.checkpoint, committedAt: resumed.committedAt, inThisRun: false }
+      : null;
   const error = judge(task, outcome, options.shutdownTimeoutMs);
   options.log(`${task.name}: ${formatSummary(stats)}`);
   const statsProblem = options.statsJsonPath

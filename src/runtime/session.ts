@@ -1,24 +1,30 @@
 // One run of a task on the main thread: starts both providers, relays the input's lines into the
-// output (raw pipes on the relay worker, or Bun streams here), stops them in order, and reports
-// how each ended. Every failure path ends with a bounded wait, then SIGKILL.
+// output (raw pipes on the relay worker, or Bun streams here), carries checkpoints (protocol v2)
+// from the relay and the output's echoes to the state and the input's commits, stops them in
+// order, and reports how each ended. Every failure path ends with a bounded wait, then SIGKILL.
 import type { ErrorCode } from "../errors.ts";
-import type { Handshake } from "../protocol/index.ts";
-import { readFirstLine } from "../relay/first-line.ts";
+import { commitLine, type Handshake } from "../protocol/index.ts";
 import {
   type ChunkReader,
   closeQuietly,
   createOsPipe,
   discard,
+  markCommitted,
   markInputEnd,
   type OsPipe,
   type PumpLimits,
   type Relay,
+  type RelayEvents,
   type RelayResult,
+  readFirstLine,
   startFdRelay,
   startStreamRelay,
   unreadPipeBytes,
 } from "../relay/index.ts";
 import { endedCleanly, exitWithin, OUTPUT_EXIT_WAIT_MS, settlesWithin } from "./bounded-waits.ts";
+import { CheckpointFlow, type CommittedCheckpoint } from "./checkpoint-flow.ts";
+import { EchoSplitter } from "./echo-splitter.ts";
+import { ProtocolNegotiation } from "./protocol-negotiation.ts";
 import {
   describeExit,
   type ProviderExit,
@@ -34,8 +40,10 @@ export interface SessionConfig {
   counters: SharedArrayBuffer;
   /** After a failure, how long the providers get to end before SIGKILL. */
   stopTimeoutMs: number;
-  /** Tells the user about a wait that is taking long (not a failure). */
+  /** Tells the user about a wait that is taking long, or a weaker guarantee (not a failure). */
   notice?: (line: string) => void;
+  /** Makes an acknowledged checkpoint durable in the task's state (protocol v2). */
+  persistCheckpoint: (checkpoint: CommittedCheckpoint) => Promise<void>;
 }
 
 export interface SessionFailure {
@@ -58,6 +66,12 @@ export interface SessionReport {
   cutLineBytes: number;
   /** Relayed into the output's stdin, but unread when dstream had to kill it: lost (Linux). */
   outputUnreadBytes?: number;
+  /** The protocols the providers spoke (undefined: never known, e.g. a provider that said nothing). */
+  protocols: { input?: 1 | 2; output?: 1 | 2 };
+  /** The last checkpoint committed in this run. */
+  committed?: CommittedCheckpoint;
+  /** Milliseconds from the relay meeting each committed checkpoint to its commit. */
+  commitDelaysMs: number[];
 }
 
 export class Session {
@@ -69,8 +83,61 @@ export class Session {
   private killTimer: Timer | undefined;
   /** Bytes relayed into the output's stdin but still unread when it was killed (Linux). */
   private outputUnreadBytes: number | undefined;
+  private readonly negotiation: ProtocolNegotiation;
+  private readonly checkpoints: CheckpointFlow;
+  /** A commit line waiting for the input's stdin to take the one before (commits are cumulative). */
+  private commitWaiting: string | undefined;
+  private commitWriting = false;
 
-  constructor(private readonly config: SessionConfig) {}
+  constructor(private readonly config: SessionConfig) {
+    this.negotiation = new ProtocolNegotiation(
+      config.counters,
+      { input: config.input.label, output: config.output.label },
+      {
+        closeInputStdin: () => this.input?.closeStdin(),
+        notice: (line) => config.notice?.(line),
+      },
+    );
+    this.checkpoints = new CheckpointFlow({
+      persist: config.persistCheckpoint,
+      sendCommit: (value) => this.sendCommit(value),
+      onCommitted: (checkpoint) => markCommitted(config.counters, checkpoint.events, checkpoint.at),
+      onFailure: (message) =>
+        this.fail({
+          code: message.startsWith("echoed") ? "PROVIDER_FAILED" : "STATE",
+          ...(message.startsWith("echoed") ? { role: "output" as const } : {}),
+          message: message.startsWith("echoed")
+            ? `output provider ${config.output.label} ${message}`
+            : message,
+        }),
+    });
+  }
+
+  /** Writes a commit line on the v2 input's stdin; while one is pending only the newest waits. */
+  private sendCommit(value: string): void {
+    if (!this.negotiation.inputListens || !this.input?.running) return;
+    this.commitWaiting = commitLine(JSON.parse(value));
+    if (this.commitWriting) return;
+    this.commitWriting = true;
+    void (async () => {
+      try {
+        while (this.commitWaiting !== undefined) {
+          const line = this.commitWaiting;
+          this.commitWaiting = undefined;
+          const stdin = this.input?.stdin;
+          if (!stdin || !this.input?.running) return;
+          const written = stdin.write(line);
+          if (typeof written !== "number") await written;
+          await stdin.flush();
+        }
+      } catch {
+        // The input closed its stdin or exited: it must not assume it sees every commit.
+      } finally {
+        this.commitWriting = false;
+        this.commitWaiting = undefined;
+      }
+    })();
+  }
 
   /** Graceful stop: the input is asked to end; everything it wrote is still delivered. */
   stop(): void {
@@ -159,10 +226,19 @@ export class Session {
     clearTimeout(lingerTimer);
     clearTimeout(slowOutputTimer);
     await outputCopy;
+    // Every echo has been read: what was acknowledged is made durable before the run reports.
+    await this.checkpoints.settled();
+    this.input?.closeStdin();
+    this.negotiation.dispose();
     relay.dispose();
     clearTimeout(this.killTimer);
     watchdog.release();
     this.judgeExits(inputResult, outputResult);
+    this.judgeEchoes();
+    const protocols = {
+      ...(this.negotiation.inputProtocol ? { input: this.negotiation.inputProtocol } : {}),
+      ...(this.outputProtocolKnown ? { output: this.outputProtocolKnown } : {}),
+    };
     return {
       input: inputResult,
       output: outputResult,
@@ -172,13 +248,34 @@ export class Session {
       inFlightBytes: result?.inFlightBytes ?? 0,
       cutLineBytes: result?.cutLineBytes ?? 0,
       ...(this.outputUnreadBytes ? { outputUnreadBytes: this.outputUnreadBytes } : {}),
+      protocols,
+      ...(this.checkpoints.committed ? { committed: this.checkpoints.committed } : {}),
+      commitDelaysMs: this.checkpoints.commitDelaysMs,
     };
+  }
+
+  /** The output's protocol, once its first line (or the wait for it) decided. */
+  private outputProtocolKnown: 1 | 2 | undefined;
+
+  /** Echoes of checkpoints never sent: a broken v2 output (a clean run must not hide it). */
+  private judgeEchoes(): void {
+    const unmatched = this.checkpoints.unmatchedEchoes();
+    if (unmatched.length === 0) return;
+    this.fail({
+      code: "PROVIDER_FAILED",
+      role: "output",
+      message: `output provider ${this.config.output.label} echoed checkpoint ${unmatched[0]?.slice(0, 80)} that it was never sent`,
+    });
+    clearTimeout(this.killTimer);
   }
 
   /** Starts output then input, wired by raw pipes when available, else by Bun's pipes. */
   private start(): { input: ProviderProcess; output: ProviderProcess; relay: Relay } {
     const { config } = this;
-    const onHandshake = (handshake: Handshake) => this.inputHandshake(handshake);
+    const events: RelayEvents = {
+      onInputFirstLine: (handshake) => this.inputFirstLine(handshake),
+      onCheckpoint: (checkpoint) => this.checkpoints.relayed(checkpoint),
+    };
     const fromInput = createOsPipe();
     const toOutput = fromInput ? createOsPipe() : undefined;
     if (!fromInput || !toOutput) {
@@ -192,8 +289,14 @@ export class Session {
       return {
         input,
         output,
-        relay: startStreamRelay(stdout, sink, config.limits, config.counters, onHandshake, () =>
-          endedCleanly(input),
+        relay: startStreamRelay(
+          stdout,
+          sink,
+          config.limits,
+          config.counters,
+          events,
+          () => endedCleanly(input),
+          () => this.negotiation.outputProtocol,
         ),
       };
     }
@@ -210,7 +313,7 @@ export class Session {
           limits: config.limits,
           counters: config.counters,
         },
-        onHandshake,
+        events,
       );
       return { input, output, relay };
     } catch (error) {
@@ -240,13 +343,13 @@ export class Session {
       throw error;
     }
     this.input = input;
-    // An input that exits without reading its envelope is legal.
-    input.closeStdin();
+    // Its stdin stays open until its first line says which protocol it speaks (v2: for commits).
     return input;
   }
 
-  private inputHandshake(handshake: Handshake): void {
-    if (handshake.status !== "error") return;
+  private inputFirstLine(handshake: Handshake | undefined): void {
+    this.negotiation.inputFirstLine(handshake);
+    if (handshake?.status !== "error") return;
     this.fail({
       code: "HANDSHAKE_FAILED",
       role: "input",
@@ -265,6 +368,13 @@ export class Session {
           code: "LINE_TOO_LONG",
           role: "input",
           message: `input provider ${input.label}: ${result.end.message}`,
+        });
+        return;
+      case "bad-checkpoint":
+        this.fail({
+          code: "PROVIDER_FAILED",
+          role: "input",
+          message: `input provider ${input.label} wrote a bad checkpoint line: ${result.end.message}`,
         });
         return;
       case "not-protocol":
@@ -300,8 +410,13 @@ export class Session {
   /** Copies the output provider's stdout to ours, minus an optional handshake line. */
   private async copyOutputStdout(output: ProviderProcess): Promise<void> {
     const source = output.stdout;
-    if (!source) return;
+    if (!source) {
+      this.negotiation.outputFirstLine(undefined);
+      return;
+    }
     const first = await readFirstLine(source);
+    this.negotiation.outputFirstLine(first.handshake);
+    this.outputProtocolKnown = this.negotiation.decidedOutput === 2 ? 2 : 1;
     if (first.handshake?.status === "error") {
       this.fail({
         code: "HANDSHAKE_FAILED",
@@ -310,7 +425,10 @@ export class Session {
       });
     }
     try {
-      await copyToStdout(first.reader);
+      await copyToStdout(
+        first.reader,
+        this.outputProtocolKnown === 2 ? (line) => this.checkpoints.echoed(line) : undefined,
+      );
     } catch (error) {
       // dstream's own stdout closed (e.g. `| head`): the output's text has nowhere to go.
       this.fail({
@@ -348,16 +466,32 @@ export class Session {
   }
 }
 
-/** Copies what `reader` yields to dstream's stdout, waiting whenever stdout is full. */
-async function copyToStdout(reader: ChunkReader): Promise<void> {
+/**
+ * Copies what `reader` yields to dstream's stdout, waiting whenever stdout is full; a v2 output's
+ * checkpoint echoes go to `onEcho` instead.
+ */
+async function copyToStdout(
+  reader: ChunkReader,
+  onEcho: ((line: string) => void) | undefined,
+): Promise<void> {
   const stdout = Bun.stdout.writer();
+  const waiting: Promise<number>[] = [];
+  const pass = (bytes: Uint8Array) => {
+    const written = stdout.write(bytes);
+    if (typeof written !== "number") waiting.push(written);
+  };
+  const echoes = onEcho ? new EchoSplitter(pass, onEcho) : undefined;
   for (;;) {
     const { done, value } = await reader.readMany();
-    if (done) return;
+    if (done) break;
     for (const chunk of value) {
-      const written = stdout.write(chunk);
-      if (typeof written !== "number") await written;
+      if (echoes) echoes.push(chunk);
+      else pass(chunk);
+      if (waiting.length > 0) await Promise.all(waiting.splice(0));
     }
     await stdout.flush();
   }
+  echoes?.end();
+  await Promise.all(waiting);
+  await stdout.flush();
 }

@@ -16,8 +16,11 @@ export interface Workspace {
   binary: string;
   /** Writes a file relative to the workspace, creating folders; returns its absolute path. */
   write(relativePath: string, content: string): string;
-  /** Runs the workspace's binary; cwd defaults to the workspace folder. */
-  run(args: string[], options?: RunOptions): Promise<RunResult>;
+  /**
+   * Runs the workspace's binary; cwd defaults to the workspace folder. Each run starts without the
+   * checkpoints of earlier ones (tests reuse task names) unless `keepState` is set.
+   */
+  run(args: string[], options?: RunOptions & { keepState?: boolean }): Promise<RunResult>;
   remove(): void;
 }
 
@@ -35,7 +38,8 @@ export async function createWorkspace(): Promise<Workspace> {
       writeFileSync(path, content);
       return path;
     },
-    run(args, options = {}) {
+    run(args, { keepState = false, ...options } = {}) {
+      if (!keepState) rmSync(join(folder, ".dstream"), { recursive: true, force: true });
       return runProcess([binary, ...args], { cwd: folder, ...options });
     },
     remove() {

@@ -44,7 +44,7 @@ describe("lifecycle commands", () => {
         stdout: "output (./ok-out.sh): Success - output ready\n  topic/orders\n",
       });
       expect(readFileSync(join(workspace.folder, "received.log"), "utf8")).toBe(
-        `output {"command":"${command}","config":{}}\n`,
+        `output {"command":"${command}","config":{},"protocol":2,"checkpoint":null}\n`,
       );
     },
   );
@@ -79,7 +79,7 @@ describe("lifecycle commands", () => {
       },
     ]);
     expect(readFileSync(join(workspace.folder, "received.log"), "utf8")).toBe(
-      'input {"command":"plan","config":{"table":"orders"}}\noutput {"command":"plan","config":{}}\n',
+      'input {"command":"plan","config":{"table":"orders"},"protocol":2,"checkpoint":null}\noutput {"command":"plan","config":{},"protocol":2,"checkpoint":null}\n',
     );
   });
 

@@ -106,7 +106,7 @@ describe.each(relays)("%s relay", (relay, relayEnv) => {
       expect(result).toMatchObject({
         exitCode: 1,
         timedOut: false,
-        stderr: `error: task "t": input provider ${numberedInput} exited with code 3 (3 lines relayed, 0 in flight${unread("159 B")})\n`,
+        stderr: `error: task "t": input provider ${numberedInput} exited with code 3 (3 lines relayed, 0 in flight${unread("190 B")})\n`,
       });
       expect(await survivors(run)).toEqual([]);
     }, 30_000);
@@ -165,7 +165,7 @@ describe.each(relays)("%s relay", (relay, relayEnv) => {
       // The wait is told once --shutdown-timeout has passed, even with --quiet.
       expect(result).toMatchObject({
         exitCode: 1,
-        stderr: `[warn] task "t": output provider ${deafProvider} has not exited 1 s after the end of its input; still waiting (a stop signal ends it)\nerror: task "t": providers did not stop within 1 s of SIGTERM and were killed (3 lines relayed, 0 in flight${unread("159 B")})\n`,
+        stderr: `[warn] task "t": output provider ${deafProvider} has not exited 1 s after the end of its input; still waiting (a stop signal ends it)\nerror: task "t": providers did not stop within 1 s of SIGTERM and were killed (3 lines relayed, 0 in flight${unread("190 B")})\n`,
       });
       expect(await survivors(run)).toEqual([]);
     }, 30_000);

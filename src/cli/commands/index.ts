@@ -13,6 +13,7 @@ export const commands: Record<string, CommandLoader> = {
   destroy: () => import("./destroy.ts"),
   version: () => import("./version.ts"),
   providers: () => import("./providers.ts"),
+  state: () => import("./state.ts"),
   __provider: () => import("./provider.ts"),
 };
 

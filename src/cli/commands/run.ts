@@ -52,11 +52,12 @@ export default withHelp(
       const maxLineBytes = parseSize("--max-line-bytes", args["max-line-bytes"]);
       const shutdownTimeoutMs = parseDuration("--shutdown-timeout", args["shutdown-timeout"]);
       // Only this task's env vars must be set; the others are checked for syntax and schema.
-      const { task, location } = await loadTask({ flag: args.config, task: args.task });
+      const { task, location, state } = await loadTask({ flag: args.config, task: args.task });
       const quiet = args.quiet === true;
       const live = !quiet && process.stderr.isTTY === true;
       await runTask(task, {
         configPath: location.path,
+        state,
         bufferBytes,
         maxLineBytes,
         shutdownTimeoutMs,

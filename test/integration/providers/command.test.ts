@@ -1,10 +1,14 @@
 // dstream __provider: hidden from help, and clear usage errors for a wrong name or role.
 import { describe, expect, test } from "bun:test";
+import { builtinProviderNames } from "../../../src/protocol/builtins.ts";
 import { launchers, runToEnd } from "./helpers.ts";
+
+/** The built-ins as error messages list them. */
+const BUILTINS = builtinProviderNames.join(", ");
 
 describe.each(launchers)("dstream __provider ($label)", (launcher) => {
   test.each([
-    ["bogus", "", 'unknown built-in provider "bogus" (built-ins: counter, console, null, file)'],
+    ["bogus", "", `unknown built-in provider "bogus" (built-ins: ${BUILTINS})`],
     ["file", "", 'built-in provider "file" needs DSTREAM_ROLE=input|output'],
     ["counter", "output", 'built-in provider "counter" cannot be an output (DSTREAM_ROLE)'],
     ["console", "input", 'built-in provider "console" cannot be an input (DSTREAM_ROLE)'],

@@ -3,7 +3,11 @@
 import { describe, expect, test } from "bun:test";
 import { parseConfig, parseTask, parseTaskList } from "../../../src/config/load.ts";
 import { DstreamError } from "../../../src/errors.ts";
+import { builtinProviderNames } from "../../../src/protocol/builtins.ts";
 import { fixedNow, location } from "./harness.ts";
+
+/** The built-ins as error messages list them. */
+const BUILTINS = builtinProviderNames.join(", ");
 
 const task = (name: string, input: string, output: string) =>
   `task "${name}" {\n  input {\n    ${input}\n  }\n  output {\n    ${output}\n  }\n}\n`;
@@ -67,7 +71,7 @@ describe("one task (run, init, plan, status, destroy)", () => {
         parseTask(first + broken, location, { task: "first", env: { FIRST_DSN: "x" } }),
       ),
     ).toEqual([
-      'dstream.hcl:14:5: task "broken" › input › provider: unknown built-in provider "countr" (built-ins: counter, console, null, file)',
+      `dstream.hcl:14:5: task "broken" › input › provider: unknown built-in provider "countr" (built-ins: ${BUILTINS})`,
     ]);
   });
 
@@ -114,7 +118,7 @@ describe("a listing (list)", () => {
     ).toEqual([
       "dstream.hcl:14:5: task \"second\" › input › provider_ref: invalid OCI reference \"ghcr.io/acme/in:Bad Tag\": a tag is up to 128 letters, digits, '_', '.' or '-' and cannot start with '.' or '-'",
       `dstream.hcl:17:7: task "second" › input › config › odd: ${unknownNope}`,
-      'dstream.hcl:21:5: task "second" › output › provider: unknown built-in provider "x" (built-ins: counter, console, null, file)',
+      `dstream.hcl:21:5: task "second" › output › provider: unknown built-in provider "x" (built-ins: ${BUILTINS})`,
     ]);
   });
 });

@@ -1,6 +1,10 @@
 // The task schema: names, type, one provider source per role, no unknown keys, all problems at once.
 import { describe, expect, test } from "bun:test";
+import { builtinProviderNames } from "../../../src/protocol/builtins.ts";
 import { loadError, loadProblems, loadTasks } from "./harness.ts";
+
+/** The built-ins as error messages list them. */
+const BUILTINS = builtinProviderNames.join(", ");
 
 const counterToConsole = `  input {
     provider = "counter"
@@ -44,7 +48,7 @@ describe("tasks", () => {
     expect(tasks[0]?.input.config).toEqual({ b: { x: 1 } });
     const broken = escaped.replace('provider = "console"', 'provider = "nope"');
     expect(await loadProblems(`task "first" {\n${counterToConsole}\n}\n${broken}`)).toEqual([
-      'dstream.hcl:19:5: task "café \\"q\\"" › output › provider: unknown built-in provider "nope" (built-ins: counter, console, null, file)',
+      `dstream.hcl:19:5: task "café \\"q\\"" › output › provider: unknown built-in provider "nope" (built-ins: ${BUILTINS})`,
     ]);
   });
 
@@ -144,7 +148,7 @@ describe("tasks", () => {
       "an unknown built-in",
       'task "a" {\n  input {\n    provider = "countr"\n  }\n  output {\n    provider = "console"\n  }\n}\n',
       [
-        'dstream.hcl:3:5: task "a" › input › provider: unknown built-in provider "countr" (built-ins: counter, console, null, file)',
+        `dstream.hcl:3:5: task "a" › input › provider: unknown built-in provider "countr" (built-ins: ${BUILTINS})`,
       ],
     ],
     [
@@ -191,7 +195,7 @@ describe("tasks", () => {
       'task "a" {\n  input "pg" {\n    provider = "countr"\n  }\n  output {\n    provider = "console"\n  }\n}\n',
       [
         'dstream.hcl:2:3: task "a" › input: input takes no label: write input { ... }',
-        'dstream.hcl:2:3: task "a" › input › provider: unknown built-in provider "countr" (built-ins: counter, console, null, file)',
+        `dstream.hcl:2:3: task "a" › input › provider: unknown built-in provider "countr" (built-ins: ${BUILTINS})`,
       ],
     ],
     [
@@ -236,13 +240,13 @@ task "a" {
 version = 2
 `;
     expect(await loadProblems(source)).toEqual([
-      'dstream.hcl:1:1: pipeline: unknown block "pipeline" (only task blocks are allowed at the top level)',
+      'dstream.hcl:1:1: pipeline: unknown block "pipeline" (only task and state blocks are allowed at the top level)',
       'dstream.hcl:4:3: task "a" › foo: unknown attribute "foo" (allowed: type, input, output)',
       'dstream.hcl:5:3: task "a" › bar: unknown block "bar" (allowed: type, input, output)',
       'dstream.hcl:9:5: task "a" › input › zed: unknown attribute "zed" (allowed: provider_ref, provider_path, provider, config)',
       'dstream.hcl:10:5: task "a" › input › baz: unknown block "baz" (allowed: provider_ref, provider_path, provider, config)',
       'dstream.hcl:16:5: task "a" › output › extra: unknown attribute "extra" (allowed: provider_ref, provider_path, provider, config)',
-      'dstream.hcl:19:1: version: unknown attribute "version" (only task blocks are allowed at the top level)',
+      'dstream.hcl:19:1: version: unknown attribute "version" (only task and state blocks are allowed at the top level)',
     ]);
   });
 
@@ -269,7 +273,7 @@ task "two" {
 }
 `;
     expect(await loadProblems(source)).toEqual([
-      'dstream.hcl:3:5: task "one" › input › provider: unknown built-in provider "nope" (built-ins: counter, console, null, file)',
+      `dstream.hcl:3:5: task "one" › input › provider: unknown built-in provider "nope" (built-ins: ${BUILTINS})`,
       'dstream.hcl:10:3: task "two" › type: type must be "providers" (the only task type)',
       'dstream.hcl:12:5: task "two" › input › provider_ref: invalid OCI reference "ghcr.io/a/b": add a tag (:v1.2.0) or a digest (@sha256:...)',
       'dstream.hcl:17:7: task "two" › output › config › url: environment variable TWO_URL is not set (use {{ env "TWO_URL" | default "..." }} to make it optional)',

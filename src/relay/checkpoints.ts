@@ -1,0 +1,54 @@
+// Checkpoint lines on the relay: checked once (one JSON parse per checkpoint, never per event),
+// forwarded in place to a v2 output or dropped before a v1 one, and reported to the main thread.
+import { parseCheckpointLine } from "../protocol/index.ts";
+import type { CounterWriter } from "./counters.ts";
+import { Slot } from "./counters.ts";
+
+/** forward: the output speaks v2 and echoes checkpoints; drop: a v1 output never sees them. */
+export type CheckpointMode = "forward" | "drop";
+
+/** A checkpoint line the relay passed: sent to a v2 output, or (v1) every line before it written. */
+export interface RelayedCheckpoint {
+  /** The line as the input wrote it, without its newline. */
+  line: string;
+  /** The value it holds, as JSON text. */
+  value: string;
+  /** Events relayed before it. */
+  events: number;
+  forwarded: boolean;
+  /** When the relay met it (epoch ms). */
+  at: number;
+}
+
+export class BadCheckpointError extends Error {}
+
+const decoder = new TextDecoder();
+
+/** The line without its newline (and a CR before it), checked to be one checkpoint object. */
+export function readCheckpoint(
+  bytes: Uint8Array,
+  events: number,
+  mode: CheckpointMode,
+): RelayedCheckpoint {
+  let end = bytes.length;
+  if (bytes[end - 1] === 10) end--;
+  if (bytes[end - 1] === 13) end--;
+  const line = decoder.decode(bytes.subarray(0, end));
+  let value: unknown;
+  try {
+    value = parseCheckpointLine(line);
+  } catch (error) {
+    throw new BadCheckpointError(error instanceof Error ? error.message : String(error));
+  }
+  return {
+    line,
+    value: JSON.stringify(value),
+    events,
+    forwarded: mode === "forward",
+    at: Date.now(),
+  };
+}
+
+export function countCheckpoint(counters: CounterWriter): void {
+  counters.add(Slot.CHECKPOINTS, 1);
+}

@@ -1,0 +1,129 @@
+// A run's checkpoints on the main thread: those the relay passed wait for the output's echo (v2) or
+// are acknowledged once written (v1 output); the newest acknowledged one is persisted, and only then
+// sent to the input as a commit. Positions are data: persist before anyone acknowledges upstream.
+import { parseCheckpointLine } from "../protocol/index.ts";
+import type { RelayedCheckpoint } from "../relay/index.ts";
+
+/** A checkpoint made durable in the task's state. */
+export interface CommittedCheckpoint {
+  /** The input's position, as JSON text. */
+  value: string;
+  /** Events covered by it (relayed before it in this run). */
+  events: number;
+  /** When it was committed (epoch ms). */
+  at: number;
+}
+
+export interface CheckpointFlowOptions {
+  /** Makes a checkpoint durable (atomic replace, fsync); rejects when it cannot. */
+  persist(checkpoint: CommittedCheckpoint): Promise<void>;
+  /** Tells the input its checkpoint is durable (the commit line on its stdin). */
+  sendCommit(value: string): void;
+  /** After each commit, for the display. */
+  onCommitted?(checkpoint: CommittedCheckpoint): void;
+  /** A persist failed, or the output echoed what it was never sent: the run must fail. */
+  onFailure(message: string): void;
+}
+
+/** Echoes that name no checkpoint sent yet are kept this long (a worker message may trail an echo). */
+const EARLY_ECHOES_MAX = 1024;
+
+export class CheckpointFlow {
+  /** Forwarded to a v2 output, not echoed yet, in order. */
+  private readonly sent: RelayedCheckpoint[] = [];
+  /** Echoes that arrived before the relay's word that their checkpoint was sent. */
+  private earlyEchoes: string[] = [];
+  private acknowledged: RelayedCheckpoint | undefined;
+  private persisting: Promise<void> | undefined;
+  private failed = false;
+  /** The last checkpoint made durable in this run. */
+  committed: CommittedCheckpoint | undefined;
+  /** Milliseconds from the relay meeting each committed checkpoint to its commit. */
+  readonly commitDelaysMs: number[] = [];
+
+  constructor(private readonly options: CheckpointFlowOptions) {}
+
+  /** The relay passed a checkpoint line. */
+  relayed(checkpoint: RelayedCheckpoint): void {
+    if (!checkpoint.forwarded) {
+      this.acknowledge(checkpoint);
+      return;
+    }
+    this.sent.push(checkpoint);
+    if (this.earlyEchoes.length > 0) {
+      const early = this.earlyEchoes;
+      this.earlyEchoes = [];
+      for (const value of early) this.echoedValue(value);
+    }
+  }
+
+  /** A v2 output echoed a checkpoint line (without its newline): it and all before it are durable. */
+  echoed(line: string): void {
+    let value: string;
+    try {
+      value = JSON.stringify(parseCheckpointLine(line));
+    } catch (error) {
+      this.fail(
+        `echoed a line that is not a checkpoint: ${error instanceof Error ? error.message : error}`,
+      );
+      return;
+    }
+    this.echoedValue(value);
+  }
+
+  private echoedValue(value: string): void {
+    const index = this.sent.findIndex((checkpoint) => checkpoint.value === value);
+    if (index === -1) {
+      this.earlyEchoes.push(value);
+      if (this.earlyEchoes.length > EARLY_ECHOES_MAX) {
+        this.fail(`echoed checkpoint ${value.slice(0, 80)} that it was never sent`);
+      }
+      return;
+    }
+    const [checkpoint] = this.sent.splice(0, index + 1).slice(-1);
+    if (checkpoint) this.acknowledge(checkpoint);
+  }
+
+  /** Echoes still unmatched when the run ends: the output invented them. */
+  unmatchedEchoes(): string[] {
+    return this.earlyEchoes;
+  }
+
+  private acknowledge(checkpoint: RelayedCheckpoint): void {
+    this.acknowledged = checkpoint;
+    this.persisting ??= this.persistNewest();
+  }
+
+  /** Persists the newest acknowledged checkpoint, again while newer ones arrived meanwhile. */
+  private async persistNewest(): Promise<void> {
+    try {
+      while (this.acknowledged && !this.failed) {
+        const checkpoint = this.acknowledged;
+        this.acknowledged = undefined;
+        const committed = { value: checkpoint.value, events: checkpoint.events, at: 0 };
+        committed.at = Date.now();
+        await this.options.persist(committed);
+        committed.at = Date.now();
+        this.committed = committed;
+        this.commitDelaysMs.push(committed.at - checkpoint.at);
+        this.options.onCommitted?.(committed);
+        this.options.sendCommit(committed.value);
+      }
+    } catch (error) {
+      this.fail(error instanceof Error ? error.message : String(error));
+    } finally {
+      this.persisting = undefined;
+    }
+  }
+
+  private fail(message: string): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.options.onFailure(message);
+  }
+
+  /** Resolves once every acknowledged checkpoint is persisted (or persisting failed). */
+  async settled(): Promise<void> {
+    while (this.persisting) await this.persisting;
+  }
+}
