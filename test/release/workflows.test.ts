@@ -4,9 +4,9 @@
 // versions are left to GitHub: restating their strings here would only test the YAML against a
 // copy of itself.
 import { describe, expect, test } from "bun:test";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import packageJson from "../../package.json" with { type: "json" };
 import { releasePlatforms } from "../../scripts/platforms.ts";
 import { dstreamBinary, runProcess } from "../helpers/binary.ts";
@@ -57,8 +57,12 @@ describe("release.yml", () => {
       if (!step?.run || !host) throw new Error("release.yml's smoke job has no bash step");
       const work = mkdtempSync(join(tmpdir(), "dstream-smoke-"));
       try {
-        // The job's checkout (examples/) and downloaded artifact (dist/<binary>).
-        symlinkSync(join(repoRoot, "examples"), join(work, "examples"));
+        // The job's fresh checkout (examples/, copied: a run keeps its checkpoint beside the
+        // config) and its downloaded artifact (dist/<binary>).
+        cpSync(join(repoRoot, "examples"), join(work, "examples"), {
+          recursive: true,
+          filter: (path) => basename(path) !== ".dstream",
+        });
         mkdirSync(join(work, "dist"));
         copyFileSync(await dstreamBinary(), join(work, "dist", host.binaryName));
         // GitHub's expression syntax, not a JavaScript template.
