@@ -5,7 +5,7 @@ import type { Secrets } from "../http-common/secrets.ts";
 import type { CursorValue } from "./records.ts";
 
 export interface PagePosition {
-  /** The page's URL, credential query values masked (they are put back from the config). */
+  /** The page's URL, the config's secret values masked (they are put back from the config). */
   url: string;
   /** The page's number in its pass, from 1. */
   number: number;
@@ -66,9 +66,12 @@ export function parsePosition(checkpoint: unknown): HttpPollPosition {
   return checkpoint;
 }
 
-/** A URL as kept in the state: credential query values masked. */
+/**
+ * A URL as kept in the state: the config's secret values masked, nothing else (a server's own
+ * `page_token` must survive to resume with, though a shown URL masks it by its name).
+ */
 export function storedUrl(url: URL, secrets: Secrets): string {
-  return secrets.url(url);
+  return secrets.scrub(url.href);
 }
 
 /** A stored URL with its masked query values put back from the pass's first page. */

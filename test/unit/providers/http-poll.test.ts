@@ -1,8 +1,13 @@
 // http-poll's pieces: settings, Link headers, dotted paths, cursor order, positions.
 import { expect, test } from "bun:test";
 import * as v from "valibot";
+import { Secrets } from "../../../src/providers/http-common/secrets.ts";
 import { nextLink, nextPage } from "../../../src/providers/http-poll/pagination.ts";
-import { parsePosition, restoredUrl } from "../../../src/providers/http-poll/position.ts";
+import {
+  parsePosition,
+  restoredUrl,
+  storedUrl,
+} from "../../../src/providers/http-poll/position.ts";
 import {
   compareCursors,
   cursorValueOf,
@@ -127,4 +132,13 @@ test("positions: null starts at sequence 0; masked query values come back from t
     new URL("http://r/x?api_key=k-123&page=1"),
   );
   expect(url.href).toBe("http://r/x?api_key=k-123&page=3");
+});
+
+test("a stored page URL masks the config's secrets only: a server's page_token survives to resume with", () => {
+  const secrets = Secrets.of({ urls: ["http://r/x?api_key=k-123"], query: {} });
+  const stored = storedUrl(new URL("http://r/x?api_key=k-123&page_token=abcdef"), secrets);
+  expect(stored).toBe("http://r/x?api_key=***&page_token=abcdef");
+  expect(restoredUrl(stored, new URL("http://r/x?api_key=k-123")).href).toBe(
+    "http://r/x?api_key=k-123&page_token=abcdef",
+  );
 });
