@@ -9,6 +9,7 @@ import { serve } from "./http-helpers.ts";
 
 const token = "tok-e2e-5a4b3c2d1e";
 const password = "pw-e2e-0f9e8d7c";
+const apiKey = "key-e2e-13579bdf";
 let api: ReturnType<typeof serve>;
 let sink: ReturnType<typeof serve>;
 let received: string[] = [];
@@ -35,7 +36,7 @@ beforeAll(() => {
   input {
     provider = "http-poll"
     config {
-      endpoint      = "http://reader:${password}@127.0.0.1:${api.port}/items"
+      endpoint      = "http://reader:${password}@127.0.0.1:${api.port}/items?api_key=${apiKey}"
       auth_token    = "{{ env \\"API_TOKEN\\" }}"
       records       = "items"
       page_param    = "page"
@@ -79,9 +80,13 @@ test("every record of every page reaches the receiver; the stats file holds no s
       .map((line) => JSON.parse(line).data.id),
   );
   expect(ids).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
-  const everything = result.stdout + result.stderr + readFileSync(stats, "utf8");
+  const saved = readFileSync(stats, "utf8");
+  // The run's last checkpoint is in the stats file (protocol v2): with the key masked.
+  expect(saved).toContain('"sequence": 8');
+  const everything = result.stdout + result.stderr + saved;
   expect(everything).not.toContain(token);
   expect(everything).not.toContain(password);
+  expect(everything).not.toContain(apiKey);
 });
 
 test("a refused token fails the run with one line naming the URL and status; no secret anywhere", async () => {
@@ -97,7 +102,7 @@ test("a refused token fails the run with one line naming the URL and status; no 
   const saved = JSON.parse(readFileSync(stats, "utf8")) as { ok: boolean; error: string };
   expect(saved.ok).toBe(false);
   expect(saved.error).toContain(
-    `GET http://127.0.0.1:${api.port}/items?page=1: 401 Unauthorized (check auth_token): {"error":"unknown token Bearer ***"}`,
+    `GET http://127.0.0.1:${api.port}/items?api_key=***&page=1: 401 Unauthorized (check auth_token): {"error":"unknown token Bearer ***"}`,
   );
   const everything = result.stdout + result.stderr + JSON.stringify(saved);
   expect(everything).not.toContain("tok-wrong-99887766");
@@ -113,13 +118,14 @@ test("dstream plan shows both ends without credentials", async () => {
   );
   expect(result.exitCode).toBe(0);
   expect(result.stdout).toContain(
-    `input (http-poll): Success - would poll GET http://127.0.0.1:${api.port}/items?page=1 once, page pagination`,
+    `input (http-poll): Success - would poll GET http://127.0.0.1:${api.port}/items?api_key=***&page=1 once, page pagination`,
   );
   expect(result.stdout).toContain(
     `output (http): Success - would POST ndjson to http://127.0.0.1:${sink.port}/ingest, up to 3 events per request`,
   );
   expect(result.stdout + result.stderr).not.toContain(token);
   expect(result.stdout + result.stderr).not.toContain(password);
+  expect(result.stdout + result.stderr).not.toContain(apiKey);
 });
 
 test("dstream status asks the API for its first page; a refused token is Failed, without the token", async () => {
@@ -129,7 +135,7 @@ test("dstream status asks the API for its first page; a refused token is Failed,
   });
   expect(ok.exitCode).toBe(0);
   expect(ok.stdout).toBe(
-    `input (http-poll): Success - GET http://127.0.0.1:${api.port}/items?page=1: 200 OK, 2 records on the first page\n`,
+    `input (http-poll): Success - GET http://127.0.0.1:${api.port}/items?api_key=***&page=1: 200 OK, 2 records on the first page\n`,
   );
   // The provider's Failed line is in --json; the text form names only its exit (runtime's choice).
   const refused = await runDstream(
@@ -144,7 +150,7 @@ test("dstream status asks the API for its first page; a refused token is Failed,
   }[];
   expect(outcome?.result).toEqual({
     status: "Failed",
-    message: `GET http://127.0.0.1:${api.port}/items?page=1: 401 Unauthorized (check auth_token): {"error":"unknown token Bearer ***"}`,
+    message: `GET http://127.0.0.1:${api.port}/items?api_key=***&page=1: 401 Unauthorized (check auth_token): {"error":"unknown token Bearer ***"}`,
     resources: [],
   } as never);
   expect(refused.stdout + refused.stderr).not.toContain("tok-wrong-99887766");
