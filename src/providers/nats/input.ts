@@ -115,11 +115,18 @@ export const natsInput = defineInput({
       });
       let sincePosition = 0;
       for await (const message of messages) {
-        if (state.earlier.delete(message.seq)) {
-          message.ack();
+        // Committed in an earlier run (ack it now), or held here longer than ack_wait so that
+        // JetStream sent it again: either way it was passed on once already.
+        const passedOn = state.held.has(message.seq) || state.earlier.has(message.seq);
+        if (state.earlier.delete(message.seq)) message.ack();
+        else state.held.set(message.seq, message);
+        if (passedOn) {
+          if (sincePosition > 0 && messages.getPending() === 0) {
+            sincePosition = 0;
+            yield new Checkpoint(checkpointOf(state));
+          }
           continue;
         }
-        state.held.set(message.seq, message);
         yield {
           data: decodeValue(message, config.value),
           metadata: {
