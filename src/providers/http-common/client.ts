@@ -92,10 +92,12 @@ function isRedirect(status: number): boolean {
 
 export class HttpClient {
   readonly #options: HttpClientOptions;
+  readonly #userAgent: string;
   #nextStartAt = 0;
 
   constructor(options: HttpClientOptions) {
     this.#options = options;
+    this.#userAgent = userAgent(options.provider);
   }
 
   /** `method url` as shown in messages. */
@@ -197,7 +199,7 @@ export class HttpClient {
       const headers = forOrigin(request.headers, request.url, this.#options.credentialOrigin);
       const response = await fetch(request.url, {
         method: request.method,
-        headers: { "user-agent": userAgent(this.#options.provider), ...headers },
+        headers: { "user-agent": this.#userAgent, ...headers },
         ...(request.body !== undefined ? { body: request.body } : {}),
         redirect: "manual",
         signal,

@@ -1,26 +1,26 @@
 // http-poll input: polls a JSON API, page after page, every poll_interval; each record becomes an
 // event, and its checkpoint is the sequence, the highest cursor_field value, and the page it is on.
 import { Checkpoint, defineInput, type InputItem, type ProviderContext } from "../../sdk/index.ts";
-import { bodySnippet, type HttpAnswer, HttpClient, HttpError } from "../http-common/client.ts";
+import {
+  bodySnippet,
+  type HttpAnswer,
+  HttpClient,
+  HttpError,
+  type HttpRequest,
+} from "../http-common/client.ts";
 import { Secrets } from "../http-common/secrets.ts";
 import { type Target, targetOf } from "../http-common/settings.ts";
+import { CursorTracker } from "./cursor-tracker.ts";
 import { cursorFieldParam, firstPage, nextPage, paginationStyle } from "./pagination.ts";
 import {
   type HttpPollPosition,
-  MAX_SEEN,
   type PagePosition,
   parsePosition,
   restoredUrl,
   storedUrl,
   type Validator,
 } from "./position.ts";
-import {
-  type CursorValue,
-  compareCursors,
-  cursorValueOf,
-  recordFingerprint,
-  recordsOf,
-} from "./records.ts";
+import { recordsOf } from "./records.ts";
 import { type HttpPollConfig, httpPollConfigSchema } from "./schema.ts";
 
 export { httpPollConfigSchema };
@@ -51,61 +51,6 @@ function parseBody(answer: HttpAnswer, where: string): unknown {
   }
   const got = type === "" ? "no content-type" : type.split(";")[0];
   throw new HttpError(`${where}: expected JSON, got ${got}: ${bodySnippet(answer.body)}`);
-}
-
-/** What a pass does with records at the cursor boundary, and the position it keeps. */
-class CursorTracker {
-  #warnedOrder = false;
-  #warnedMissing = false;
-  readonly #passStart: CursorValue | undefined;
-
-  constructor(
-    private readonly field: string,
-    private readonly position: HttpPollPosition,
-    private readonly log: (message: string) => void,
-  ) {
-    this.#passStart = position.cursor;
-  }
-
-  /** Whether to send `record`; moves the position when it does. */
-  accept(record: unknown): boolean {
-    const value = cursorValueOf(record, this.field);
-    if (value === undefined) {
-      if (!this.#warnedMissing) {
-        this.log(
-          `records without a string or number "${this.field}" (cursor_field) are sent but do not move the checkpoint`,
-        );
-        this.#warnedMissing = true;
-      }
-      return true;
-    }
-    const { position } = this;
-    const fingerprint = recordFingerprint(record);
-    if (position.cursor === undefined) return this.#advance(value, fingerprint);
-    const order = compareCursors(value, position.cursor);
-    if (order > 0) return this.#advance(value, fingerprint);
-    if (order === 0) {
-      const seen = position.seen ?? [];
-      if (seen.includes(fingerprint)) return false; // sent before, at the boundary
-      position.seen = [...seen, fingerprint].slice(-MAX_SEEN);
-      return true;
-    }
-    // Older than where this pass started: the API sent what the cursor parameter excludes.
-    if (this.#passStart !== undefined && compareCursors(value, this.#passStart) < 0) return false;
-    if (!this.#warnedOrder) {
-      this.log(
-        `records are not in ascending "${this.field}" order: a restart in the middle of a poll may miss some (sort the API's answer by it)`,
-      );
-      this.#warnedOrder = true;
-    }
-    return true;
-  }
-
-  #advance(value: CursorValue, fingerprint: string): boolean {
-    this.position.cursor = value;
-    this.position.seen = [fingerprint];
-    return true;
-  }
 }
 
 class Poller {
@@ -171,21 +116,13 @@ class Poller {
     const tracker = incremental
       ? new CursorTracker(config.cursor_field, this.position, context.log)
       : undefined;
-    while (url && !context.signal.aborted) {
+    // The next page is asked for while this one's records go out: one request ahead, never more.
+    let inFlight = url ? this.#fetch(this.#request(url, first)) : undefined;
+    while (url && inFlight && !context.signal.aborted) {
       visited.add(url.href);
-      const headers = { ...this.#target.headers };
-      const known = this.position.validator;
-      const conditional = url.href === first.href && known?.url === storedUrl(url, this.#secrets);
-      if (conditional && known?.etag) headers["if-none-match"] = known.etag;
-      if (conditional && known?.last_modified) headers["if-modified-since"] = known.last_modified;
-      const request = {
-        method: config.method,
-        url,
-        headers,
-        ...(this.#body !== undefined ? { body: this.#body } : {}),
-      };
+      const { request, answer: answered } = inFlight;
       const where = this.#client.describe(request);
-      const answer = await this.#client.send(request);
+      const answer = await answered;
       if (!answer) return;
       if (answer.status === 304) {
         notModified = true;
@@ -203,6 +140,8 @@ class Poller {
       }
       previousBody = fingerprint;
       const next = this.#next(body, answer, url, records.length, where);
+      const loops = next !== undefined && visited.has(next.href);
+      inFlight = next && !loops ? this.#fetch(this.#request(next, first)) : undefined;
       const shownUrl = this.#secrets.url(url);
       const pageUrl = storedUrl(url, this.#secrets);
       for (let index = skip; index < records.length; index++) {
@@ -223,7 +162,7 @@ class Poller {
           ),
         };
       }
-      if (next && visited.has(next.href)) {
+      if (next && loops) {
         throw new HttpError(`${where}: pagination loops back to ${this.#secrets.url(next)}`);
       }
       url = next;
@@ -240,6 +179,28 @@ class Poller {
     if (!notModified) this.position.validator = validator;
     this.position.page = undefined;
     yield new Checkpoint(this.#snapshot());
+  }
+
+  /** A page's request; the pass's first page carries the last completed pass's validator. */
+  #request(url: URL, first: URL): HttpRequest {
+    const headers = { ...this.#target.headers };
+    const known = this.position.validator;
+    const conditional = url.href === first.href && known?.url === storedUrl(url, this.#secrets);
+    if (conditional && known?.etag) headers["if-none-match"] = known.etag;
+    if (conditional && known?.last_modified) headers["if-modified-since"] = known.last_modified;
+    return {
+      method: this.config.method,
+      url,
+      headers,
+      ...(this.#body !== undefined ? { body: this.#body } : {}),
+    };
+  }
+
+  /** Sends a request now; its failure is seen where the answer is awaited (or never, after a stop). */
+  #fetch(request: HttpRequest): { request: HttpRequest; answer: Promise<HttpAnswer | undefined> } {
+    const answer = this.#client.send(request);
+    answer.catch(() => {});
+    return { request, answer };
   }
 
   #validatorOf(answer: HttpAnswer, url: URL): Validator | undefined {

@@ -2,8 +2,10 @@
 import { expect, test } from "bun:test";
 import * as v from "valibot";
 import { Secrets } from "../../../src/providers/http-common/secrets.ts";
+import { CursorTracker } from "../../../src/providers/http-poll/cursor-tracker.ts";
 import { nextLink, nextPage } from "../../../src/providers/http-poll/pagination.ts";
 import {
+  type HttpPollPosition,
   parsePosition,
   restoredUrl,
   storedUrl,
@@ -141,4 +143,35 @@ test("a stored page URL masks the config's secrets only: a server's page_token s
   expect(restoredUrl(stored, new URL("http://r/x?api_key=k-123")).href).toBe(
     "http://r/x?api_key=k-123&page_token=abcdef",
   );
+});
+
+test("at the cursor boundary: seen records are dropped, new ones at the same value sent, older ones dropped", () => {
+  const logs: string[] = [];
+  const earlier = new CursorTracker("t", { sequence: 0 }, (line) => logs.push(line));
+  const first = [
+    { id: 1, t: 5 },
+    { id: 2, t: 7 },
+    { id: 3, t: 7 },
+  ];
+  const position: HttpPollPosition = { sequence: 3 };
+  const tracker = new CursorTracker("t", position, (line) => logs.push(line));
+  expect(first.map((record) => tracker.accept(record))).toEqual([true, true, true]);
+  expect(position.cursor).toBe(7);
+  expect(position.seen).toHaveLength(2);
+  // The next poll asks for t >= 7: the two at 7 come again, with a new one at 7 and one later.
+  const next = new CursorTracker("t", position, (line) => logs.push(line));
+  const again = [
+    { id: 0, t: 4 },
+    { id: 2, t: 7 },
+    { id: 3, t: 7 },
+    { id: 4, t: 7 },
+    { id: 5, t: 8 },
+  ];
+  expect(again.map((record) => next.accept(record))).toEqual([false, false, false, true, true]);
+  expect(position).toMatchObject({ cursor: 8 });
+  expect(position.seen).toHaveLength(1);
+  expect(earlier.accept({ id: 9 })).toBe(true);
+  expect(logs).toEqual([
+    'records without a string or number "t" (cursor_field) are sent but do not move the checkpoint',
+  ]);
 });
