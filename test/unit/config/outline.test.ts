@@ -186,7 +186,7 @@ describe("outlineHcl on every construct HCL accepts", () => {
 });
 
 describe("outlineHcl's cost", () => {
-  test("grows linearly with the number of blocks (8× the tasks: well under 64×)", () => {
+  test("grows linearly with the number of blocks (16× the tasks: well under 256×)", () => {
     // 20,000 tasks took seconds when each block header was compared with every earlier one.
     const ratio = growth(
       (count) => {
@@ -194,8 +194,8 @@ describe("outlineHcl's cost", () => {
         return () => outlineHcl(source);
       },
       1_000,
-      8_000,
+      16_000,
     );
-    expect(ratio).toBeLessThan(24);
+    expect(ratio).toBeLessThan(64);
   });
 });

@@ -2,7 +2,6 @@
 import { describe, expect, test } from "bun:test";
 import { outlineHcl } from "../../../src/config/outline.ts";
 import { ProblemReport } from "../../../src/config/problem-report.ts";
-import { growth, manyTasks } from "./growth.ts";
 
 describe("ProblemReport", () => {
   const report = new ProblemReport(
@@ -22,25 +21,5 @@ describe("ProblemReport", () => {
     expect(report.isBlock(path)).toBe(block);
     expect(report.isAttribute(path)).toBe(attribute);
     expect(report.hasLabels(path)).toBe(labels);
-  });
-
-  test("answers in time independent of the number of blocks (8× the tasks: well under 64×)", () => {
-    // isAttribute once looked through every block of the file: quadratic for `config = { }`.
-    const ratio = growth(
-      (count) => {
-        const report = new ProblemReport(
-          "dstream.hcl",
-          outlineHcl(manyTasks(count, "config = {}")),
-        );
-        return () => {
-          for (let index = 1; index <= count; index++) {
-            report.isAttribute(["task", `t${index}`, "input", "config"]);
-          }
-        };
-      },
-      1_000,
-      8_000,
-    );
-    expect(ratio).toBeLessThan(24);
   });
 });

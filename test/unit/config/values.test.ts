@@ -1,9 +1,6 @@
 // Config values become plain JSON once: blocks to objects (lists when repeated), escapes undone,
 // HCL expressions rejected.
 import { describe, expect, test } from "bun:test";
-import { outlineHcl } from "../../../src/config/outline.ts";
-import { convertValue, type ValueContext } from "../../../src/config/values.ts";
-import { growth } from "./growth.ts";
 import { loadProblems, loadTasks, taskWithInputConfig } from "./harness.ts";
 
 const EXPRESSION_MESSAGE =
@@ -195,34 +192,5 @@ describe("HCL expressions are rejected", () => {
     expect(await loadProblems(source)).toEqual([
       `dstream.hcl:3:5: task "t" › input › provider_path: ${EXPRESSION_MESSAGE}`,
     ]);
-  });
-});
-
-describe("convertValue's cost", () => {
-  test("grows linearly with the strings and interpolated attributes (8× both: well under 64×)", () => {
-    // Each string was once compared with every interpolated attribute of the file.
-    const ratio = growth(
-      (count) => {
-        const lines: string[] = [];
-        for (let index = 0; index < count; index++) {
-          lines.push(`  i${index} = "\${1}"`, `  s${index} = "text"`);
-        }
-        const source = `c {\n${lines.join("\n")}\n}\n`;
-        const raw = Object.fromEntries(
-          Array.from({ length: count }, (_, index) => [`s${index}`, "text"]),
-        );
-        const context: ValueContext = {
-          env: {},
-          now: () => new Date(0),
-          outline: outlineHcl(source),
-          templates: "strict",
-          problems: [],
-        };
-        return () => convertValue(raw, ["c"], context);
-      },
-      1_000,
-      8_000,
-    );
-    expect(ratio).toBeLessThan(24);
   });
 });
