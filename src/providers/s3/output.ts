@@ -3,7 +3,9 @@
 // completed (multipart finished) before the checkpoints after its rows are acknowledged.
 import type { Batch } from "../../sdk/batch.ts";
 import { defineOutput } from "../../sdk/index.ts";
-import { connect, describeS3Error, probe, type S3Target } from "./client.ts";
+import { connect, probe, type S3Target } from "./client.ts";
+import { s3Lifecycle } from "./lifecycle.ts";
+import { extension, objectName, utcDay } from "./naming.ts";
 import { type Compressor, JsonlObject, ParquetObject, type Row, Upload } from "./objects.ts";
 import { durationMs, type S3OutputConfig, s3OutputConfigSchema } from "./schema.ts";
 import {
@@ -25,36 +27,6 @@ const utf8 = new TextDecoder();
 const compressors: Record<string, Compressor> = {
   ZSTD: (bytes) => Bun.zstdCompressSync(bytes),
 };
-
-/** A key's last part from the first event's sequence: zero-padded so keys sort in stream order. */
-export function objectName(sequence: unknown): string | undefined {
-  if (typeof sequence === "number" && Number.isSafeInteger(sequence) && sequence >= 0)
-    return String(sequence).padStart(20, "0");
-  if (sequence instanceof NumberText && /^\d+$/.test(sequence.text))
-    return sequence.text.padStart(20, "0");
-  if (typeof sequence === "string" && /^[A-Za-z0-9._-]{1,200}$/.test(sequence)) return sequence;
-  return undefined;
-}
-
-export function extension(config: S3OutputConfig): string {
-  if (config.format === "parquet") return ".parquet";
-  const compression = config.compression ?? "gzip";
-  return compression === "gzip" ? ".jsonl.gz" : compression === "zstd" ? ".jsonl.zst" : ".jsonl";
-}
-
-/** UTC day of a time value (RFC 3339 text or epoch milliseconds), as 2006-01-02. */
-export function utcDay(value: unknown): string | undefined {
-  const ms =
-    typeof value === "number"
-      ? value
-      : value instanceof NumberText
-        ? Number(value.text)
-        : typeof value === "string"
-          ? Date.parse(value)
-          : Number.NaN;
-  if (!Number.isFinite(ms)) return undefined;
-  return new Date(ms).toISOString().slice(0, 10);
-}
 
 interface OpenObject {
   body: ParquetObject | JsonlObject;
@@ -388,6 +360,7 @@ export class S3Sink {
 
 export const s3Output = defineOutput({
   schema: s3OutputConfigSchema,
+  ...s3Lifecycle,
   batch: { maxLines: 5000, maxBytes: 4 * 1024 * 1024 },
   async open(context) {
     const target = connect(context.config);
@@ -400,5 +373,3 @@ export const s3Output = defineOutput({
     };
   },
 });
-
-export { describeS3Error };

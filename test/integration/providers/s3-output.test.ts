@@ -3,6 +3,7 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { launchers, startProvider } from "./helpers.ts";
 import {
+  adminKeys,
   connection,
   createBucket,
   reader,
@@ -349,4 +350,49 @@ describe.each(launchers)("s3 output ($label)", (launcher) => {
     expect(unreachable.stderr).toMatch(/^error: s3: .*endpoint unreachable.*\n$/);
     expect(unreachable.stderr).not.toContain("s3cr3t-value");
   }, 90_000);
+});
+
+describe("s3 lifecycle (compiled binary)", () => {
+  const lifecycle = async (command: string, config: Record<string, unknown>) => {
+    const launcher = launchers.find((each) => each.label === "compiled binary");
+    if (!launcher) throw new Error("no compiled-binary launcher");
+    const provider = startProvider(await launcher.command("s3"), {
+      role: "output",
+      firstLine: JSON.stringify({ command, config }),
+    });
+    provider.end();
+    const result = await provider.finish();
+    const outcome = JSON.parse(result.stdout.trim()) as { status: string; message: string };
+    expect(result.exitCode).toBe(outcome.status === "Success" ? 0 : 1);
+    return outcome;
+  };
+
+  test("plan shows where objects land; init creates a missing bucket, then finds it writable", async () => {
+    const bucket = uniqueBucket("init");
+    const config = {
+      bucket,
+      endpoint: server.endpoint,
+      ...adminKeys,
+      prefix: "events/",
+      partition: "write_time",
+    };
+    const day = new Date().toISOString().slice(0, 10);
+    expect(await lifecycle("plan", config)).toEqual({
+      status: "Success",
+      message: `init would create bucket ${bucket}; objects land at s3://${bucket}/events/dt=${day}/00000000000000000001.parquet (named by each object's first sequence; a new object every 1000000 rows, 134217728 bytes, 5m or acknowledgement)`,
+      resources: [{ type: "s3_bucket", name: bucket, exists: false }],
+    } as never);
+    expect((await lifecycle("init", config)).message).toBe(
+      `created bucket ${bucket} takes writes under "events/"`,
+    );
+    expect((await lifecycle("init", config)).message).toBe(
+      `bucket ${bucket} exists and takes writes under "events/"`,
+    );
+    // The probe object is gone again.
+    expect(await readObjects(server, bucket)).toEqual([]);
+    const denied = await lifecycle("init", { bucket, endpoint: server.endpoint, ...reader });
+    expect(denied.status).toBe("Failed");
+    expect(denied.message).toMatch(/^s3: writing \.dstream-init-probe in bucket .* access denied/);
+    expect(denied.message).not.toContain(reader.secret_access_key);
+  }, 60_000);
 });

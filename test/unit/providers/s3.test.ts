@@ -1,0 +1,270 @@
+// s3 output pieces without a server: the settings table in docs/s3.md against the schema, the
+// type-mapping table a row per type, exact numbers, credentials from settings/env/profile files,
+// errors as one line without secrets, object names.
+import { describe, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import * as v from "valibot";
+import {
+  describeS3Error,
+  resolveCredentials,
+  type S3Target,
+} from "../../../src/providers/s3/client.ts";
+import { extension, objectName, utcDay } from "../../../src/providers/s3/naming.ts";
+import { s3OutputConfigSchema } from "../../../src/providers/s3/schema.ts";
+import {
+  convert,
+  decimalUnscaled,
+  fits,
+  inferType,
+  NumberText,
+  needsExactParse,
+  parseExact,
+  timestampMicros,
+  toJsonText,
+  widen,
+} from "../../../src/providers/s3/types.ts";
+
+const docs = readFileSync(resolve(import.meta.dir, "../../../docs/s3.md"), "utf8");
+const entries = (
+  s3OutputConfigSchema as unknown as { pipe: [{ entries: Record<string, unknown> }] }
+).pipe[0].entries;
+const parse = (config: Record<string, unknown>) => v.safeParse(s3OutputConfigSchema, config);
+
+describe("docs/s3.md settings table", () => {
+  const rows = [...docs.matchAll(/^\| `([a-z_]+)` \| ([^|]+) \|/gm)].map((match) => ({
+    name: match[1] as string,
+    default: (match[2] as string).trim(),
+  }));
+  const documented = rows.filter((row) => row.name in entries || !/^[a-z_]+$/.test(row.name));
+
+  test("lists every setting of the schema, in its order, and nothing else", () => {
+    expect(documented.map((row) => row.name)).toEqual(Object.keys(entries));
+  });
+
+  test("each plain default in the table is the schema's", () => {
+    const parsed = parse({ bucket: "b" });
+    expect(parsed.success).toBe(true);
+    const output = parsed.output as Record<string, unknown>;
+    for (const row of documented) {
+      const literal = /^`(.+)`$/.exec(row.default)?.[1];
+      if (!literal || row.default.includes(",") || literal.includes("`")) continue;
+      expect(JSON.stringify(output[row.name])).toBe(
+        literal.startsWith('"') || literal.startsWith("[")
+          ? literal
+          : JSON.stringify(JSON.parse(literal)),
+      );
+    }
+  });
+
+  test("bucket is required; the seed's form parses as written", () => {
+    expect(parse({}).success).toBe(false);
+    const seed = parse({ bucket: "my-data-lake", prefix: "events/2026-12-04/", format: "parquet" });
+    expect(seed.success).toBe(true);
+  });
+
+  test("settings that do not go together are refused with the reason", () => {
+    const eventTime = parse({ bucket: "b", partition: "event_time" });
+    expect(eventTime.success).toBe(false);
+    expect(eventTime.issues?.[0]?.message).toContain("needs time_field");
+    const gzipParquet = parse({ bucket: "b", compression: "gzip" });
+    expect(gzipParquet.issues?.[0]?.message).toBe(
+      "parquet takes snappy, zstd or none; jsonl takes gzip, zstd or none",
+    );
+    expect(parse({ bucket: "b", schema: { a: "decimal(40,2)" } }).success).toBe(false);
+    expect(parse({ bucket: "b", schema: { a: "decimal(38,2)" } }).success).toBe(true);
+    expect(parse({ bucket: "b", max_age: "5 minutes" }).success).toBe(false);
+    expect(parse({ bucket: "b", part_size: 1024 }).success).toBe(false);
+  });
+});
+
+describe("type mapping (one row per JSON type)", () => {
+  test.each([
+    ["boolean", true, "boolean", true],
+    ["integer", 42, "int64", 42n],
+    ["integer past 2^53", new NumberText("9007199254740993"), "int64", 9007199254740993n],
+    ["integer past int64", new NumberText("9223372036854775808"), "double", 2 ** 63],
+    ["fraction", 1.5, "double", 1.5],
+    ["string", "zürich ☃", "string", "zürich ☃"],
+  ] as const)("%s", (_label, value, kind, converted) => {
+    const type = inferType(value);
+    expect(type?.kind).toBe(kind);
+    expect(convert(value, type as never)).toEqual(converted);
+  });
+
+  test("objects and arrays are JSON text, big numbers inside keep their digits", () => {
+    const value = parseExact('{"a":[1,{"b":12345678901234567890}],"c":null}');
+    expect(inferType((value as { a: unknown }).a)?.kind).toBe("json");
+    expect(toJsonText(value)).toBe('{"a":[1,{"b":12345678901234567890}],"c":null}');
+    expect(new TextDecoder().decode(convert(value, { kind: "json" }) as Uint8Array)).toBe(
+      '{"a":[1,{"b":12345678901234567890}],"c":null}',
+    );
+  });
+
+  test("null fits any column and stays null", () => {
+    expect(inferType(null)).toBeUndefined();
+    expect(convert(null, { kind: "int64" })).toBeNull();
+  });
+
+  test("int64 and double widen to double; nothing else widens", () => {
+    expect(widen({ kind: "int64" }, { kind: "double" })).toEqual({ kind: "double" });
+    expect(widen({ kind: "string" }, { kind: "int64" })).toBeUndefined();
+    expect(fits({ kind: "double" }, { kind: "int64" })).toBe(true);
+    expect(fits({ kind: "int64" }, { kind: "double" })).toBe(false);
+  });
+
+  test("a value that does not convert says what it is", () => {
+    expect(() => convert("x", { kind: "int64" })).toThrow('"x" is not a whole number');
+    expect(() => convert(1, { kind: "string" })).toThrow("1 is not a string");
+  });
+
+  test("parseExact keeps numbers JSON.parse would round; needsExactParse spots them", () => {
+    expect(needsExactParse('{"a":9007199254740993}', false)).toBe(true);
+    expect(needsExactParse('{"a":123}', false)).toBe(false);
+    expect(needsExactParse('{"a":1.25}', true)).toBe(true);
+    const parsed = parseExact('{"a":9007199254740993,"b":1,"c":0.1}') as Record<string, unknown>;
+    expect(parsed.a).toEqual(new NumberText("9007199254740993"));
+    expect(parsed.b).toBe(1);
+    expect(parsed.c).toEqual(new NumberText("0.1"));
+  });
+
+  test("decimals are exact, and too many digits or decimals is an error", () => {
+    const type = { precision: 20, scale: 4 };
+    expect(decimalUnscaled(new NumberText("12345678901234.5678"), type)).toBe(123456789012345678n);
+    expect(decimalUnscaled("-12.5", { precision: 9, scale: 2 })).toBe(-1250n);
+    expect(decimalUnscaled(3, { precision: 9, scale: 2 })).toBe(300n);
+    expect(decimalUnscaled(new NumberText("1.5e2"), { precision: 9, scale: 2 })).toBe(15000n);
+    expect(decimalUnscaled("1.500", { precision: 9, scale: 2 })).toBe(150n);
+    expect(() => decimalUnscaled("1.505", { precision: 9, scale: 2 })).toThrow(
+      "more than 2 decimals",
+    );
+    expect(() => decimalUnscaled("12345678.9", { precision: 9, scale: 2 })).toThrow(
+      "more than 9 digits",
+    );
+    expect(() => decimalUnscaled("abc", type)).toThrow("is not a decimal number");
+  });
+
+  test("timestamps: RFC 3339 with offset and microseconds, or epoch milliseconds", () => {
+    expect(timestampMicros("2026-12-04T23:59:59.123456Z")).toBe(1796428799123456n);
+    expect(timestampMicros("2026-01-01T01:00:00+01:00")).toBe(1767225600000000n);
+    expect(timestampMicros(1733356800000)).toBe(1733356800000000n);
+    expect(() => timestampMicros("yesterday")).toThrow("is not an RFC 3339 time");
+  });
+});
+
+describe("credentials", () => {
+  const settings = { bucket: "b", addressing: "auto" as const };
+
+  test("settings win, then AWS_* variables; a half pair is an error", () => {
+    const env = {
+      AWS_ACCESS_KEY_ID: "envkey",
+      AWS_SECRET_ACCESS_KEY: "envsecret",
+      HOME: "/nonexistent",
+    };
+    expect(
+      resolveCredentials({ ...settings, access_key_id: "k", secret_access_key: "s" }, env),
+    ).toMatchObject({ accessKeyId: "k", source: "settings" });
+    expect(resolveCredentials(settings, env)).toMatchObject({
+      accessKeyId: "envkey",
+      secretAccessKey: "envsecret",
+      region: "us-east-1",
+    });
+    expect(() => resolveCredentials({ ...settings, access_key_id: "k" }, env)).toThrow(
+      "access_key_id and secret_access_key go together",
+    );
+  });
+
+  test("profile files: credentials and region from ~/.aws, by AWS_PROFILE or the setting", () => {
+    const home = mkdtempSync(join(tmpdir(), "dstream-aws-"));
+    try {
+      mkdirSync(join(home, ".aws"));
+      writeFileSync(
+        join(home, ".aws", "credentials"),
+        "[default]\naws_access_key_id = dkey\naws_secret_access_key = dsecret\n\n[lake]\naws_access_key_id=lkey\naws_secret_access_key=lsecret\naws_session_token=ltoken\n",
+      );
+      writeFileSync(join(home, ".aws", "config"), "[profile lake]\nregion = eu-west-1\n");
+      expect(resolveCredentials(settings, { HOME: home })).toMatchObject({
+        accessKeyId: "dkey",
+        source: "profile default",
+      });
+      expect(resolveCredentials(settings, { HOME: home, AWS_PROFILE: "lake" })).toMatchObject({
+        accessKeyId: "lkey",
+        sessionToken: "ltoken",
+        region: "eu-west-1",
+        source: "profile lake",
+      });
+      expect(() => resolveCredentials({ ...settings, profile: "nope" }, { HOME: home })).toThrow(
+        'profile "nope" has no aws_access_key_id',
+      );
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("errors", () => {
+  const target = {
+    bucket: "lake",
+    where: "bucket lake at AWS eu-west-1",
+    credentials: {
+      accessKeyId: "AKIAEXAMPLE",
+      secretAccessKey: "wJalrSECRET",
+      region: "eu-west-1",
+      source: "environment (AWS_ACCESS_KEY_ID)",
+    },
+  } as unknown as S3Target;
+  const error = (code: string, message = "x") => Object.assign(new Error(message), { code });
+
+  test.each([
+    ["NoSuchBucket", "the bucket does not exist"],
+    [
+      "AccessDenied",
+      "access denied (AccessDenied) with credentials from environment (AWS_ACCESS_KEY_ID)",
+    ],
+    ["InvalidAccessKeyId", "access denied (InvalidAccessKeyId)"],
+    [
+      "AuthorizationHeaderMalformed",
+      'wrong region "eu-west-1" (AuthorizationHeaderMalformed); set region',
+    ],
+    ["PermanentRedirect", 'wrong region "eu-west-1"'],
+    ["ConnectionRefused", "endpoint unreachable (ConnectionRefused)"],
+  ])("%s: one line with the fix", (code, part) => {
+    const message = describeS3Error(error(code), target, "listing").message;
+    expect(message).toStartWith("s3: listing in bucket lake at AWS eu-west-1 failed: ");
+    expect(message).toContain(part);
+    expect(message).not.toContain("\n");
+  });
+
+  test("a key or secret a server echoes is scrubbed", () => {
+    const message = describeS3Error(
+      error("Weird", "key AKIAEXAMPLE with wJalrSECRET\nsecond line"),
+      target,
+      "writing k",
+    ).message;
+    expect(message).toBe(
+      "s3: writing k in bucket lake at AWS eu-west-1 failed: Weird: key *** with ***",
+    );
+  });
+});
+
+describe("object names", () => {
+  test("from the first sequence, zero-padded so keys sort in stream order", () => {
+    expect(objectName(1)).toBe("00000000000000000001");
+    expect(objectName(new NumberText("18446744073709551615"))).toBe("18446744073709551615");
+    expect(objectName("2026-12-04.7")).toBe("2026-12-04.7");
+    expect(objectName("../x")).toBeUndefined();
+    expect(objectName(undefined)).toBeUndefined();
+  });
+
+  test("extensions by format and compression; UTC days for dt= folders", () => {
+    const base = v.parse(s3OutputConfigSchema, { bucket: "b" });
+    expect(extension(base)).toBe(".parquet");
+    expect(extension({ ...base, format: "jsonl" })).toBe(".jsonl.gz");
+    expect(extension({ ...base, format: "jsonl", compression: "zstd" })).toBe(".jsonl.zst");
+    expect(extension({ ...base, format: "jsonl", compression: "none" })).toBe(".jsonl");
+    expect(utcDay("2026-12-04T23:30:00-02:00")).toBe("2026-12-05");
+    expect(utcDay(0)).toBe("1970-01-01");
+    expect(utcDay("soon")).toBeUndefined();
+  });
+});
