@@ -53,3 +53,44 @@ test("the bash input runs under dstream into the console built-in", async () => 
   expect(result.stdout).toBe('Message #1: {"n":1}\nMessage #2: {"n":2}\nMessage #3: {"n":3}\n');
   expect(result.exitCode).toBe(0);
 });
+
+function pythonProvider(marker: string, name: string): string {
+  const pattern = new RegExp(
+    `<!-- provider-authoring:${marker} -->\\n\`\`\`python\\n([\\s\\S]*?)\`\`\``,
+  );
+  const match = pattern.exec(doc);
+  if (!match?.[1]) throw new Error(`the marked Python provider ${marker} is missing from the doc`);
+  const path = join(folder, name);
+  writeFileSync(path, match[1]);
+  chmodSync(path, 0o755);
+  return path;
+}
+
+test("the Python v2 input and output resume where they stopped: every event once across runs", async () => {
+  pythonProvider("python-v2-input", "v2-input.py");
+  pythonProvider("python-v2-output", "v2-output.py");
+  const config = (count: number) => `task "py" {
+  input {
+    provider_path = "./v2-input.py"
+    config { count = ${count} }
+  }
+  output {
+    provider_path = "./v2-output.py"
+    config { path = "events.jsonl" }
+  }
+}
+`;
+  writeFileSync(join(folder, "py.hcl"), config(1000));
+  const first = await runDstream(["run", "py", "-c", "py.hcl", "--quiet"], { cwd: folder });
+  expect(first.exitCode).toBe(0);
+  const shown = await runDstream(["state", "show", "py", "-c", "py.hcl"], { cwd: folder });
+  expect(JSON.parse(shown.stdout).checkpoint).toEqual({ n: 1000 });
+  writeFileSync(join(folder, "py.hcl"), config(1500));
+  const second = await runDstream(["run", "py", "-c", "py.hcl", "--quiet"], { cwd: folder });
+  expect(second.exitCode).toBe(0);
+  const numbers = readFileSync(join(folder, "events.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line).data.n);
+  expect(numbers).toEqual(Array.from({ length: 1500 }, (_, index) => index + 1));
+});
