@@ -89,6 +89,12 @@ function route(request: Request): Response | Promise<Response> {
       if (hit("throttled") === 1)
         return new Response("slow down", { status: 429, headers: { "retry-after": "1" } });
       return Response.json([{ id: 1 }]);
+    case "/unavailable":
+      if (hit("unavailable") === 1) {
+        const at = new Date(Math.ceil((Date.now() + 1500) / 1000) * 1000).toUTCString();
+        return new Response("maintenance", { status: 503, headers: { "retry-after": at } });
+      }
+      return Response.json([{ id: 1 }]);
     case "/flaky":
       if (hit("flaky") <= 2) return new Response("oops", { status: 500 });
       return Response.json([{ id: 1 }]);
@@ -398,6 +404,18 @@ describe("being a good client", () => {
     expect((requests[1]?.at ?? 0) - (requests[0]?.at ?? 0)).toBeGreaterThanOrEqual(950);
     expect(result.stderr).toBe(
       `GET ${base}/throttled: 429 Too Many Requests: slow down; retry 1 of 5 in 1.0 s as Retry-After asks\n`,
+    );
+  });
+
+  test("503 with Retry-After as an HTTP date waits until then", async () => {
+    reset();
+    const result = await poll({ endpoint: `${base}/unavailable` });
+    expect(result.exitCode).toBe(0);
+    expect(ids(result)).toEqual([1]);
+    // The date is the next whole second at least 1.5 s ahead; the wait ends at or after it.
+    expect((requests[1]?.at ?? 0) - (requests[0]?.at ?? 0)).toBeGreaterThanOrEqual(1000);
+    expect(result.stderr).toMatch(
+      /: 503 Service Unavailable: maintenance; retry 1 of 5 in \d\.\d s as Retry-After asks\n$/,
     );
   });
 
