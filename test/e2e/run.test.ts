@@ -229,23 +229,29 @@ describe.each([
     expect(whole).toMatchObject({ exitCode: 0, stdout: '{"data":1}\n{"data":2}\n', stderr: "" });
   });
 
-  test("--stats-json that cannot be written: the summary still shows, exit 1 naming the file", async () => {
+  test("--stats-json that cannot be written: refused before anything starts, exit 2", async () => {
     pipeline(
       "stats.hcl",
       '    provider = "counter"\n    config {\n      interval = 0\n      maxCount = 2\n    }',
       '    provider = "null"',
     );
-    const result = await run(
-      ["run", "t", "-c", "stats.hcl", "--stats-json", "no/such/dir/stats.json"],
-      {
+    for (const [value, reason] of [
+      ["no/such/dir/stats.json", "the folder no/such/dir does not exist"],
+      ["", ""],
+    ] as const) {
+      const result = await run(["run", "t", "-c", "stats.hcl", "--stats-json", value], {
         env: { NO_COLOR: "1" },
-      },
-    );
-    expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain("[info] t: 2 lines, ");
-    expect(result.stderr).toEndWith(
-      "error: cannot write --stats-json no/such/dir/stats.json: ENOENT: no such file or directory, open 'no/such/dir/stats.json'\n",
-    );
+      });
+      const message = value
+        ? `--stats-json ${value}: ${reason}`
+        : "--stats-json is empty: give the file to write the counters to";
+      expect(result).toEqual({
+        exitCode: 2,
+        stdout: "",
+        stderr: `error: ${message}\n`,
+        timedOut: false,
+      });
+    }
   });
 
   test("an input that exits without reading its envelope is legal: exit 0, ten times in a row", async () => {

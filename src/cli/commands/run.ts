@@ -6,6 +6,7 @@ import { configArgs, globalArgs } from "../args.ts";
 import { withHelp } from "../help.ts";
 import { logger } from "../logger.ts";
 import { downloadProgressBar } from "../progress-bar.ts";
+import { checkStatsJsonPath } from "../stats-path.ts";
 import { parseDuration, parseSize } from "../units.ts";
 
 export default withHelp(
@@ -51,6 +52,7 @@ export default withHelp(
       const bufferBytes = parseSize("--buffer-bytes", args["buffer-bytes"]);
       const maxLineBytes = parseSize("--max-line-bytes", args["max-line-bytes"]);
       const shutdownTimeoutMs = parseDuration("--shutdown-timeout", args["shutdown-timeout"]);
+      const statsJsonPath = checkStatsJsonPath(args["stats-json"]);
       // Only this task's env vars must be set; the others are checked for syntax and schema.
       const { task, location, state } = await loadTask({ flag: args.config, task: args.task });
       const quiet = args.quiet === true;
@@ -64,7 +66,7 @@ export default withHelp(
         live,
         // The download bar shows where the live display would (a terminal), never with --quiet.
         ...(live ? { onDownload: downloadProgressBar() } : {}),
-        statsJsonPath: args["stats-json"],
+        statsJsonPath,
         upgrade: args.upgrade === true,
         log: (line) => {
           if (!quiet) logger.info(line);
