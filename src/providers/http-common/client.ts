@@ -138,7 +138,7 @@ export class HttpClient {
           );
         }
       } catch (error) {
-        if (error instanceof HttpError) throw error;
+        if (error instanceof HttpError) throw new HttpError(secrets.scrub(error.message));
         if (signal.aborted) return undefined;
         problem = (error as { dstreamProblem?: string }).dstreamProblem ?? String(error);
       }
