@@ -24,6 +24,9 @@ beforeAll(() => {
     const body = await request.text();
     received.push({ method: request.method, path: url.pathname, headers: request.headers, body });
     if (url.pathname === "/not-modified") return new Response(null, { status: 304 });
+    if (url.pathname === "/echo-token") {
+      return new Response(`denied: ${request.headers.get("authorization")}`, { status: 403 });
+    }
     if (url.pathname === "/reject")
       return new Response('{"error":"schema mismatch"}', { status: 400 });
     if (throttleOnce) {
@@ -197,5 +200,17 @@ test("a 304 is no acceptance: the output fails instead of acknowledging", async 
   expect(result.stdout).toBe('{"status":"ready","protocol":2}\n');
   expect(result.stderr).toBe(
     `error: POST ${base}/not-modified: 304 Not Modified is not an acceptance (the receiver must answer 2xx)\n`,
+  );
+});
+
+test("a receiver that echoes the token back in its error body: the token is masked", async () => {
+  const token = "sk-echo-0a1b2c3d4e";
+  const provider = await startHttp("http", { url: `${base}/echo-token`, auth_token: token });
+  provider.write(events(1, 1));
+  provider.end();
+  const result = await provider.finish();
+  expect(result.exitCode).toBe(1);
+  expect(result.stderr).toBe(
+    `error: POST ${base}/echo-token: 403 Forbidden (check auth_token): denied: Bearer ***\n`,
   );
 });
