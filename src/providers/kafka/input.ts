@@ -2,7 +2,7 @@
 // to the group only in onCommit (never auto-commit). A restart resumes after the later of the
 // task's checkpoint and the group's committed offset, so a clean stop delivers nothing twice.
 import { Consumer, type Message, type MessagesStream } from "@platformatic/kafka";
-import { Checkpoint, defineInput, type InputItem } from "../../sdk/index.ts";
+import { defineInput, type InputItem } from "../../sdk/index.ts";
 import {
   brokerList,
   clientOptions,
@@ -12,13 +12,10 @@ import {
   within,
 } from "./connection.ts";
 import { inputLifecycle } from "./lifecycle.ts";
-import { type KafkaOffsets, offsetsCheckpoint, parseOffsetsCheckpoint } from "./offsets.ts";
+import { OffsetsPosition, parseOffsetsCheckpoint } from "./offsets.ts";
 import { type KafkaInputConfig, kafkaInputConfigSchema } from "./schema.ts";
 
 export { kafkaInputConfigSchema };
-
-/** Events between two positions handed to the SDK (it writes the newest at its own cadence). */
-const eventsPerPosition = 256;
 
 /** The consumer of the running input, for onCommit (one input per process). */
 let running: Consumer | undefined;
@@ -90,7 +87,6 @@ export const kafkaInput = defineInput({
     // Offsets below the task's own checkpoint were delivered already (its last commit may not have
     // reached the group before the previous run stopped).
     const delivered = parseOffsetsCheckpoint(context.checkpoint);
-    const positions: KafkaOffsets = new Map(delivered);
     const consumer = new Consumer({
       ...clientOptions(config),
       groupId: config.group_id,
@@ -110,18 +106,13 @@ export const kafkaInput = defineInput({
     const stop = () => void stream.close().catch(() => {});
     context.signal.addEventListener("abort", stop, { once: true });
     try {
-      let sincePosition = 0;
+      // Every event carries its position: a stop between two events is covered exactly.
+      let position = OffsetsPosition.of(delivered);
       for await (const message of stream as AsyncIterable<Message>) {
         const partitionKey = `${message.topic}:${message.partition}`;
         const floor = delivered.get(partitionKey);
-        if (floor !== undefined && message.offset < floor) {
-          if (sincePosition > 0 && stream.readableLength === 0) {
-            sincePosition = 0;
-            yield new Checkpoint(offsetsCheckpoint(positions));
-          }
-          continue;
-        }
-        positions.set(partitionKey, message.offset + 1n);
+        if (floor !== undefined && message.offset < floor) continue;
+        position = position.next(partitionKey, message.offset + 1n);
         yield {
           data: decodeValue(message, config.value),
           metadata: {
@@ -132,11 +123,8 @@ export const kafkaInput = defineInput({
             timestamp: Number(message.timestamp),
             headers: headersOf(message),
           },
+          checkpoint: position,
         };
-        if (++sincePosition >= eventsPerPosition || stream.readableLength === 0) {
-          sincePosition = 0;
-          yield new Checkpoint(offsetsCheckpoint(positions));
-        }
       }
       if (streamError && !context.signal.aborted) {
         throw new Error(
@@ -144,7 +132,6 @@ export const kafkaInput = defineInput({
           { cause: streamError },
         );
       }
-      yield new Checkpoint(offsetsCheckpoint(positions));
     } finally {
       context.signal.removeEventListener("abort", stop);
       running = undefined;

@@ -11,16 +11,13 @@ import {
   jetstreamManager,
 } from "@nats-io/jetstream";
 import { type NatsConnection, nanos } from "@nats-io/transport-node";
-import { Checkpoint, defineInput, type InputItem } from "../../sdk/index.ts";
+import { defineInput, type InputItem } from "../../sdk/index.ts";
 import { closeWithin, connectNats, errorText, shownServers } from "./connection.ts";
 import { inputLifecycle, requireStream } from "./lifecycle.ts";
-import { type NatsCheckpoint, parseNatsCheckpoint, rangesOf, sequencesIn } from "./positions.ts";
+import { DeliveredPosition, parseNatsCheckpoint, sequencesIn } from "./positions.ts";
 import { type NatsInputConfig, natsInputConfigSchema } from "./schema.ts";
 
 export { natsInputConfigSchema };
-
-/** Events between two positions handed to the SDK (it writes the newest at its own cadence). */
-const eventsPerPosition = 256;
 
 interface Running {
   stream: string;
@@ -31,10 +28,6 @@ interface Running {
 }
 
 let running: Running | undefined;
-
-function checkpointOf(state: Running): NatsCheckpoint {
-  return { stream: state.stream, delivered: rangesOf([...state.earlier, ...state.held.keys()]) };
-}
 
 function decodeValue(message: JsMsg, format: NatsInputConfig["value"]): unknown {
   if (format === "string") return message.string();
@@ -113,20 +106,17 @@ export const natsInput = defineInput({
         lost = error ? errorText(error) : "closed";
         stop();
       });
-      let sincePosition = 0;
+      // Every event carries its position: a stop between two events is covered exactly.
+      const unacked = () => [...state.earlier, ...state.held.keys()];
+      let position = DeliveredPosition.of(config.stream, unacked());
       for await (const message of messages) {
         // Committed in an earlier run (ack it now), or held here longer than ack_wait so that
         // JetStream sent it again: either way it was passed on once already.
         const passedOn = state.held.has(message.seq) || state.earlier.has(message.seq);
         if (state.earlier.delete(message.seq)) message.ack();
         else state.held.set(message.seq, message);
-        if (passedOn) {
-          if (sincePosition > 0 && messages.getPending() === 0) {
-            sincePosition = 0;
-            yield new Checkpoint(checkpointOf(state));
-          }
-          continue;
-        }
+        if (passedOn) continue;
+        position = position.next(message.seq, unacked);
         yield {
           data: decodeValue(message, config.value),
           metadata: {
@@ -137,18 +127,14 @@ export const natsInput = defineInput({
             redelivered: message.redelivered,
             headers: headersOf(message),
           },
+          checkpoint: position,
         };
-        if (++sincePosition >= eventsPerPosition || messages.getPending() === 0) {
-          sincePosition = 0;
-          yield new Checkpoint(checkpointOf(state));
-        }
       }
       if (lost !== undefined) {
         throw new Error(
           `nats: lost the connection to ${shownServers(config)} (${lost}) and could not reconnect within ${config.connect_timeout_ms} ms`,
         );
       }
-      yield new Checkpoint(checkpointOf(state));
     } finally {
       context.signal.removeEventListener("abort", stop);
       running = undefined;

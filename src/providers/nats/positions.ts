@@ -46,3 +46,44 @@ export function parseNatsCheckpoint(checkpoint: unknown, stream: string): [numbe
   }
   return named === stream ? delivered : [];
 }
+
+/** Events added to a position before it is flattened into ranges anew. */
+const chainLimit = 256;
+
+/**
+ * The input's position after one event, immutable and cheap to make for every event: the
+ * sequence of that event over the position before it, flattened every few hundred events from
+ * what is then still unacked.
+ */
+export class DeliveredPosition {
+  private constructor(
+    private readonly stream: string,
+    private readonly base: readonly [number, number][],
+    private readonly chain: { sequence: number; previous: unknown } | undefined,
+    private readonly depth: number,
+  ) {}
+
+  static of(stream: string, unacked: Iterable<number>): DeliveredPosition {
+    return new DeliveredPosition(stream, rangesOf(unacked), undefined, 0);
+  }
+
+  /** This position with `sequence` delivered too; `unacked` tells what is still unacked when it flattens. */
+  next(sequence: number, unacked: () => Iterable<number>): DeliveredPosition {
+    if (this.depth < chainLimit) {
+      return new DeliveredPosition(
+        this.stream,
+        this.base,
+        { sequence, previous: this.chain },
+        this.depth + 1,
+      );
+    }
+    return DeliveredPosition.of(this.stream, unacked());
+  }
+
+  toJSON(): NatsCheckpoint {
+    const sequences: number[] = [];
+    for (let link = this.chain; link; link = link.previous as typeof this.chain)
+      sequences.push(link.sequence);
+    return { stream: this.stream, delivered: rangesOf([...sequencesIn(this.base), ...sequences]) };
+  }
+}

@@ -38,6 +38,16 @@ export async function createTopic(
   } finally {
     await admin.close();
   }
+  // A new topic's partitions get their leader a moment later; kcat waits for it on its own schedule.
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const metadata = await kcat(["-L", "-t", topic]);
+    const leaders = metadata.stdout.match(/partition \d+, leader 1,/g)?.length ?? 0;
+    if (leaders === partitions) return;
+    if (Date.now() > deadline)
+      throw new Error(`topic ${topic} has no leader after 30 s:\n${metadata.stdout}`);
+    await Bun.sleep(100);
+  }
 }
 
 export interface KcatResult {
@@ -68,6 +78,12 @@ export async function readTopic(topic: string, format = "%p %k %s\\n"): Promise<
   const result = await kcat(["-C", "-t", topic, "-e", "-q", "-f", format]);
   if (result.exitCode !== 0) throw new Error(`kcat -C failed: ${result.stderr}`);
   return result.stdout.split("\n").filter((line) => line !== "");
+}
+
+/** Messages in a one-partition topic: its last offset + 1 (reading it all chases a growing log). */
+export async function messageCount(topic: string): Promise<number> {
+  const result = await kcat(["-C", "-t", topic, "-o", "-1", "-c", "1", "-e", "-q", "-f", "%o"]);
+  return result.stdout === "" ? 0 : Number(result.stdout) + 1;
 }
 
 /** Produces `lines` to `topic` with kcat (one message per line), compressed with `codec`. */

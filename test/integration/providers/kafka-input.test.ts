@@ -229,9 +229,7 @@ describe("kafka input errors (compiled binary, real broker)", () => {
     const provider = startInput({ topics: [topic], group_id: uniqueTopic("g") });
     const result = await provider.finish(40_000);
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toBe(
-      `error: kafka: topic "${topic}" does not exist; check topics\n`,
-    );
+    expect(result.stderr).toBe(`error: kafka: topic "${topic}" does not exist; check topics\n`);
   }, 60_000);
 
   test("brokers unreachable: one line naming them, within the bound", async () => {
