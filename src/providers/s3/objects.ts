@@ -73,12 +73,16 @@ class UploadWriter extends ByteWriter {
   override finish(): void {}
 }
 
-/** A Parquet object: rows buffered one row group at a time, encoded and uploaded as it fills. */
+/**
+ * A Parquet object: each row's values converted on arrival into per-column arrays (one row group
+ * at a time), encoded and uploaded as each group fills.
+ */
 export class ParquetObject {
   readonly #writer: UploadWriter;
   readonly #parquet: ParquetWriter;
   readonly #columns: [string, ColumnType][];
-  #rows: Row[] = [];
+  #data: unknown[][];
+  #count = 0;
 
   constructor(
     readonly upload: Upload,
@@ -88,6 +92,7 @@ export class ParquetObject {
     readonly rowGroupRows: number,
   ) {
     this.#columns = [...columns];
+    this.#data = this.#columns.map(() => []);
     this.#writer = new UploadWriter(upload);
     const schema = [
       { name: "root", num_children: this.#columns.length },
@@ -103,31 +108,37 @@ export class ParquetObject {
   }
 
   async add(row: Row): Promise<void> {
-    this.#rows.push(row);
-    if (this.#rows.length >= this.rowGroupRows) await this.#writeRowGroup();
+    const columns = this.#columns;
+    for (let index = 0; index < columns.length; index++) {
+      const [name, type] = columns[index] as [string, ColumnType];
+      let value: unknown;
+      try {
+        value = convert(row.values[name], type);
+      } catch (error) {
+        // The values of this row already pushed are taken back: the group stays rectangular.
+        for (let undo = 0; undo < index; undo++) (this.#data[undo] as unknown[]).pop();
+        if (error instanceof ValueError)
+          throw new ValueError(
+            `s3: field "${name}" (${typeName(type)}) at ${row.where}: ${error.message}`,
+          );
+        throw error;
+      }
+      (this.#data[index] as unknown[]).push(value);
+    }
+    this.#count++;
+    if (this.#count >= this.rowGroupRows) await this.#writeRowGroup();
   }
 
   async #writeRowGroup(): Promise<void> {
-    const rows = this.#rows;
-    if (rows.length === 0) return;
-    this.#rows = [];
-    const columnData = this.#columns.map(([name, type]) => {
-      const data = new Array(rows.length);
-      for (let index = 0; index < rows.length; index++) {
-        const row = rows[index] as Row;
-        try {
-          data[index] = convert(row.values[name], type);
-        } catch (error) {
-          if (error instanceof ValueError)
-            throw new ValueError(
-              `s3: field "${name}" (${typeName(type)}) at ${row.where}: ${error.message}`,
-            );
-          throw error;
-        }
-      }
-      return { name, data };
-    });
-    await this.#parquet.write({ columnData, rowGroupSize: rows.length });
+    if (this.#count === 0) return;
+    const columnData = this.#columns.map(([name], index) => ({
+      name,
+      data: this.#data[index] as unknown[],
+    }));
+    const rows = this.#count;
+    this.#data = this.#columns.map(() => []);
+    this.#count = 0;
+    await this.#parquet.write({ columnData, rowGroupSize: rows });
   }
 
   async complete(): Promise<void> {

@@ -24,6 +24,9 @@ export { s3OutputConfigSchema };
 
 const utf8 = new TextDecoder();
 
+/** Columns are inferred from an object's first rows, this many at most (or one row group). */
+export const inferRows = 1000;
+
 const compressors: Record<string, Compressor> = {
   ZSTD: (bytes) => Bun.zstdCompressSync(bytes),
 };
@@ -217,7 +220,8 @@ export class S3Sink {
     }
     this.#merge(values, where);
     this.#waiting.push(row);
-    if (this.#waiting.length >= this.#config.row_group_rows) await this.#openWaiting(folder);
+    if (this.#waiting.length >= Math.min(this.#config.row_group_rows, inferRows))
+      await this.#openWaiting(folder);
   }
 
   /** Adds a row's fields to the columns being inferred; a type clash is an error. */

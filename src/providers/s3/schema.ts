@@ -91,7 +91,7 @@ export const s3OutputConfigSchema = v.pipe(
       "5m",
     ),
     /** Rows per Parquet row group. */
-    row_group_rows: v.optional(positiveInteger(1), 100_000),
+    row_group_rows: v.optional(positiveInteger(1), 50_000),
     /** Metadata fields written as Parquet columns named metadata_<field> (e.g. ["sequence"]). */
     metadata_columns: v.optional(v.array(v.string("must be a string"), "must be a list"), []),
     /**

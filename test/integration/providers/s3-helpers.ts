@@ -62,6 +62,18 @@ def plain(v):
 if action == "create":
     s3.create_dir(bucket)
     print("[]"); sys.exit(0)
+if action == "count":
+    column = sys.argv[5]
+    out = []
+    for info in sorted(s3.get_file_info(pfs.FileSelector(bucket + "/" + prefix, recursive=True)), key=lambda i: i.path):
+        if info.type != pfs.FileType.File: continue
+        with tempfile.NamedTemporaryFile(suffix=".parquet") as local:
+            with s3.open_input_stream(info.path, compression=None) as source:
+                local.write(source.read()); local.flush()
+            rows = pq.ParquetFile(local.name).metadata.num_rows
+            count, distinct, total = duckdb.sql("select count(*), count(distinct %s), sum(%s) from read_parquet('%s')" % (column, column, local.name)).fetchall()[0]
+            out.append({"key": info.path[len(bucket) + 1:], "rows": rows, "duckdb_count": count, "distinct": distinct, "sum": int(total)})
+    print(json.dumps(out)); sys.exit(0)
 out = []
 try:
     infos = s3.get_file_info(pfs.FileSelector(bucket + "/" + prefix, recursive=True, allow_not_found=True))
@@ -123,6 +135,24 @@ export async function readObjects(
   prefix = "",
 ): Promise<StoredObject[]> {
   return JSON.parse(await python(server, [bucket, prefix, "read"]));
+}
+
+export interface ObjectCount {
+  key: string;
+  rows: number;
+  duckdb_count: number;
+  distinct: number;
+  sum: number;
+}
+
+/** Per Parquet object: pyarrow's row count, and duckdb's count, distinct count and sum of `column`. */
+export async function countObjects(
+  server: S3Server,
+  bucket: string,
+  column: string,
+  prefix = "",
+): Promise<ObjectCount[]> {
+  return JSON.parse(await python(server, [bucket, prefix, "count", column]));
 }
 
 export async function createBucket(server: S3Server, bucket: string): Promise<void> {
