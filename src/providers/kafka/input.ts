@@ -80,6 +80,18 @@ async function openStream(
   }
 }
 
+/** The stream's messages; its failure (brokers gone past the retries) becomes one line. */
+async function* failingAs(
+  stream: AsyncIterable<Message>,
+  describe: (error: unknown) => string,
+): AsyncGenerator<Message> {
+  try {
+    yield* stream;
+  } catch (error) {
+    throw new Error(describe(error), { cause: error });
+  }
+}
+
 export const kafkaInput = defineInput({
   schema: kafkaInputConfigSchema,
   ...inputLifecycle,
@@ -108,7 +120,10 @@ export const kafkaInput = defineInput({
     try {
       // Every event carries its position: a stop between two events is covered exactly.
       let position = OffsetsPosition.of(delivered);
-      for await (const message of stream as AsyncIterable<Message>) {
+      const messages = failingAs(stream as AsyncIterable<Message>, (error) =>
+        describeKafkaError(error, config, `consume as group "${config.group_id}"`),
+      );
+      for await (const message of messages) {
         const partitionKey = `${message.topic}:${message.partition}`;
         const floor = delivered.get(partitionKey);
         if (floor !== undefined && message.offset < floor) continue;
