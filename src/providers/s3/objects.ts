@@ -149,15 +149,32 @@ export class ParquetObject {
   }
 }
 
-/** A JSON-lines object: lines as received, compressed in members of about 1 MiB. */
+/**
+ * A JSON-lines object: lines as received. gzip is one member for the whole object (streamed through
+ * CompressionStream: some readers stop after a first member); zstd is a frame per ~1 MiB (every
+ * zstd decoder reads concatenated frames).
+ */
 export class JsonlObject {
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
+  readonly #gzip: ReturnType<CompressionStream["writable"]["getWriter"]> | undefined;
+  readonly #drained: Promise<void> | undefined;
 
   constructor(
     readonly upload: Upload,
-    readonly compress: Compressor | undefined,
-  ) {}
+    readonly compression: "gzip" | "zstd" | "none",
+  ) {
+    if (compression === "gzip") {
+      const stream = new CompressionStream("gzip");
+      this.#gzip = stream.writable.getWriter();
+      this.#drained = (async () => {
+        for await (const chunk of stream.readable as unknown as AsyncIterable<Uint8Array>)
+          await upload.write(chunk);
+      })();
+      // A failed upload surfaces in complete(); keep it from being an unhandled rejection now.
+      this.#drained.catch(() => {});
+    }
+  }
 
   async add(line: Uint8Array): Promise<void> {
     this.#pending.push(line, NEWLINE);
@@ -170,12 +187,17 @@ export class JsonlObject {
     const joined = Buffer.concat(this.#pending, this.#pendingBytes);
     this.#pending = [];
     this.#pendingBytes = 0;
-    // Concatenated gzip members and zstd frames are one valid stream for every reader.
-    await this.upload.write(this.compress ? this.compress(joined) : joined);
+    if (this.#gzip) await this.#gzip.write(joined);
+    else if (this.compression === "zstd") await this.upload.write(Bun.zstdCompressSync(joined));
+    else await this.upload.write(joined);
   }
 
   async complete(): Promise<void> {
     await this.#emit();
+    if (this.#gzip) {
+      await this.#gzip.close();
+      await this.#drained;
+    }
     await this.upload.complete();
   }
 }

@@ -298,14 +298,8 @@ export class S3Sink {
       this.#config.part_size,
       compression === "none" ? "application/x-ndjson" : "application/octet-stream",
     );
-    const compress: Compressor | undefined =
-      compression === "gzip"
-        ? (bytes) => Bun.gzipSync(bytes as Uint8Array<ArrayBuffer>)
-        : compression === "zstd"
-          ? (bytes) => Bun.zstdCompressSync(bytes)
-          : undefined;
     this.#startAgeTimer();
-    return { body: new JsonlObject(upload, compress), key };
+    return { body: new JsonlObject(upload, compression === "snappy" ? "none" : compression), key };
   }
 
   #openParquet(folder: string, name: string): OpenObject {
