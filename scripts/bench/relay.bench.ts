@@ -33,6 +33,8 @@ async function timeCommand(
   cwd: string,
   stdoutTo: "ignore" | "pipe" = "ignore",
 ): Promise<Timed> {
+  // Every run reads its file from the start: no checkpoint of an earlier run to resume from.
+  rmSync(join(cwd, ".dstream"), { recursive: true, force: true });
   const started = performance.now();
   const child = Bun.spawn(argv, { cwd, stdout: stdoutTo, stderr: "pipe" });
   let peak = 0;
@@ -227,6 +229,7 @@ export default async function relayBench(): Promise<string> {
     for (let run = 0; run < 7; run++) {
       versionTimes.push((await timeCommand([binary, "version"], folder)).seconds * 1000);
       const started = performance.now();
+      rmSync(join(folder, ".dstream"), { recursive: true, force: true });
       const child = Bun.spawn([binary, "run", "first", "-c", firstConfig, "--quiet"], {
         cwd: folder,
         stdout: "pipe",

@@ -129,19 +129,14 @@ export class FdPump {
 
   /** A v2 input's checkpoint lines: in place to a v2 output, or dropped once the lines before are written. */
   private relayCheckpoints(mode: CheckpointMode): void {
-    this.framer.onCheckpoint = (bytes) => {
-      const checkpoint = readCheckpoint(bytes, this.lines, mode);
+    // Forwarded lines stay in the data written; a dropped one is told once the lines before it are.
+    this.framer.checkpointsInPlace = mode === "forward";
+    this.framer.onCheckpoint = (bytes, unemittedLines) => {
+      // Events before it: those written, and those of the region it is part of, not yet written.
+      const checkpoint = readCheckpoint(bytes, this.lines + unemittedLines, mode);
       countCheckpoint(this.counters);
-      // Told before the write: the output's echo can then never arrive before the main thread knows.
+      // Told before the write: the output's echo can never arrive before the main thread knows.
       this.events.onCheckpoint(checkpoint);
-      if (mode === "drop") return;
-      try {
-        this.writeAll(bytes);
-      } catch (error) {
-        // Not data: a checkpoint line the output never got is not in flight.
-        this.unwritten = 0;
-        throw error;
-      }
     };
   }
 

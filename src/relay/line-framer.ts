@@ -24,8 +24,11 @@ const NEWLINE_BYTES = new Uint8Array([NEWLINE]);
 /** Receives output regions; each is whole lines ending in "\n". */
 export type Emit = (bytes: Uint8Array, lines: number) => void;
 
-/** Receives one checkpoint line with its "\n", after the data before it was emitted. */
-export type OnCheckpoint = (line: Uint8Array) => void;
+/**
+ * Receives one checkpoint line with its "\n": cut out, after the data before it was emitted; in
+ * place, before the region holding it is, `unemittedLines` of that region's lines preceding it.
+ */
+export type OnCheckpoint = (line: Uint8Array, unemittedLines: number) => void;
 
 export class LineFramer {
   /** Lines seen so far, empty ones included (for error line numbers). */
@@ -38,8 +41,13 @@ export class LineFramer {
    * @param reusesChunks the caller overwrites a chunk after push returns (one read buffer), so a
    *   partial line is copied instead of kept as a view.
    */
-  /** Set once the input speaks protocol v2: its checkpoint lines go here, not into the data. */
+  /** Set once the input speaks protocol v2: its checkpoint lines are told here. */
   onCheckpoint: OnCheckpoint | undefined;
+  /**
+   * Forwarded (a v2 output): a checkpoint line stays in place in the bytes emitted, told before
+   * them and not counted as a line. Otherwise (v1 output) it is cut out of the data.
+   */
+  checkpointsInPlace = false;
 
   constructor(
     private readonly maxLineBytes: number,
@@ -85,10 +93,14 @@ export class LineFramer {
         regionStart = newline + 1;
         this.emptyCount++;
       } else if (this.onCheckpoint && isCheckpointLine(chunk, lineStart, newline)) {
-        if (lineStart > regionStart) emit(chunk.subarray(regionStart, lineStart), lines);
-        lines = 0;
-        regionStart = newline + 1;
-        this.onCheckpoint(chunk.subarray(lineStart, regionStart));
+        if (this.checkpointsInPlace) {
+          this.onCheckpoint(chunk.subarray(lineStart, newline + 1), lines);
+        } else {
+          if (lineStart > regionStart) emit(chunk.subarray(regionStart, lineStart), lines);
+          lines = 0;
+          regionStart = newline + 1;
+          this.onCheckpoint(chunk.subarray(lineStart, regionStart), 0);
+        }
       } else {
         lines++;
       }
@@ -152,7 +164,8 @@ export class LineFramer {
       return;
     }
     if (this.onCheckpoint && isCheckpointLine(line, 0, length)) {
-      this.onCheckpoint(line);
+      this.onCheckpoint(line, 0);
+      if (this.checkpointsInPlace) emit(line, 0);
       return;
     }
     emit(line, 1);

@@ -84,7 +84,7 @@ export class LinePump {
     inputEndedCleanly: () => Promise<boolean>,
     checkpoints?: StreamCheckpoints,
   ): Promise<void> {
-    if (checkpoints) this.relayCheckpoints(sink, checkpoints);
+    if (checkpoints) this.relayCheckpoints(checkpoints);
     const emit = (bytes: Uint8Array, lines: number) => {
       const written = sink.write(bytes);
       this.linesOut += lines;
@@ -125,21 +125,16 @@ export class LinePump {
     this.releaseCheckpoints(checkpoints);
   }
 
-  private relayCheckpoints(sink: ChunkSink, checkpoints: StreamCheckpoints): void {
-    this.framer.onCheckpoint = (bytes) => {
-      const checkpoint = readCheckpoint(bytes, this.linesOut, checkpoints.mode);
+  private relayCheckpoints(checkpoints: StreamCheckpoints): void {
+    // Forwarded lines stay in the data written, as on the worker; dropped ones wait for theirs.
+    this.framer.checkpointsInPlace = checkpoints.mode === "forward";
+    this.framer.onCheckpoint = (bytes, unemittedLines) => {
+      const events = this.linesOut + unemittedLines;
+      const checkpoint = readCheckpoint(bytes, events, checkpoints.mode);
       countCheckpoint(this.counters);
-      if (checkpoints.mode === "drop") {
-        this.heldCheckpoints.push(checkpoint);
-        return;
-      }
-      // Told before the write, as on the worker: an echo never arrives before the session knows.
-      checkpoints.report(checkpoint);
-      const written = sink.write(bytes.slice());
-      if (typeof written !== "number") {
-        written.catch(() => {});
-        this.pendingWrites.push(written);
-      }
+      if (checkpoints.mode === "drop") this.heldCheckpoints.push(checkpoint);
+      // Told before the write: an echo never arrives before the session knows.
+      else checkpoints.report(checkpoint);
     };
   }
 

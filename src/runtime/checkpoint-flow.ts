@@ -27,6 +27,11 @@ export interface CheckpointFlowOptions {
 
 /** Echoes that name no checkpoint sent yet are kept this long (a worker message may trail an echo). */
 const EARLY_ECHOES_MAX = 1024;
+/**
+ * While checkpoints keep coming, they are persisted at most this often (each is two fsyncs): at
+ * once after a quiet spell, and the newest one at the end of the run.
+ */
+export const PERSIST_INTERVAL_MS = 100;
 
 export class CheckpointFlow {
   /** Forwarded to a v2 output, not echoed yet, in order. */
@@ -94,14 +99,36 @@ export class CheckpointFlow {
     this.persisting ??= this.persistNewest();
   }
 
+  private lastPersistAt = 0;
+  private wakeEarly: (() => void) | undefined;
+
+  /** Waits out the persist interval; `settled()` cuts it short at the end of the run. */
+  private async pace(): Promise<void> {
+    const due = this.lastPersistAt + PERSIST_INTERVAL_MS - Date.now();
+    if (due <= 0 || this.ending) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, due);
+      this.wakeEarly = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.wakeEarly = undefined;
+  }
+
+  private ending = false;
+
   /** Persists the newest acknowledged checkpoint, again while newer ones arrived meanwhile. */
   private async persistNewest(): Promise<void> {
     try {
       while (this.acknowledged && !this.failed) {
+        await this.pace();
         const checkpoint = this.acknowledged;
+        if (!checkpoint) break;
         this.acknowledged = undefined;
         const committed = { value: checkpoint.value, events: checkpoint.events, at: 0 };
         committed.at = Date.now();
+        this.lastPersistAt = committed.at;
         await this.options.persist(committed);
         committed.at = Date.now();
         this.committed = committed;
@@ -122,8 +149,10 @@ export class CheckpointFlow {
     this.options.onFailure(message);
   }
 
-  /** Resolves once every acknowledged checkpoint is persisted (or persisting failed). */
+  /** The run is ending: persists the newest acknowledged checkpoint now; resolves once it is. */
   async settled(): Promise<void> {
+    this.ending = true;
+    this.wakeEarly?.();
     while (this.persisting) await this.persisting;
   }
 }

@@ -13,8 +13,10 @@ export const defaultBatchLimits: Required<BatchLimits> = {
   maxWaitMs: 0,
 };
 
-/** A sink that can flush (fsync, broker acks) is flushed for an acknowledgement at most this often. */
+/** A sink that can flush (fsync, broker acks) is flushed for an acknowledgement at most this often... */
 export const flushIntervalMs = 100;
+/** ...and any other acknowledges at most this often while data flows (at once when it was idle). */
+export const ackIntervalMs = 20;
 
 /** After a stop signal, stdin counts as drained once it has been quiet this long... */
 export const stopIdleMs = 200;
@@ -150,7 +152,7 @@ export async function pumpOutput<C>(options: OutputPumpOptions<C>): Promise<Outp
   let stopDeadline: number | undefined;
   let lastDataAt = Date.now();
   let batchDeadline: number | undefined;
-  const ackIntervalMs = sink.flush ? flushIntervalMs : 0;
+  const ackEveryMs = sink.flush ? flushIntervalMs : ackIntervalMs;
   let unacknowledged: Uint8Array | undefined;
   let lastAckAt = 0;
   let ackDeadline: number | undefined;
@@ -158,8 +160,8 @@ export async function pumpOutput<C>(options: OutputPumpOptions<C>): Promise<Outp
   /** Echoes the newest checkpoint once its data is durable; a flushing sink at most every interval. */
   const acknowledgeDue = async (now = Date.now()) => {
     if (!unacknowledged) return;
-    if (now < lastAckAt + ackIntervalMs) {
-      ackDeadline = lastAckAt + ackIntervalMs;
+    if (now < lastAckAt + ackEveryMs) {
+      ackDeadline = lastAckAt + ackEveryMs;
       return;
     }
     const line = unacknowledged;
