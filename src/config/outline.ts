@@ -113,16 +113,21 @@ class HeaderIndex {
   /** Adds `header`; returns the first earlier header whose labels extend its or are extended by it. */
   add(header: BlockHeader): BlockHeader | undefined {
     const { labels } = header;
-    const keyOf = (count: number) => JSON.stringify(labels.slice(0, count));
-    let clash = this.extending.get(keyOf(labels.length));
+    // keys[count]: the first `count` labels; the last one is all of them.
+    const keys: string[] = [];
+    for (let count = 0; count <= labels.length; count++) {
+      keys.push(JSON.stringify(labels.slice(0, count)));
+    }
+    const own = keys[labels.length] ?? "";
+    let clash = this.extending.get(own);
     for (let count = 0; count < labels.length; count++) {
-      const shorter = this.exact.get(keyOf(count));
+      const shorter = this.exact.get(keys[count] ?? "");
       if (shorter && (!clash || before(shorter.position, clash.position))) clash = shorter;
     }
-    const key = keyOf(labels.length);
-    if (!this.exact.has(key)) this.exact.set(key, header);
+    if (!this.exact.has(own)) this.exact.set(own, header);
     for (let count = 0; count < labels.length; count++) {
-      if (!this.extending.has(keyOf(count))) this.extending.set(keyOf(count), header);
+      const prefix = keys[count] ?? "";
+      if (!this.extending.has(prefix)) this.extending.set(prefix, header);
     }
     return clash;
   }
