@@ -12,7 +12,7 @@ export const builtinProviders = {
   nats: ["input", "output"],
   "http-poll": ["input"],
   http: ["output"],
-  s3: ["output"],
+  s3: ["input", "output"],
 } as const satisfies Record<string, readonly ProviderRole[]>;
 
 export type BuiltinProviderName = keyof typeof builtinProviders;

@@ -86,6 +86,10 @@ const builtins: BuiltinTable = {
     },
   },
   s3: {
+    input: {
+      schema: async () => (await import("./s3/schema.ts")).s3InputConfigSchema,
+      provider: async () => (await import("./s3/input.ts")).s3Input,
+    },
     output: {
       schema: async () => (await import("./s3/schema.ts")).s3OutputConfigSchema,
       provider: async () => (await import("./s3/output.ts")).s3Output,

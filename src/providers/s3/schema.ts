@@ -48,6 +48,29 @@ const columnType = v.pipe(
   ),
 );
 
+/** Where the bucket is and the keys to it: the same settings for the input and the output. */
+const connectionEntries = {
+  /** S3 API address for S3-compatible stores (MinIO, SeaweedFS, R2); default: AWS for `region`. */
+  endpoint: v.optional(v.pipe(v.string("must be a string"), v.url("must be a URL"))),
+  /** The bucket's region; default AWS_REGION, then the profile's region, then us-east-1. */
+  region: v.optional(v.pipe(v.string("must be a string"), v.nonEmpty("must not be empty"))),
+  /** path (endpoint/bucket/key), virtual (bucket.endpoint/key), or auto: path with an endpoint. */
+  addressing: v.optional(
+    v.picklist(["auto", "path", "virtual"], 'must be "auto", "path" or "virtual"'),
+    "auto",
+  ),
+  /** Access key id; default: AWS_ACCESS_KEY_ID, then the profile's (use {{ env "..." }}). */
+  access_key_id: v.optional(v.pipe(v.string("must be a string"), v.nonEmpty("must not be empty"))),
+  /** Secret access key; default: AWS_SECRET_ACCESS_KEY, then the profile's. Never logged. */
+  secret_access_key: v.optional(
+    v.pipe(v.string("must be a string"), v.nonEmpty("must not be empty")),
+  ),
+  /** Session token for temporary credentials; default: AWS_SESSION_TOKEN, then the profile's. */
+  session_token: v.optional(v.string("must be a string")),
+  /** Profile in ~/.aws/credentials and ~/.aws/config; default: AWS_PROFILE, then "default". */
+  profile: v.optional(v.pipe(v.string("must be a string"), v.nonEmpty("must not be empty"))),
+};
+
 export const s3OutputConfigSchema = v.pipe(
   configObject({
     /** The bucket objects are written to (it must exist: `dstream init` offers to create it). */
@@ -60,27 +83,7 @@ export const s3OutputConfigSchema = v.pipe(
     compression: v.optional(
       v.picklist(["snappy", "zstd", "gzip", "none"], 'must be "snappy", "zstd", "gzip" or "none"'),
     ),
-    /** S3 API address for S3-compatible stores (MinIO, SeaweedFS, R2); default: AWS for `region`. */
-    endpoint: v.optional(v.pipe(v.string("must be a string"), v.url("must be a URL"))),
-    /** The bucket's region; default AWS_REGION, then the profile's region, then us-east-1. */
-    region: v.optional(v.pipe(v.string("must be a string"), v.nonEmpty("must not be empty"))),
-    /** path (endpoint/bucket/key), virtual (bucket.endpoint/key), or auto: path with an endpoint. */
-    addressing: v.optional(
-      v.picklist(["auto", "path", "virtual"], 'must be "auto", "path" or "virtual"'),
-      "auto",
-    ),
-    /** Access key id; default: AWS_ACCESS_KEY_ID, then the profile's (use {{ env "..." }}). */
-    access_key_id: v.optional(
-      v.pipe(v.string("must be a string"), v.nonEmpty("must not be empty")),
-    ),
-    /** Secret access key; default: AWS_SECRET_ACCESS_KEY, then the profile's. Never logged. */
-    secret_access_key: v.optional(
-      v.pipe(v.string("must be a string"), v.nonEmpty("must not be empty")),
-    ),
-    /** Session token for temporary credentials; default: AWS_SESSION_TOKEN, then the profile's. */
-    session_token: v.optional(v.string("must be a string")),
-    /** Profile in ~/.aws/credentials and ~/.aws/config; default: AWS_PROFILE, then "default". */
-    profile: v.optional(v.pipe(v.string("must be a string"), v.nonEmpty("must not be empty"))),
+    ...connectionEntries,
     /** An object is closed once it holds this many rows. */
     max_rows: v.optional(positiveInteger(1), 1_000_000),
     /** An object is closed once its rows (as JSON lines) pass this many bytes. */
@@ -136,3 +139,28 @@ export const s3OutputConfigSchema = v.pipe(
 );
 
 export type S3OutputConfig = v.InferOutput<typeof s3OutputConfigSchema>;
+
+export const s3InputConfigSchema = configObject({
+  /** The bucket objects are read from. */
+  bucket: v.pipe(v.string("must be a string"), v.nonEmpty("is required")),
+  /** Only keys that start with this are read (in key order), e.g. "events/". */
+  prefix: v.optional(v.string("must be a string"), ""),
+  /**
+   * auto (by each key's ending: .parquet, .jsonl/.ndjson, .jsonl.gz, .jsonl.zst), parquet or jsonl
+   * (gzip and zstd still told by the ending); keys that do not fit are skipped.
+   */
+  format: v.optional(
+    v.picklist(["auto", "parquet", "jsonl"], 'must be "auto", "parquet" or "jsonl"'),
+    "auto",
+  ),
+  /** After the last key, keep listing for new keys every poll_interval, instead of ending. */
+  follow: v.optional(v.boolean("must be true or false"), false),
+  /** How often a following input lists the prefix again ("30s", "5m"). */
+  poll_interval: v.optional(
+    v.pipe(v.string("must be a string"), v.regex(durationPattern, 'must be like "30s", "5m"')),
+    "30s",
+  ),
+  ...connectionEntries,
+});
+
+export type S3InputConfig = v.InferOutput<typeof s3InputConfigSchema>;

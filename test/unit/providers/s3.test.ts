@@ -12,7 +12,7 @@ import {
   type S3Target,
 } from "../../../src/providers/s3/client.ts";
 import { extension, objectName, utcDay } from "../../../src/providers/s3/naming.ts";
-import { s3OutputConfigSchema } from "../../../src/providers/s3/schema.ts";
+import { s3InputConfigSchema, s3OutputConfigSchema } from "../../../src/providers/s3/schema.ts";
 import {
   convert,
   decimalUnscaled,
@@ -32,12 +32,28 @@ const entries = (
 ).pipe[0].entries;
 const parse = (config: Record<string, unknown>) => v.safeParse(s3OutputConfigSchema, config);
 
-describe("docs/s3.md settings table", () => {
-  const rows = [...docs.matchAll(/^\| `([a-z_]+)` \| ([^|]+) \|/gm)].map((match) => ({
+/** The settings rows of the table that follows `heading` in docs/s3.md. */
+function settingsTable(heading: string): { name: string; default: string }[] {
+  const start = docs.indexOf(`\n${heading}\n`);
+  if (start === -1) throw new Error(`docs/s3.md has no "${heading}"`);
+  const after = docs.slice(start + heading.length + 2);
+  const table = after.slice(0, after.search(/\n\n(?!\|)/));
+  return [...table.matchAll(/^\| `([a-z_]+)` \| ([^|]+) \|/gm)].map((match) => ({
     name: match[1] as string,
     default: (match[2] as string).trim(),
   }));
-  const documented = rows.filter((row) => row.name in entries || !/^[a-z_]+$/.test(row.name));
+}
+
+describe("docs/s3.md settings tables", () => {
+  const documented = settingsTable("## Settings");
+
+  test("the input's table lists every input setting, in order", () => {
+    const inputEntries = (s3InputConfigSchema as unknown as { entries: Record<string, unknown> })
+      .entries;
+    expect(settingsTable("### Input settings").map((row) => row.name)).toEqual(
+      Object.keys(inputEntries),
+    );
+  });
 
   test("lists every setting of the schema, in its order, and nothing else", () => {
     expect(documented.map((row) => row.name)).toEqual(Object.keys(entries));
