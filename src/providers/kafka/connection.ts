@@ -46,6 +46,9 @@ export function clientOptions(config: KafkaConnectionConfig) {
     retries: Math.max(1, Math.round(config.connect_timeout_ms / 1000)),
     retryDelay: 1000,
     autocreateTopics: false,
+    // The client's own JSON-schema check of every send's options cost 17% of producing: dstream
+    // builds those options itself, from settings valibot already checked.
+    strict: false,
     ...(tls ? { tls } : {}),
     ...(config.sasl
       ? {
