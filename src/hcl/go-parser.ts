@@ -57,6 +57,16 @@ async function start(): Promise<Running> {
   go.exit = () => {
     // wasm_exec.js would print the code; `exited` is checked before every call instead.
   };
+  // The Go runtime's own timers (its GC, its scavenger) must not keep dstream alive once the
+  // command is done: a pending parse is held open by its own timeout below.
+  const imports = (go.importObject as { gojs: Record<string, (sp: number) => void> }).gojs;
+  const schedule = imports["runtime.scheduleTimeoutEvent"];
+  if (schedule) {
+    imports["runtime.scheduleTimeoutEvent"] = (sp: number) => {
+      schedule(sp);
+      for (const timer of go._scheduledTimeouts.values()) timer.unref();
+    };
+  }
   const instance = await WebAssembly.instantiate(module, go.importObject);
   const api = {} as ParseFunction;
   // The Go program registers its parse function on this global when it starts.
