@@ -113,9 +113,11 @@ cat >"$RUN/s3.json" <<'JSON'
   ]
 }
 JSON
-nohup "$WEED" server -dir="$RUN/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
-  -master.port="$MASTER_PORT" -master.telemetry=false -master.volumeSizeLimitMB=64 \
-  -volume.port="$VOLUME_PORT" -volume.max=0 \
+# Each bucket is a collection; one volume per collection instead of seven keeps many test buckets
+# (each test makes its own) within -volume.max. Volumes are sparse: 16 MB is a cap, not a size.
+WEED_MASTER_VOLUME_GROWTH_COPY_1=1 nohup "$WEED" server -dir="$RUN/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
+  -master.port="$MASTER_PORT" -master.telemetry=false -master.volumeSizeLimitMB=16 \
+  -volume.port="$VOLUME_PORT" -volume.max=2000 \
   -filer -filer.port="$FILER_PORT" \
   -s3 -s3.port="$PORT" -s3.config="$RUN/s3.json" -s3.port.iceberg=0 -s3.port.lance=0 \
   >"$RUN/server.log" 2>&1 </dev/null &
