@@ -3,8 +3,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { createWorkspace, type Workspace } from "../e2e/helpers.ts";
 import { builtinProviderNames } from "../../src/protocol/builtins.ts";
+import { createWorkspace, type Workspace } from "../e2e/helpers.ts";
 
 /** The built-ins as error messages list them. */
 const BUILTINS = builtinProviderNames.join(", ");

@@ -209,7 +209,11 @@ describe.each(relays)("%s relay", (relayName, relayEnv) => {
       });
       // First deliveries stay in order.
       const seen = new Set<number>();
-      const firsts = delivered.filter((n) => (seen.has(n) ? false : (seen.add(n), true)));
+      const firsts = delivered.filter((n) => {
+        if (seen.has(n)) return false;
+        seen.add(n);
+        return true;
+      });
       expect(firsts).toEqual(range(1, count));
       // Each restart starts right after the checkpoint committed before it: never from the
       // beginning once one exists, and what comes again is only what followed it.

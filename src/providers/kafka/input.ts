@@ -59,6 +59,7 @@ async function openStream(
           fallbackMode: config.start,
           autocommit: false,
           maxWaitTime: 500,
+          highWaterMark: 8192,
           sessionTimeout: config.session_timeout_ms,
           heartbeatInterval: Math.floor(config.session_timeout_ms / 3),
         });
