@@ -4,8 +4,13 @@ import { parseCheckpointLine } from "../protocol/index.ts";
 import type { CounterWriter } from "./counters.ts";
 import { Slot } from "./counters.ts";
 
-/** forward: the output speaks v2 and echoes checkpoints; drop: a v1 output never sees them. */
-export type CheckpointMode = "forward" | "drop";
+/**
+ * forward: the output speaks v2 and echoes checkpoints; drop: a v1 output never sees them;
+ * undecided: the output's protocol is not known yet, so it does not see them either (the session
+ * commits them once it knows: at once for v1, for v2 once a later checkpoint is echoed or the
+ * output ended cleanly). The data never waits for the decision.
+ */
+export type CheckpointMode = "forward" | "drop" | "undecided";
 
 /** A checkpoint line the relay passed: sent to a v2 output, or (v1) every line before it written. */
 export interface RelayedCheckpoint {
@@ -16,6 +21,8 @@ export interface RelayedCheckpoint {
   /** Events relayed before it. */
   events: number;
   forwarded: boolean;
+  /** Met before the output's protocol was known: cut out of the data, like a dropped one. */
+  undecided: boolean;
   /** When the relay met it (epoch ms). */
   at: number;
 }
@@ -45,10 +52,26 @@ export function readCheckpoint(
     value: JSON.stringify(value),
     events,
     forwarded: mode === "forward",
+    undecided: mode === "undecided",
     at: Date.now(),
   };
 }
 
-export function countCheckpoint(counters: CounterWriter): void {
+/** The mode for an output whose protocol is `protocol` (0: not decided yet). */
+export function checkpointModeFor(protocol: number): CheckpointMode {
+  if (protocol === 2) return "forward";
+  return protocol === 1 ? "drop" : "undecided";
+}
+
+/**
+ * Counts a checkpoint line. One forwarded in place is written with the events around it, so its
+ * bytes are taken back out: the byte count is the events' alone, as the line count is.
+ */
+export function countCheckpoint(
+  counters: CounterWriter,
+  line: Uint8Array,
+  mode: CheckpointMode,
+): void {
   counters.add(Slot.CHECKPOINTS, 1);
+  if (mode === "forward") counters.add(Slot.BYTES, -line.length);
 }

@@ -101,30 +101,14 @@ export function readCounters(buffer: SharedArrayBuffer): CounterSnapshot {
   };
 }
 
-/**
- * The relay's guard on that wait: the main thread decides within about a second of the input's
- * handshake (docs/reliability.md); past this, something is wrong and the output is taken as v1.
- */
-export const OUTPUT_PROTOCOL_GUARD_MS = 10_000;
-
-/** Main thread: the output's protocol is known (1 or 2); wakes a relay waiting for it. */
+/** Main thread: the output's protocol is known (1 or 2), once; the relay reads it per chunk. */
 export function markOutputProtocol(buffer: SharedArrayBuffer, protocol: 1 | 2): void {
-  const slots = new BigInt64Array(buffer);
-  if (Atomics.compareExchange(slots, Slot.OUTPUT_PROTOCOL, 0n, BigInt(protocol)) === 0n) {
-    Atomics.notify(slots, Slot.OUTPUT_PROTOCOL);
-  }
+  Atomics.compareExchange(new BigInt64Array(buffer), Slot.OUTPUT_PROTOCOL, 0n, BigInt(protocol));
 }
 
 /** The output's protocol as decided (0 while unknown). */
 export function outputProtocolOf(buffer: SharedArrayBuffer): number {
   return Number(Atomics.load(new BigInt64Array(buffer), Slot.OUTPUT_PROTOCOL));
-}
-
-/** Relay worker: waits (bounded) for the main thread to decide the output's protocol; 1 when it never does. */
-export function waitOutputProtocol(buffer: SharedArrayBuffer, timeoutMs: number): 1 | 2 {
-  const slots = new BigInt64Array(buffer);
-  Atomics.wait(slots, Slot.OUTPUT_PROTOCOL, 0n, timeoutMs);
-  return Atomics.load(slots, Slot.OUTPUT_PROTOCOL) === 2n ? 2 : 1;
 }
 
 /** Main thread: a checkpoint covering `lines` events was committed now. */

@@ -5,17 +5,11 @@ import { setNonBlocking } from "../os/libc.ts";
 import {
   BadCheckpointError,
   type CheckpointMode,
+  checkpointModeFor,
   countCheckpoint,
   readCheckpoint,
 } from "./checkpoints.ts";
-import {
-  CounterWriter,
-  InputEnd,
-  OUTPUT_PROTOCOL_GUARD_MS,
-  Slot,
-  waitInputEnd,
-  waitOutputProtocol,
-} from "./counters.ts";
+import { CounterWriter, InputEnd, outputProtocolOf, Slot, waitInputEnd } from "./counters.ts";
 import { examineFirstLine, firstLineComplete, speaksV2 } from "./first-line.ts";
 import { LineFramer, LineTooLongError } from "./line-framer.ts";
 import type { FdRelayConfig, RelayEnd, RelayEvents, RelayResult } from "./messages.ts";
@@ -109,11 +103,9 @@ export class FdPump {
     const emit = (bytes: Uint8Array, lines: number) => this.write(bytes, lines);
     const first = this.readFirstLine(buffer);
     if (first.end) return first.end;
-    if (first.v2) {
-      // The main thread decides the output's protocol (its handshake, or a short wait): wait for it.
-      const protocol = waitOutputProtocol(this.config.counters, OUTPUT_PROTOCOL_GUARD_MS);
-      this.relayCheckpoints(protocol === 2 ? "forward" : "drop");
-    }
+    // The main thread decides the output's protocol (its handshake, or a wait): the data does not
+    // wait for it, checkpoints met before are cut out until then.
+    if (first.v2) this.relayCheckpoints();
     if (first.rest.length > 0) this.push(first.rest, emit);
     if (!first.ended) {
       for (;;) {
@@ -127,17 +119,28 @@ export class FdPump {
     return { kind: "ended" };
   }
 
+  /** How checkpoint lines are relayed now: undefined for a v1 input. */
+  private checkpointMode: CheckpointMode | undefined;
+
   /** A v2 input's checkpoint lines: in place to a v2 output, or dropped once the lines before are written. */
-  private relayCheckpoints(mode: CheckpointMode): void {
-    // Forwarded lines stay in the data written; a dropped one is told once the lines before it are.
-    this.framer.checkpointsInPlace = mode === "forward";
+  private relayCheckpoints(): void {
+    this.updateCheckpointMode();
     this.framer.onCheckpoint = (bytes, unemittedLines) => {
       // Events before it: those written, and those of the region it is part of, not yet written.
+      const mode = this.checkpointMode ?? "undecided";
       const checkpoint = readCheckpoint(bytes, this.lines + unemittedLines, mode);
-      countCheckpoint(this.counters);
+      countCheckpoint(this.counters, bytes, mode);
       // Told before the write: the output's echo can never arrive before the main thread knows.
       this.events.onCheckpoint(checkpoint);
     };
+  }
+
+  /** Follows the main thread's decision of the output's protocol (one atomic load per chunk). */
+  private updateCheckpointMode(): void {
+    const mode = checkpointModeFor(outputProtocolOf(this.config.counters));
+    this.checkpointMode = mode;
+    // Forwarded lines stay in the data written; a dropped one is told once the lines before it are.
+    this.framer.checkpointsInPlace = mode === "forward";
   }
 
   private readBufferBytes(): number {
@@ -155,6 +158,7 @@ export class FdPump {
   }
 
   private push(chunk: Uint8Array, emit: (bytes: Uint8Array, lines: number) => void): void {
+    if (this.checkpointMode === "undecided") this.updateCheckpointMode();
     this.counters.setBuffered(chunk.length + this.framer.pendingLength);
     try {
       this.framer.push(chunk, emit);

@@ -1,7 +1,7 @@
 // Starts a relay from an input to an output: raw descriptors pumped by the relay worker, or Bun
 // streams pumped on the calling thread where raw pipes are not available.
 import { isCompiledBinary } from "../version.ts";
-import { BadCheckpointError } from "./checkpoints.ts";
+import { BadCheckpointError, checkpointModeFor } from "./checkpoints.ts";
 import { readFirstLine, speaksV2 } from "./first-line.ts";
 import { LineTooLongError } from "./line-framer.ts";
 import type {
@@ -90,8 +90,8 @@ export function startStreamRelay(
   counters: SharedArrayBuffer,
   events: RelayEvents,
   inputEndedCleanly: () => Promise<boolean>,
-  /** Resolves once the session has decided the output's protocol (its handshake, or a short wait). */
-  outputProtocol: () => Promise<1 | 2>,
+  /** The output's protocol as the session decided it so far (0: not yet). */
+  outputProtocol: () => number,
 ): Relay {
   const pump = new LinePump(counters, limits);
   const settleResult = (end: RelayResult["end"]): RelayResult => {
@@ -115,7 +115,7 @@ export function startStreamRelay(
       try {
         const checkpoints = speaksV2(first.handshake)
           ? {
-              mode: (await outputProtocol()) === 2 ? ("forward" as const) : ("drop" as const),
+              mode: () => checkpointModeFor(outputProtocol()),
               report: events.onCheckpoint,
             }
           : undefined;

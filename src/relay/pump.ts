@@ -38,13 +38,14 @@ export interface PumpProgress {
 
 /** A v2 input's checkpoints on this path: how they are relayed and who is told. */
 export interface StreamCheckpoints {
-  mode: CheckpointMode;
+  /** The mode now: follows the session's decision of the output's protocol. */
+  mode(): CheckpointMode;
   report(checkpoint: RelayedCheckpoint): void;
 }
 
 export class LinePump {
   private readonly framer: LineFramer;
-  /** Dropped checkpoints (v1 output) wait here until every line before them was written. */
+  /** Dropped checkpoints (v1 or undecided output) wait here until every line before them was written. */
   private heldCheckpoints: RelayedCheckpoint[] = [];
   private readonly counters: CounterWriter;
   private pendingWrites: Promise<number>[] = [];
@@ -104,6 +105,7 @@ export class LinePump {
       const { done, value } = await reader.readMany();
       if (done) break;
       for (const chunk of value) {
+        if (checkpoints) this.updateCheckpointMode(checkpoints);
         this.framer.push(chunk, emit);
         this.updateBuffered();
         if (this.pendingBytes >= this.limits.bufferBytes) await this.settle();
@@ -125,14 +127,21 @@ export class LinePump {
     this.releaseCheckpoints(checkpoints);
   }
 
-  private relayCheckpoints(checkpoints: StreamCheckpoints): void {
+  private checkpointMode: CheckpointMode = "undecided";
+
+  private updateCheckpointMode(checkpoints: StreamCheckpoints): void {
+    this.checkpointMode = checkpoints.mode();
     // Forwarded lines stay in the data written, as on the worker; dropped ones wait for theirs.
-    this.framer.checkpointsInPlace = checkpoints.mode === "forward";
+    this.framer.checkpointsInPlace = this.checkpointMode === "forward";
+  }
+
+  private relayCheckpoints(checkpoints: StreamCheckpoints): void {
+    this.updateCheckpointMode(checkpoints);
     this.framer.onCheckpoint = (bytes, unemittedLines) => {
       const events = this.linesOut + unemittedLines;
-      const checkpoint = readCheckpoint(bytes, events, checkpoints.mode);
-      countCheckpoint(this.counters);
-      if (checkpoints.mode === "drop") this.heldCheckpoints.push(checkpoint);
+      const checkpoint = readCheckpoint(bytes, events, this.checkpointMode);
+      countCheckpoint(this.counters, bytes, this.checkpointMode);
+      if (this.checkpointMode !== "forward") this.heldCheckpoints.push(checkpoint);
       // Told before the write: an echo never arrives before the session knows.
       else checkpoints.report(checkpoint);
     };

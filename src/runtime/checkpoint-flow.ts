@@ -39,6 +39,13 @@ export class CheckpointFlow {
   /** Echoes that arrived before the relay's word that their checkpoint was sent. */
   private earlyEchoes: string[] = [];
   private acknowledged: RelayedCheckpoint | undefined;
+  /**
+   * The newest checkpoint met before the output's protocol was known (every line before it was
+   * written). v1: acknowledged once that is known. v2: covered by the first later echo, or by the
+   * output ending cleanly.
+   */
+  private undecided: RelayedCheckpoint | undefined;
+  private outputProtocol: 1 | 2 | undefined;
   private persisting: Promise<void> | undefined;
   private failed = false;
   /** The last checkpoint made durable in this run. */
@@ -50,6 +57,15 @@ export class CheckpointFlow {
 
   /** The relay passed a checkpoint line. */
   relayed(checkpoint: RelayedCheckpoint): void {
+    if (checkpoint.undecided && this.outputProtocol === undefined) {
+      this.undecided = checkpoint;
+      return;
+    }
+    if (checkpoint.undecided && this.outputProtocol === 2) {
+      // A v2 output never saw it: it waits, with any other, for a later echo or a clean end.
+      this.undecided = checkpoint;
+      return;
+    }
     if (!checkpoint.forwarded) {
       this.acknowledge(checkpoint);
       return;
@@ -60,6 +76,27 @@ export class CheckpointFlow {
       this.earlyEchoes = [];
       for (const value of early) this.echoedValue(value);
     }
+  }
+
+  /** The session decided which protocol the output speaks. */
+  outputDecided(protocol: 1 | 2): void {
+    if (this.outputProtocol !== undefined) return;
+    this.outputProtocol = protocol;
+    if (protocol === 2 || !this.undecided) return;
+    const checkpoint = this.undecided;
+    this.undecided = undefined;
+    this.acknowledge(checkpoint);
+  }
+
+  /**
+   * The output exited 0 after its EOF: everything written to it was delivered, as v1 promises. A
+   * checkpoint it never saw (met before its protocol was known) is acknowledged now, unless a
+   * later one already was.
+   */
+  outputEndedCleanly(): void {
+    const checkpoint = this.undecided;
+    this.undecided = undefined;
+    if (checkpoint) this.acknowledge(checkpoint);
   }
 
   /** A v2 output echoed a checkpoint line (without its newline): it and all before it are durable. */
@@ -86,6 +123,8 @@ export class CheckpointFlow {
       return;
     }
     const [checkpoint] = this.sent.splice(0, index + 1).slice(-1);
+    // Every checkpoint met before the output's protocol was known came before this one.
+    this.undecided = undefined;
     if (checkpoint) this.acknowledge(checkpoint);
   }
 
@@ -96,7 +135,11 @@ export class CheckpointFlow {
 
   private acknowledge(checkpoint: RelayedCheckpoint): void {
     this.acknowledged = checkpoint;
-    this.persisting ??= this.persistNewest();
+    // Cleared in a callback, never inside persistNewest: a call that ends without awaiting would
+    // clear it before it is set, and settled() would then wait on it forever.
+    this.persisting ??= this.persistNewest().finally(() => {
+      this.persisting = undefined;
+    });
   }
 
   private lastPersistAt = 0;
@@ -138,8 +181,6 @@ export class CheckpointFlow {
       }
     } catch (error) {
       this.fail(error instanceof Error ? error.message : String(error));
-    } finally {
-      this.persisting = undefined;
     }
   }
 

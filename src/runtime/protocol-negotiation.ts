@@ -8,8 +8,11 @@ import { markOutputProtocol, outputProtocolOf, speaksV2 } from "../relay/index.t
  * promises (a v1 input may read its stdin to the end before it writes anything).
  */
 export const INPUT_FIRST_LINE_WAIT_MS = 5000;
-/** After a v2 input's handshake, an output that has said nothing this long is taken as v1. */
-export const OUTPUT_HANDSHAKE_WAIT_MS = 1000;
+/**
+ * After a v2 input's handshake, an output that has said nothing this long is taken as v1. Data
+ * never waits for this: checkpoints met meanwhile are cut out and committed once it is decided.
+ */
+export const OUTPUT_HANDSHAKE_WAIT_MS = 5000;
 
 export interface NegotiationEvents {
   /** v1 promises an input a closed stdin after its envelope. */

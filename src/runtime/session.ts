@@ -168,6 +168,9 @@ export class Session {
     if (this.stopRequested) input.signal("SIGTERM");
 
     const outputCopy = this.copyOutputStdout(output);
+    void this.negotiation.outputProtocol.then((protocol) =>
+      this.checkpoints.outputDecided(protocol),
+    );
     const inputExit = input.exited();
     void inputExit.then((exit) => {
       // The relay keeps a last line without newline only from an input that ended cleanly.
@@ -226,6 +229,7 @@ export class Session {
     clearTimeout(lingerTimer);
     clearTimeout(slowOutputTimer);
     await outputCopy;
+    if (outputResult.exitCode === 0) this.checkpoints.outputEndedCleanly();
     // Every echo has been read: what was acknowledged is made durable before the run reports.
     await this.checkpoints.settled();
     this.input?.closeStdin();
@@ -296,7 +300,7 @@ export class Session {
           config.counters,
           events,
           () => endedCleanly(input),
-          () => this.negotiation.outputProtocol,
+          () => this.negotiation.decidedOutput,
         ),
       };
     }

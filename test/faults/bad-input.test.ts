@@ -216,9 +216,9 @@ const schema: Row[] = [
   },
   {
     name: "unknown built-in provider",
-    hcl: inputTask('provider = "kafka"'),
+    hcl: inputTask('provider = "mongodb"'),
     expected: [
-      `{file}:3:5: task "x" › input › provider: unknown built-in provider "kafka" (built-ins: ${BUILTINS})`,
+      `{file}:3:5: task "x" › input › provider: unknown built-in provider "mongodb" (built-ins: ${BUILTINS})`,
     ],
   },
 ];

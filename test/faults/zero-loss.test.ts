@@ -226,9 +226,12 @@ describe.each(relays)("slow outputs, backpressure (%s relay)", (relay, relayEnv)
     const got = recorded(run);
     const receivedLines = got.split("\n").length - 1;
     const written = writtenCount(run);
+    // On the streams relay, lines in Bun's pipe writer are in flight until a write settles, and
+    // the killed output may have read some of them: only relayed + in flight bounds what it got.
+    const reachable = relay === "raw pipes" ? relayed : relayed + inFlight;
     expect({
       inOrder: got === numberedLines(receivedLines),
-      receivedOfRelayed: receivedLines <= relayed,
+      receivedOfRelayed: receivedLines <= reachable,
       // The input may have been killed before it could say how many it wrote (0).
       readOfWritten: written === 0 || relayed + inFlight <= written,
     }).toEqual({ inOrder: true, receivedOfRelayed: true, readOfWritten: true });

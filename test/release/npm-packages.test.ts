@@ -9,7 +9,7 @@ import { baseEnv, type RunResult, runProcess } from "../helpers/binary.ts";
 import { type LocalPackage, type LocalRegistry, startNpmRegistry } from "./helpers/npm-registry.ts";
 import {
   hostGoPlatform,
-  quickstart,
+  quickstartCopy,
   RELEASE_BUILD_TIMEOUT_MS,
   type ReleaseBuild,
   releaseBuild,
@@ -124,13 +124,14 @@ test("npm i -g installs the launcher and only this platform's binary; dstream ve
 }, 60_000);
 
 test("through the launcher the quick start prints its messages, and SIGTERM stops it as it stops dstream", async () => {
-  const args = ["run", "my-pipeline", "-c", quickstart];
-  const full = await runProcess([launcher(), ...args], { timeoutMs: 30_000 });
+  // Each run on a copy of its own: a copy run before resumes after its checkpoint.
+  const args = () => ["run", "my-pipeline", "-c", quickstartCopy()];
+  const full = await runProcess([launcher(), ...args()], { timeoutMs: 30_000 });
   expect(full.stdout.match(/^Message #\d+: /gm)).toHaveLength(5);
   expect(full.exitCode).toBe(0);
 
-  const direct = await stopAfterFirstMessage([build.hostBinary, ...args]);
-  const launched = await stopAfterFirstMessage([launcher(), ...args]);
+  const direct = await stopAfterFirstMessage([build.hostBinary, ...args()]);
+  const launched = await stopAfterFirstMessage([launcher(), ...args()]);
   expect(launched.messages).toBeLessThan(5);
   expect(launched.exitCode).toBe(direct.exitCode);
 }, 120_000);

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { platformNamed } from "../../scripts/platforms.ts";
 import { runProcess } from "../helpers/binary.ts";
 import {
-  quickstart,
+  quickstartCopy,
   RELEASE_BUILD_TIMEOUT_MS,
   type ReleaseBuild,
   releaseBuild,
@@ -39,7 +39,7 @@ test("runs the quick-start pipeline (built-in providers are the same binary, re-
   if (!existsSync("/proc/sys/fs/binfmt_misc/qemu-aarch64")) {
     throw new Error("binfmt_misc has no qemu-aarch64 entry: run the qemu setup in .ci/run first");
   }
-  const result = await runProcess([binary, "run", "my-pipeline", "-c", quickstart], {
+  const result = await runProcess([binary, "run", "my-pipeline", "-c", quickstartCopy()], {
     env: { QEMU_LD_PREFIX: sysroot },
     timeoutMs: 90_000,
   });

@@ -20,6 +20,13 @@ export const counterInput = defineInput({
   schema: counterConfigSchema,
   async *run(config, context) {
     const first = resumeAfter(context.checkpoint) + 1;
+    if (config.maxCount !== 0 && first > config.maxCount) {
+      // A finished counter run again: say why nothing comes, and how to start over.
+      context.log(
+        `already sent all ${config.maxCount} values (resumed after ${first - 1}); dstream state reset <task> starts over`,
+      );
+      return;
+    }
     for (let value = first; config.maxCount === 0 || value <= config.maxCount; value++) {
       if (value > first && config.interval > 0) await context.sleep(config.interval);
       if (context.signal.aborted) return;

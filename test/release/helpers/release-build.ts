@@ -1,6 +1,6 @@
 // One `build:all` per test process, shared by the release test files: every platform's binary in
 // a temp folder with no node_modules above it, and the commit they must carry.
-import { mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import packageJson from "../../../package.json" with { type: "json" };
@@ -8,7 +8,17 @@ import { hostReleasePlatform, type ReleasePlatform } from "../../../scripts/plat
 import { assertNoNodeModulesAbove, runProcess } from "../../helpers/binary.ts";
 
 export const repoRoot = resolve(import.meta.dir, "../../..");
-export const quickstart = join(repoRoot, "examples/quickstart.hcl");
+/**
+ * examples/quickstart.hcl copied into a fresh folder: a run keeps its checkpoint in .dstream/ beside
+ * the config, and a second run of the same copy resumes after the fifth message (prints none).
+ */
+export function quickstartCopy(): string {
+  const folder = mkdtempSync(join(tmpdir(), "dstream-quickstart-"));
+  process.on("exit", () => rmSync(folder, { recursive: true, force: true }));
+  const copy = join(folder, "quickstart.hcl");
+  copyFileSync(join(repoRoot, "examples/quickstart.hcl"), copy);
+  return copy;
+}
 
 export interface ReleaseBuild {
   /** Temp folder for the tests' own files; removed when the test process exits. */
