@@ -224,7 +224,7 @@ describe("errors", () => {
     bucket: "lake",
     where: "bucket lake at AWS eu-west-1",
     credentials: {
-      accessKeyId: "AKIAEXAMPLE",
+      accessKeyId: "AKIAIOSFODNN7EXAMPLE",
       secretAccessKey: "wJalrSECRET",
       region: "eu-west-1",
       source: "environment (AWS_ACCESS_KEY_ID)",
@@ -254,12 +254,20 @@ describe("errors", () => {
 
   test("a key or secret a server echoes is scrubbed", () => {
     const message = describeS3Error(
-      error("Weird", "key AKIAEXAMPLE with wJalrSECRET\nsecond line"),
+      error("Weird", "key AKIAIOSFODNN7EXAMPLE with wJalrSECRET\nsecond line"),
       target,
       "writing k",
     ).message;
     expect(message).toBe(
       "s3: writing k in bucket lake at AWS eu-west-1 failed: Weird: key *** with ***",
+    );
+  });
+
+  test("a short key id (a test server's) is left alone: it would blank ordinary words", () => {
+    const short = { ...target, credentials: { ...target.credentials, accessKeyId: "dstream" } };
+    const message = describeS3Error(error("Weird", "dstream: no"), short, "writing k").message;
+    expect(message).toBe(
+      "s3: writing k in bucket lake at AWS eu-west-1 failed: Weird: dstream: no",
     );
   });
 });
