@@ -70,26 +70,38 @@ export async function runTask(task: Task, options: RunTaskOptions): Promise<RunR
         committedAt: new Date(at).toISOString(),
         committedBy: owner,
       });
-    return await runLocked(task, options, registry, resumed, persist);
+    return await runLocked(task, options, registry, { resumed, persist, lost: lock.lost });
   } finally {
     await lock.release();
   }
 }
 
+/** The task's state as the run sees it: where it resumes, how it commits, and its lock's loss. */
+interface RunState {
+  resumed: StateRecord | undefined;
+  persist: (value: string, at: number) => Promise<void>;
+  lost: AbortSignal | undefined;
+}
+
+/** A run whose lock was lost stops as on SIGTERM (draining), then fails with the loss. */
+const stopOnLostLock = () => process.emit("SIGTERM", "SIGTERM");
+
 async function runLocked(
   task: Task,
   options: RunTaskOptions,
   registry: ResolveOptions & { lockFilePath: string },
-  resumed: StateRecord | undefined,
-  persist: (value: string, at: number) => Promise<void>,
+  { resumed, persist, lost }: RunState,
 ): Promise<RunResult> {
   const input = await resolveProviderCommand(task, task.input, registry);
   const output = await resolveProviderCommand(task, task.output, registry);
+  if (lost?.aborted) throw lost.reason;
   const resumeFrom = resumed ? JSON.stringify(resumed.checkpoint) : undefined;
   const counters = createCounterBuffer();
   const started = performance.now();
   const display = startLiveDisplay(task.name, counters, options.live);
   let outcome: SuperviseOutcome;
+  // Registered with the supervisor's signal handlers, synchronously after the check above.
+  lost?.addEventListener("abort", stopOnLostLock, { once: true });
   try {
     outcome = await superviseSession({
       config: {
@@ -105,10 +117,12 @@ async function runLocked(
       shutdownTimeoutMs: options.shutdownTimeoutMs,
       onStopRequested: (signal) => {
         display.stop();
+        if (lost?.aborted) return;
         options.log(`${signal}: stopping task "${task.name}" (draining; a second signal forces)`);
       },
     });
   } finally {
+    lost?.removeEventListener("abort", stopOnLostLock);
     display.stop();
   }
   const report = outcome.report;
@@ -127,7 +141,9 @@ async function runLocked(
     : resumed
       ? { value: resumed.checkpoint, committedAt: resumed.committedAt, inThisRun: false }
       : null;
-  const error = judge(task, outcome, options.shutdownTimeoutMs);
+  const error = lost?.aborted
+    ? (lost.reason as DstreamError)
+    : judge(task, outcome, options.shutdownTimeoutMs);
   options.log(`${task.name}: ${formatSummary(stats)}`);
   const statsProblem = options.statsJsonPath
     ? await writeStats(options.statsJsonPath, stats, error)

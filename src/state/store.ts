@@ -20,6 +20,12 @@ export interface StateRecord {
 /** Held by a run for its whole life; released when it ends. */
 export interface RunLock {
   release(): Promise<void>;
+  /**
+   * Aborted (its reason a DstreamError) when the lock is lost while held: the postgres backend's
+   * lock connection died, and another run may take the task. The run must stop. File locks are
+   * never lost.
+   */
+  readonly lost?: AbortSignal;
 }
 
 /**
