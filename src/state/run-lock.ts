@@ -1,6 +1,6 @@
 // A task's run lock in the file backend: `<task>.lock` created exclusively (O_EXCL) and held for
 // the run's life; a lock whose process is gone (same host) is taken over, any other fails at once.
-import { link, open, readFile, rename, rm } from "node:fs/promises";
+import { link, open, readFile, rename, rm, stat } from "node:fs/promises";
 import { hostname } from "node:os";
 import { DstreamError, ExitCode, messageOf } from "../errors.ts";
 import type { RunLock, RunOwner } from "./store.ts";
@@ -26,10 +26,23 @@ async function readOwner(path: string): Promise<RunOwner | undefined> {
   }
 }
 
-/** Whether the lock's owner is certainly gone: same host and no such process (or unreadable and old). */
-function ownerGone(owner: RunOwner | undefined): boolean {
-  if (!owner) return true;
-  return owner.host === hostname() && !isProcessAlive(owner.pid);
+/**
+ * A lock file without a readable owner younger than this may be one another run has just created
+ * and not written yet: it is waited for, never taken over.
+ */
+export const UNWRITTEN_LOCK_GRACE_MS = 5000;
+
+/**
+ * Whether the lock's owner is certainly gone: same host and no such process, or no readable owner
+ * in a file older than the grace. undefined: not known yet (a lock being written).
+ */
+async function ownerGone(owner: RunOwner | undefined, path: string): Promise<boolean | undefined> {
+  if (owner) return owner.host === hostname() && !isProcessAlive(owner.pid);
+  const modified = await stat(path).then(
+    (stats) => stats.mtimeMs,
+    () => 0,
+  );
+  return Date.now() - modified > UNWRITTEN_LOCK_GRACE_MS ? true : undefined;
 }
 
 /** Moves a dead owner's lock aside atomically; gives it back if a live one had replaced it meanwhile. */
@@ -48,7 +61,8 @@ async function takeOver(path: string, seen: string): Promise<void> {
 
 export async function lockTaskFile(task: string, path: string, owner: RunOwner): Promise<RunLock> {
   const content = `${JSON.stringify(owner)}\n`;
-  for (let attempt = 0; attempt < 3; attempt++) {
+  const waitUntil = Date.now() + UNWRITTEN_LOCK_GRACE_MS;
+  for (let attempt = 0; attempt < 3; ) {
     try {
       const handle = await open(path, "wx", 0o600);
       try {
@@ -77,7 +91,19 @@ export async function lockTaskFile(task: string, path: string, owner: RunOwner):
     }
     const seen = await readFile(path, "utf8").catch(() => "");
     const holder = await readOwner(path);
-    if (!ownerGone(holder)) {
+    const gone = await ownerGone(holder, path);
+    if (gone === undefined && Date.now() < waitUntil) {
+      await Bun.sleep(20);
+      continue;
+    }
+    if (gone === undefined) {
+      throw new DstreamError(
+        "TASK_LOCKED",
+        `task "${task}" is being started by another run: ${path} names no owner yet (remove it if no dstream runs this task)`,
+        { exitCode: ExitCode.usage },
+      );
+    }
+    if (!gone) {
       throw new DstreamError(
         "TASK_LOCKED",
         `task "${task}" is already running: pid ${holder?.pid} on ${holder?.host} since ${holder?.since} holds ${path}`,
@@ -85,6 +111,7 @@ export async function lockTaskFile(task: string, path: string, owner: RunOwner):
       );
     }
     await takeOver(path, seen);
+    attempt++;
   }
   throw new DstreamError(
     "TASK_LOCKED",
