@@ -121,3 +121,28 @@ export async function readFromGroup(group: string, topic: string): Promise<strin
 export function envelope(config: Record<string, unknown>, checkpoint: unknown = null): string {
   return JSON.stringify({ command: "run", config, protocol: 2, checkpoint });
 }
+
+/**
+ * Waits until `group` is stable with `members` members, each assigned at least one partition: a
+ * rebalance on a loaded machine takes as long as it takes, and a fixed sleep guesses.
+ */
+export async function waitForGroupMembers(group: string, members: number): Promise<void> {
+  const admin = new Admin({ clientId: "dstream-test", bootstrapBrokers: [await startKafka()] });
+  const deadline = Date.now() + 60_000;
+  let seen = "not described yet";
+  try {
+    for (;;) {
+      const described = (await admin.describeGroups({ groups: [group] })).get(group);
+      const assigned = [...(described?.members.values() ?? [])].filter((member) =>
+        [...(member.assignments?.values() ?? [])].some((entry) => entry.partitions.length > 0),
+      );
+      seen = `${described?.state}, ${assigned.length} of ${described?.members.size ?? 0} members assigned`;
+      if (/^stable$/i.test(String(described?.state)) && assigned.length === members) return;
+      if (Date.now() > deadline)
+        throw new Error(`group ${group} not stable with ${members} members: ${seen}`);
+      await Bun.sleep(200);
+    }
+  } finally {
+    await admin.close();
+  }
+}

@@ -10,6 +10,7 @@ import {
   readFromGroup,
   startKafka,
   uniqueTopic,
+  waitForGroupMembers,
 } from "./kafka-helpers.ts";
 
 let broker = "";
@@ -197,9 +198,9 @@ describe("kafka input (compiled binary, real broker, fed by kcat)", () => {
     const group = uniqueTopic("group");
     await createTopic(topic, 4);
     const first = startInput({ topics: [topic], group_id: group });
-    await Bun.sleep(3000);
+    await waitForGroupMembers(group, 1);
     const second = startInput({ topics: [topic], group_id: group });
-    await Bun.sleep(8000);
+    await waitForGroupMembers(group, 2);
     await produce(
       topic,
       Array.from({ length: 400 }, (_, index) => JSON.stringify({ n: index + 1 })),
