@@ -1,6 +1,7 @@
 // Follows a file like `tail -F`: reads it from the start, then what is appended, across rotation
-// (a new file under the same name) and truncation, until the stop signal.
+// (a new file under the same name) and truncation or a rewrite in place, until the stop signal.
 import { type FileHandle, open, stat } from "node:fs/promises";
+import { FileHead, HEAD_BYTES, readAt } from "./fingerprint.ts";
 
 /** How often a followed file is checked for new data once it is read to its end. */
 export const followPollMs = 200;
@@ -10,12 +11,12 @@ interface FollowOptions {
   signal: AbortSignal;
   sleep(ms: number): Promise<void>;
   log(message: string): void;
-  /** Called before the first bytes of a new file (after rotation) or of a truncated one. */
+  /** Called before the first bytes of a new file (after rotation) or of a truncated or rewritten one. */
   onRestart?(): void;
   /** Called with the identity of each file opened (the first, and each after a rotation). */
   onOpen?(identity: { dev: number; ino: number }): void;
-  /** Where to start in the first file opened (a resume); later files start at 0. */
-  start?: number;
+  /** Where to start when the first file opened is this one (a resume); any other starts at 0. */
+  start?: { dev: number; ino: number; offset: number };
 }
 
 async function openIfPresent(path: string): Promise<FileHandle | undefined> {
@@ -35,15 +36,44 @@ async function inodeOf(path: string): Promise<number | undefined> {
   }
 }
 
-/** Reads from `position` to the current end of the file, in fresh buffers (they are kept). */
-async function* readToEnd(handle: FileHandle, start: number): AsyncGenerator<Uint8Array, number> {
-  let position = start;
-  for (;;) {
-    const buffer = new Uint8Array(readSize);
-    const { bytesRead } = await handle.read(buffer, 0, readSize, position);
-    if (bytesRead === 0) return position;
-    position += bytesRead;
-    yield buffer.subarray(0, bytesRead);
+/**
+ * What was read of the open file: its first bytes and the last byte read. The file still holds
+ * them unless it was truncated or rewritten in place, even when it did not shrink.
+ */
+class ReadSoFar {
+  head = new FileHead();
+  position = 0;
+  #lastByte: number | undefined;
+
+  /** Starts at `offset` of a file already read that far (a resume, checked against the checkpoint). */
+  async resumeAt(handle: FileHandle, offset: number): Promise<void> {
+    this.head = FileHead.of(await readAt(handle, 0, Math.min(HEAD_BYTES, offset)));
+    this.position = offset;
+    this.#lastByte = offset > 0 ? (await readAt(handle, offset - 1, 1))[0] : undefined;
+  }
+
+  restart(): void {
+    this.head = new FileHead();
+    this.position = 0;
+    this.#lastByte = undefined;
+  }
+
+  advance(chunk: Uint8Array): void {
+    this.head.add(chunk, this.position);
+    this.position += chunk.length;
+    this.#lastByte = chunk[chunk.length - 1];
+  }
+
+  /** Whether the file still starts with the bytes read and holds the last one where it was. */
+  async stillHeld(handle: FileHandle): Promise<boolean> {
+    if (this.position === 0) return true;
+    const head = this.head.bytes();
+    const now = await readAt(handle, 0, head.length);
+    if (now.length !== head.length || !now.every((byte, index) => byte === head[index])) {
+      return false;
+    }
+    const last = await readAt(handle, this.position - 1, 1);
+    return last.length === 1 && last[0] === this.#lastByte;
   }
 }
 
@@ -51,42 +81,78 @@ export async function* followFile(
   path: string,
   options: FollowOptions,
 ): AsyncGenerator<Uint8Array> {
-  const opened = async () => {
-    const handle = await openIfPresent(path);
-    if (handle) options.onOpen?.(await handle.stat());
-    return handle;
+  const read = new ReadSoFar();
+  let handle = await openIfPresent(path);
+  if (handle) {
+    const { dev, ino } = await handle.stat();
+    options.onOpen?.({ dev, ino });
+    const { start } = options;
+    if (start && start.offset > 0 && start.dev === dev && start.ino === ino) {
+      await read.resumeAt(handle, start.offset);
+    }
+  } else {
+    options.log(`waiting for ${path} to appear`);
+  }
+  const startOver = () => {
+    read.restart();
+    options.log(`${path} was truncated or rewritten; reading it again from its start`);
+    options.onRestart?.();
   };
-  let handle = await opened();
-  if (!handle) options.log(`waiting for ${path} to appear`);
-  let position = handle ? (options.start ?? 0) : 0;
+  const reopen = async () => {
+    await handle?.close();
+    handle = await openIfPresent(path);
+    if (handle) options.onOpen?.(await handle.stat());
+    read.restart();
+  };
+  // Chunks handed on are views of their buffer, which is then theirs; an empty read keeps it.
+  let buffer: Uint8Array | undefined;
   try {
     while (!options.signal.aborted) {
       if (!handle) {
         await options.sleep(followPollMs);
-        handle = await opened();
-        position = 0;
+        await reopen();
         continue;
       }
-      position = yield* readToEnd(handle, position);
+      // Each chunk is handed on only once the file is seen to still hold what came before it.
+      buffer ??= new Uint8Array(readSize);
+      const { bytesRead } = await handle.read(buffer, 0, readSize, read.position);
+      if (bytesRead > 0) {
+        if (await read.stillHeld(handle)) {
+          const chunk = buffer.subarray(0, bytesRead);
+          buffer = undefined;
+          read.advance(chunk);
+          yield chunk;
+        } else {
+          startOver();
+        }
+        continue;
+      }
       if (options.signal.aborted) break;
       await options.sleep(followPollMs);
-      const { ino, size } = await handle.stat();
+      // Each poll looks for a rotation, then for a truncation or rewrite: every time (two small
+      // reads from the page cache), as size and mtime miss a same-size rewrite within a clock tick.
       const current = await inodeOf(path);
-      if (current !== undefined && current !== ino) {
+      if (current !== undefined && current !== (await handle.stat()).ino) {
         // Rotated: finish the old file (a writer may have added to it before the rename), then switch.
-        position = yield* readToEnd(handle, position);
-        await handle.close();
-        handle = await opened();
-        position = 0;
+        yield* drain(handle, read);
+        await reopen();
         options.log(`${path} was replaced; reading the new file`);
         options.onRestart?.();
-      } else if (size < position) {
-        options.log(`${path} was truncated; reading from its start`);
-        position = 0;
-        options.onRestart?.();
+      } else if (!(await read.stillHeld(handle))) {
+        startOver();
       }
     }
   } finally {
     await handle?.close();
+  }
+}
+
+/** Reads a rotated file to its end (it can no longer be rewritten under the name followed). */
+async function* drain(handle: FileHandle, read: ReadSoFar): AsyncGenerator<Uint8Array> {
+  for (;;) {
+    const chunk = await readAt(handle, read.position, readSize);
+    if (chunk.length === 0) return;
+    read.advance(chunk);
+    yield chunk;
   }
 }

@@ -12,12 +12,14 @@ import {
 } from "../../sdk/index.ts";
 import { LineSplitter, WholeLineCutter } from "../../sdk/line-splitter.ts";
 import { describeFileError } from "./file-errors.ts";
+import { FileHead, HEAD_BYTES, readAt } from "./fingerprint.ts";
 import { followFile } from "./follow.ts";
 import { resolveFiles } from "./glob.ts";
 import {
   type FileCheckpoint,
   type FilePosition,
   parseFileCheckpoint,
+  type Start,
   startOf,
 } from "./position.ts";
 import { fileInputConfigSchema } from "./schema.ts";
@@ -42,42 +44,63 @@ async function requireFile(path: string): Promise<void> {
   }
 }
 
-/** Where the run stands: files finished, and the one being read (its position as lines go out). */
+/**
+ * Where the run stands: files finished, and the one being read (its position as lines go out, and
+ * its first bytes as read, for the position's fingerprint).
+ */
 interface Progress {
   done: FilePosition[];
   current: FilePosition;
+  head: FileHead;
 }
 
-/** The checkpoint after what went out so far: a snapshot, since reading moves on. */
+/** The position of what went out so far in the current file, fingerprinted: a snapshot. */
+function positionOf(progress: Progress): FilePosition {
+  const { current, head } = progress;
+  return { ...current, ...head.fingerprintAt(current.offset) };
+}
+
 function checkpointOf(progress: Progress): FileCheckpoint {
-  return { done: progress.done, current: { ...progress.current } };
+  return { done: progress.done, current: positionOf(progress) };
 }
 
 /**
- * A file's chunks from the current position; a followed file tells of each file it opens (a new
- * one after rotation) and when it starts over (rotated, truncated).
+ * A file's chunks from the current position, each kept in the file's head as it passes; a followed
+ * file tells of each file it opens (a new one after rotation) and when it starts over (rotated,
+ * truncated, rewritten).
  */
-function chunksOf(
+async function* chunksOf(
   path: string,
   context: Context,
   progress: Progress,
-  onRestart?: () => void,
-): AsyncIterable<Uint8Array> {
-  const { offset } = progress.current;
-  if (context.config.follow) {
-    return followFile(path, {
-      ...context,
-      start: offset,
-      onOpen: ({ dev, ino }) => {
-        // The file resumed in keeps its position; a new one (after a rotation) starts at 0.
-        const { current } = progress;
-        if (dev === current.dev && ino === current.ino) return;
-        progress.current = { file: path, dev, ino, offset: 0, line: 0 };
-      },
-      ...(onRestart ? { onRestart } : {}),
-    });
+  onRestart: () => void,
+): AsyncGenerator<Uint8Array> {
+  const { offset, dev, ino } = progress.current;
+  let at = offset;
+  const chunks = context.config.follow
+    ? followFile(path, {
+        ...context,
+        start: { dev, ino, offset },
+        onOpen: (opened) => {
+          // The file resumed in keeps its position; another one (after a rotation) starts at 0.
+          const { current } = progress;
+          if (opened.dev === current.dev && opened.ino === current.ino) return;
+          progress.current = { file: path, dev: opened.dev, ino: opened.ino, offset: 0, line: 0 };
+          progress.head = new FileHead();
+          at = 0;
+        },
+        onRestart: () => {
+          progress.head = new FileHead();
+          at = 0;
+          onRestart();
+        },
+      })
+    : (offset > 0 ? Bun.file(path).slice(offset) : Bun.file(path)).stream();
+  for await (const chunk of chunks) {
+    progress.head.add(chunk, at);
+    at += chunk.length;
+    yield chunk;
   }
-  return (offset > 0 ? Bun.file(path).slice(offset) : Bun.file(path)).stream();
 }
 
 /** A line a followed file left unfinished when it started over cannot be completed: it is dropped. */
@@ -112,6 +135,7 @@ async function* rawRanges(path: string, progress: Progress): AsyncGenerator<Inpu
   let lastByte = 10;
   try {
     const { size } = await handle.stat();
+    progress.head = FileHead.of(await readAt(handle, 0, Math.min(HEAD_BYTES, size)));
     for (let start = progress.current.offset; start < size; ) {
       const end = lineEndFrom(handle.fd, Math.min(size, start + RAW_RANGE_BYTES), size);
       const last = new Uint8Array(1);
@@ -201,14 +225,15 @@ async function* jsonLines(
 async function startIn(
   path: string,
   recorded: FilePosition | undefined,
-  follow: boolean,
-): Promise<FilePosition> {
-  if (follow && !recorded) {
+  context: Context,
+): Promise<Start> {
+  if (context.config.follow && !recorded) {
     const info = await stat(path).catch(() => undefined);
-    return { file: path, dev: info?.dev ?? 0, ino: info?.ino ?? 0, offset: 0, line: 0 };
+    const position = { file: path, dev: info?.dev ?? 0, ino: info?.ino ?? 0, offset: 0, line: 0 };
+    return { position, head: new FileHead() };
   }
   try {
-    return await startOf(path, recorded);
+    return await startOf(path, recorded, context.task);
   } catch (error) {
     if ((error as { code?: string }).code) throw new Error(describeFileError("read", path, error));
     throw error;
@@ -224,14 +249,12 @@ export const fileInput = defineInput({
     for (const path of files) {
       if (context.signal.aborted) return;
       if (!config.follow) await requireFile(path);
-      const progress: Progress = {
-        done: [...done],
-        current: await startIn(path, recorded.get(path), config.follow),
-      };
+      const { position, head } = await startIn(path, recorded.get(path), context);
+      const progress: Progress = { done: [...done], current: position, head };
       yield* config.format === "raw"
         ? rawLines(path, context, progress)
         : jsonLines(path, context, progress);
-      done.push({ ...progress.current });
+      done.push(positionOf(progress));
     }
   },
 });

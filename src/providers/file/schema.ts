@@ -12,7 +12,7 @@ export const fileInputConfigSchema = v.pipe(
      * raw: each line already is an envelope and is passed on byte for byte.
      */
     format: v.optional(v.picklist(["jsonl", "raw"], 'must be "jsonl" or "raw"'), "jsonl"),
-    /** Keep reading what is appended, across rotation and truncation, like `tail -F`. */
+    /** Keep reading what is appended, like `tail -F`, across rotation, truncation and rewrites in place. */
     follow: v.optional(v.boolean("must be true or false"), false),
   }),
   v.forward(
