@@ -64,14 +64,15 @@ export function checkpointModeFor(protocol: number): CheckpointMode {
 }
 
 /**
- * Counts a checkpoint line. One forwarded in place is written with the events around it, so its
- * bytes are taken back out: the byte count is the events' alone, as the line count is.
+ * Counts a checkpoint line; returns the bytes it adds to the next write without being an event's
+ * (one forwarded in place travels with the events around it), which the pump leaves out of the
+ * byte count when it counts that write: the byte count is the events' alone, as the line count is.
  */
 export function countCheckpoint(
   counters: CounterWriter,
   line: Uint8Array,
   mode: CheckpointMode,
-): void {
+): number {
   counters.add(Slot.CHECKPOINTS, 1);
-  if (mode === "forward") counters.add(Slot.BYTES, -line.length);
+  return mode === "forward" ? line.length : 0;
 }

@@ -129,7 +129,7 @@ export class FdPump {
       // Events before it: those written, and those of the region it is part of, not yet written.
       const mode = this.checkpointMode ?? "undecided";
       const checkpoint = readCheckpoint(bytes, this.lines + unemittedLines, mode);
-      countCheckpoint(this.counters, bytes, mode);
+      this.checkpointBytes += countCheckpoint(this.counters, bytes, mode);
       // Told before the write: the output's echo can never arrive before the main thread knows.
       this.events.onCheckpoint(checkpoint);
     };
@@ -227,10 +227,15 @@ export class FdPump {
     this.count(lines, bytes.length);
   }
 
+  /** Bytes of forwarded checkpoint lines in the data not counted yet: not events' bytes. */
+  private checkpointBytes = 0;
+
   private count(lines: number, bytes: number): void {
     this.lines += lines;
     this.counters.add(Slot.LINES, lines);
-    this.counters.add(Slot.BYTES, bytes);
+    const checkpointBytes = Math.min(this.checkpointBytes, bytes);
+    this.checkpointBytes -= checkpointBytes;
+    this.counters.add(Slot.BYTES, bytes - checkpointBytes);
   }
 
   /** Writes all of `bytes`; a write the full pipe refuses (EAGAIN) is a backpressure event. */

@@ -91,7 +91,7 @@ export class LinePump {
       this.linesOut += lines;
       if (typeof written === "number") {
         this.counters.add(Slot.LINES, lines);
-        this.counters.add(Slot.BYTES, bytes.length);
+        this.counters.add(Slot.BYTES, this.eventBytes(bytes.length));
         return;
       }
       // Its failure surfaces through settle() or flush(); a flush failing first must not leave
@@ -140,7 +140,7 @@ export class LinePump {
     this.framer.onCheckpoint = (bytes, unemittedLines) => {
       const events = this.linesOut + unemittedLines;
       const checkpoint = readCheckpoint(bytes, events, this.checkpointMode);
-      countCheckpoint(this.counters, bytes, this.checkpointMode);
+      this.checkpointBytes += countCheckpoint(this.counters, bytes, this.checkpointMode);
       if (this.checkpointMode !== "forward") this.heldCheckpoints.push(checkpoint);
       // Told before the write: an echo never arrives before the session knows.
       else checkpoints.report(checkpoint);
@@ -165,6 +165,16 @@ export class LinePump {
     this.counters.setBuffered(this.pendingBytes + this.framer.pendingLength);
   }
 
+  /** Bytes of forwarded checkpoint lines in the data not counted yet: not events' bytes. */
+  private checkpointBytes = 0;
+
+  /** Of `bytes` written, those of events: less the checkpoint lines forwarded among them. */
+  private eventBytes(bytes: number): number {
+    const checkpointBytes = Math.min(this.checkpointBytes, bytes);
+    this.checkpointBytes -= checkpointBytes;
+    return bytes - checkpointBytes;
+  }
+
   /** Waits for writes the output has not taken yet: a backpressure event. */
   private async settle(): Promise<void> {
     if (this.pendingWrites.length === 0) return;
@@ -172,7 +182,7 @@ export class LinePump {
     this.pendingWrites = [];
     await this.waitFor(Promise.all(writes));
     this.counters.add(Slot.LINES, this.pendingLines);
-    this.counters.add(Slot.BYTES, this.pendingBytes);
+    this.counters.add(Slot.BYTES, this.eventBytes(this.pendingBytes));
     this.pendingBytes = 0;
     this.pendingLines = 0;
     this.updateBuffered();

@@ -1,5 +1,6 @@
 // Waits with a bound, for the session's questions about how a provider ended.
-import type { ProviderExit, ProviderProcess } from "./provider-process.ts";
+import type { ProviderExit } from "./provider-exit.ts";
+import type { ProviderProcess } from "./provider-process.ts";
 
 /** How long the relay waits at EOF to learn whether the input ended cleanly. */
 const INPUT_END_WAIT_MS = 5000;

@@ -14,7 +14,8 @@ import {
   providerLaunch,
   resolveProviderCommand,
 } from "./provider-command.ts";
-import { describeExit, ProviderProcess } from "./provider-process.ts";
+import { describeExit } from "./provider-exit.ts";
+import { ProviderProcess } from "./provider-process.ts";
 import { STOP_SIGNALS } from "./supervisor.ts";
 import { startWatchdog } from "./watchdog.ts";
 

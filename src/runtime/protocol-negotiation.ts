@@ -2,6 +2,7 @@
 // (v2 keeps its stdin open for commits), and the output's (v2 gets checkpoint lines and echoes them).
 import type { Handshake } from "../protocol/index.ts";
 import { markOutputProtocol, outputProtocolOf, speaksV2 } from "../relay/index.ts";
+import type { SessionTimers } from "./session-timers.ts";
 
 /**
  * An input whose first line has not come this long after its start has its stdin closed, as v1
@@ -23,7 +24,6 @@ export interface NegotiationEvents {
 export class ProtocolNegotiation {
   inputProtocol: 1 | 2 | undefined;
   private inputStdinClosed = false;
-  private readonly timers = new Set<Timer>();
   private resolveOutput: (protocol: 1 | 2) => void = () => {};
   /** Resolves once the output's protocol is decided. */
   readonly outputProtocol: Promise<1 | 2>;
@@ -32,23 +32,21 @@ export class ProtocolNegotiation {
     private readonly counters: SharedArrayBuffer,
     private readonly labels: { input: string; output: string },
     private readonly events: NegotiationEvents,
+    /** The session's timers: its waits are the session's, cleared with the rest at its end. */
+    private readonly timers: SessionTimers,
   ) {
     this.outputProtocol = new Promise((resolve) => {
       this.resolveOutput = resolve;
     });
-    this.after(INPUT_FIRST_LINE_WAIT_MS, () => {
-      if (this.inputProtocol === undefined) this.closeInputStdin();
-    });
-  }
-
-  private after(ms: number, action: () => void): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      action();
-    }, ms);
-    // Never what keeps dstream alive: a run that failed to start ends at once.
-    timer.unref();
-    this.timers.add(timer);
+    // Never what keeps dstream alive (unref): a run that failed to start ends at once.
+    this.timers.after(
+      "input-first-line",
+      INPUT_FIRST_LINE_WAIT_MS,
+      () => {
+        if (this.inputProtocol === undefined) this.closeInputStdin();
+      },
+      { unref: true },
+    );
   }
 
   private closeInputStdin(): void {
@@ -74,7 +72,9 @@ export class ProtocolNegotiation {
       );
     }
     if (outputProtocolOf(this.counters) === 0) {
-      this.after(OUTPUT_HANDSHAKE_WAIT_MS, () => this.decideOutput(1));
+      this.timers.after("output-handshake", OUTPUT_HANDSHAKE_WAIT_MS, () => this.decideOutput(1), {
+        unref: true,
+      });
     } else {
       this.warnIfWeaker();
     }
@@ -111,8 +111,8 @@ export class ProtocolNegotiation {
   }
 
   dispose(): void {
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
+    this.timers.cancel("input-first-line");
+    this.timers.cancel("output-handshake");
     // A relay still waiting must not wait for a decision that will never come.
     this.decideOutput(1);
   }

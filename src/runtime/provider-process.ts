@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import type { FileSink, Subprocess } from "bun";
 import { DstreamError, messageOf } from "../errors.ts";
+import type { ProviderExit } from "./provider-exit.ts";
 import { forwardStderr, StderrTail } from "./provider-stderr.ts";
 
 export interface ProviderLaunch {
@@ -24,12 +25,6 @@ export interface ProviderLaunch {
 export interface ProviderStdio {
   stdin: "pipe" | number;
   stdout: "pipe" | number;
-}
-
-export interface ProviderExit {
-  exitCode: number | null;
-  signal: string | null;
-  stderrTail: string[];
 }
 
 export class ProviderProcess {
@@ -153,10 +148,4 @@ function whyNotStarted(path: string, error: unknown): string {
   if (code === "EACCES")
     return "permission denied (is it executable, on a filesystem mounted noexec?)";
   return messageOf(error);
-}
-
-/** "exited with code 3", "was killed by SIGKILL" */
-export function describeExit(exit: Pick<ProviderExit, "exitCode" | "signal">): string {
-  if (exit.signal) return `was killed by ${exit.signal}`;
-  return `exited with code ${exit.exitCode}`;
 }
