@@ -190,6 +190,7 @@ export class SessionState {
 
   /** The output exited while the relay still ran: nothing more can be delivered. */
   outputExitedWhileSending(exit: ProviderExit): void {
+    if (!this.firstFailure) this.exitFailureOf = "output";
     this.failOutput(this.outputEndedWhileSendingMessage(exit));
   }
 
@@ -199,12 +200,23 @@ export class SessionState {
 
   /** A provider's first line was `{"status":"error"}`. */
   handshakeError(role: "input" | "output", message: string): void {
-    this.fail({
+    const failure: SessionFailure = {
       code: "HANDSHAKE_FAILED",
       role,
       message: `${role} provider ${this.options.labels[role]} reported an error: ${message || "(no message)"}`,
-    });
+    };
+    // A provider that says why and exits at once: its exit can be judged before its words arrive
+    // (they come through the relay). Its own message is what the user must see.
+    if (this.firstFailure && this.exitFailureOf === role) {
+      this.firstFailure = failure;
+      this.exitFailureOf = undefined;
+      return;
+    }
+    this.fail(failure);
   }
+
+  /** The role whose bare exit status is the first failure, until that provider's words replace it. */
+  private exitFailureOf: "input" | "output" | undefined;
 
   /** The input closed its stdout but still ran a stop timeout after the relay ended. */
   inputLingered(): void {
@@ -233,7 +245,9 @@ export class SessionState {
   /** The input exited; a failed input fails the run at once (the output may still run). */
   inputExited(exit: ProviderExit): void {
     const failure = this.inputExitFailure(exit);
-    if (failure) this.fail(failure);
+    if (!failure) return;
+    if (!this.firstFailure) this.exitFailureOf = "input";
+    this.fail(failure);
   }
 
   /** Clean: exit 0, or the SIGTERM dstream sent it (a stop or a failure), by signal or as 143. */

@@ -2,7 +2,7 @@
 // the handshake, a full disk under the file output, dstream's own stdout closed. Each ends with its
 // documented exit code, one error line saying why, no provider left behind and no hang.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, readFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createWorkspace, type Workspace } from "../e2e/helpers.ts";
 import { runProcess } from "../helpers/binary.ts";
@@ -37,6 +37,26 @@ describe.each(relays)("%s relay", (relay, relayEnv) => {
       expect(recorded(run)).toBe("");
       expect(await survivors(run)).toEqual([]);
     }, 30_000);
+
+    test("an input that says why and exits at once: its message every time, never only its exit code", async () => {
+      // The bash example of docs/provider-authoring.md given a bad count: the error handshake,
+      // then exit 1 at once. Its exit can be seen before its first line has been read.
+      const script = workspace.write(
+        `says-why-${relay.replace(" ", "-")}.sh`,
+        '#!/bin/sh\nread -r envelope\necho \'{"status":"error","message":"count: must be a whole number"}\'\nexit 1\n',
+      );
+      chmodSync(script, 0o755);
+      const run = pipeline("says-why", { path: script }, recorder());
+      const messages: string[] = [];
+      for (let attempt = 0; attempt < 12; attempt++) {
+        const result = await start(run).finished;
+        expect(result.exitCode).toBe(1);
+        messages.push(result.stderr);
+      }
+      const expected = `error: task "t": input provider ${script} reported an error: count: must be a whole number (0 lines relayed, 0 in flight)\n`;
+      expect(messages).toEqual(Array(12).fill(expected));
+      expect(await survivors(run)).toEqual([]);
+    }, 60_000);
 
     test('an output\'s {"status":"error"}: exit 1 with its message, the input is stopped', async () => {
       const run = pipeline(

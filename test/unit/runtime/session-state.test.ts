@@ -143,6 +143,31 @@ describe("SessionState phases", () => {
 });
 
 describe("SessionState failures", () => {
+  test.each(["input", "output"] as const)(
+    "the %s's own error message replaces its bare exit status, judged first because it exited at once",
+    (role) => {
+      const { state, told } = session();
+      state.started();
+      if (role === "input") state.inputExited(exited(1));
+      else state.outputExitedWhileSending(exited(1));
+      state.handshakeError(role, "count: must be a whole number");
+      expect(state.failure).toEqual({
+        code: "HANDSHAKE_FAILED",
+        role,
+        message: `${role} provider ${role === "input" ? "in" : "out"} reported an error: count: must be a whole number`,
+      });
+      expect(told.map(({ first }) => first)).toEqual([true]);
+    },
+  );
+
+  test("another provider's words do not replace the first failure", () => {
+    const { state } = session();
+    state.started();
+    state.inputExited(exited(1));
+    state.handshakeError("output", "late");
+    expect(state.failure?.message).toBe("input provider in exited with code 1");
+  });
+
   test("the first failure wins; every one asks the input to stop, only the first sets the kill timer", () => {
     const { state, told } = session();
     state.started();
