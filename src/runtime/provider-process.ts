@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import type { FileSink, Subprocess } from "bun";
 import { DstreamError, messageOf } from "../errors.ts";
+import { describeGroup, groupAlive, killGroup } from "./process-group.ts";
 import type { ProviderExit } from "./provider-exit.ts";
 import { forwardStderr, StderrTail } from "./provider-stderr.ts";
 
@@ -27,6 +28,9 @@ export interface ProviderStdio {
   stdout: "pipe" | number;
 }
 
+/** How long what a provider left running after its exit may go on before it is killed. */
+export const LEFTOVER_GRACE_MS = 2000;
+
 export class ProviderProcess {
   readonly process: Subprocess;
   readonly tail = new StderrTail();
@@ -36,6 +40,8 @@ export class ProviderProcess {
   constructor(
     readonly launch: ProviderLaunch,
     stdio: ProviderStdio = { stdin: "pipe", stdout: "pipe" },
+    /** Told when processes the provider left behind were killed. */
+    private readonly notice?: (line: string) => void,
   ) {
     try {
       this.process = Bun.spawn(launch.argv, {
@@ -57,6 +63,24 @@ export class ProviderProcess {
     // With a dstream-made pipe the envelope was written into that pipe before the start.
     this.sendEnvelope();
     this.stderrDone = this.forwardStderr();
+    void this.process.exited.then(() => this.reapLeftovers());
+  }
+
+  /**
+   * Its exit ends its process group: what it started and left running (a background child, one
+   * detached from its stdio) gets a short grace, then is killed and named. Such a child would
+   * otherwise hold the run open through a pipe it inherited, or outlive dstream.
+   */
+  private async reapLeftovers(): Promise<void> {
+    if (!groupAlive(this.pid)) return;
+    await new Promise<void>((resolve) => setTimeout(resolve, LEFTOVER_GRACE_MS).unref());
+    if (!groupAlive(this.pid)) return;
+    const left = await describeGroup(this.pid);
+    killGroup(this.pid);
+    const { role, label } = this.launch;
+    this.notice?.(
+      `${role} provider ${label} exited, but processes it started were still running ${LEFTOVER_GRACE_MS / 1000} s later${left.length > 0 ? ` (${left.join(", ")})` : ""}; they were killed: a provider's children must end with it`,
+    );
   }
 
   /** A provider may exit without reading its envelope (legal): a broken pipe here is ignored. */

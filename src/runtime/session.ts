@@ -241,7 +241,7 @@ export class Session {
     const toOutput = fromInput ? createOsPipe() : undefined;
     if (!fromInput || !toOutput) {
       if (fromInput) [fromInput.read, fromInput.write].forEach(closeQuietly);
-      const output = new ProviderProcess(config.output);
+      const output = new ProviderProcess(config.output, undefined, config.notice);
       this.output = output;
       const input = this.startInput({ stdin: "pipe", stdout: "pipe" });
       const sink = output.stdin;
@@ -290,7 +290,11 @@ export class Session {
   }
 
   private startOutput(pipe: OsPipe): ProviderProcess {
-    const output = new ProviderProcess(this.config.output, { stdin: pipe.read, stdout: "pipe" });
+    const output = new ProviderProcess(
+      this.config.output,
+      { stdin: pipe.read, stdout: "pipe" },
+      this.config.notice,
+    );
     this.output = output;
     return output;
   }
@@ -298,7 +302,7 @@ export class Session {
   private startInput(stdio: { stdin: "pipe"; stdout: "pipe" | number }): ProviderProcess {
     let input: ProviderProcess;
     try {
-      input = new ProviderProcess(this.config.input, stdio);
+      input = new ProviderProcess(this.config.input, stdio, this.config.notice);
     } catch (error) {
       this.output?.signal("SIGKILL");
       throw error;

@@ -1,9 +1,10 @@
 // Providers must not outlive dstream, even when it is killed with SIGKILL: a tiny sh process holds
 // a pipe from us and kills the providers' process groups when that pipe closes.
 import type { Subprocess } from "bun";
+import { killGroup } from "./process-group.ts";
 
 export interface Watchdog {
-  /** dstream ends normally: the providers are gone already, retire the watchdog. */
+  /** The providers have exited: what they left in their groups is killed, the watchdog retired. */
   release(): void;
 }
 
@@ -26,10 +27,17 @@ export function startWatchdog(processGroups: number[]): Watchdog {
     watcher.unref();
   } catch {
     // Without /bin/sh we still stop providers on every path except our own SIGKILL.
-    return { release() {} };
+    return {
+      release() {
+        for (const group of processGroups) killGroup(group);
+      },
+    };
   }
   return {
     release() {
+      // The providers have exited: whatever is left in their groups was started by them and
+      // must not outlive the run.
+      for (const group of processGroups) killGroup(group);
       watcher?.kill("SIGKILL");
     },
   };

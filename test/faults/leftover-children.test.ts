@@ -1,0 +1,98 @@
+// Providers that leave a child running when they exit: one holding the pipes it inherited (stdout
+// or stderr) and one detached from its stdio. The run ends in a bounded time, the leftovers are
+// named and killed, and nothing outlives dstream, whichever side started them.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { chmodSync } from "node:fs";
+import { createWorkspace, type Workspace } from "../e2e/helpers.ts";
+import { recorded, relays, survivors } from "./harness.ts";
+import { faultPipelines, numberedInput, recorder } from "./pipelines.ts";
+
+let workspace: Workspace;
+beforeAll(async () => {
+  workspace = await createWorkspace();
+});
+afterAll(() => workspace.remove());
+
+/** A shell provider: writes its pid file as the fixtures do, then `body`. */
+function shellProvider(name: string, body: string): string {
+  const path = workspace.write(
+    name,
+    `#!/bin/sh\n[ -n "$FAULT_PID_DIR" ] && echo $$ >"$FAULT_PID_DIR/$DSTREAM_ROLE.pid"\n${body}`,
+  );
+  chmodSync(path, 0o755);
+  return path;
+}
+
+const threeLines =
+  'read -r envelope\necho \'{"data":{"n":1}}\'\necho \'{"data":{"n":2}}\'\necho \'{"data":{"n":3}}\'\n';
+
+describe.each(relays)("%s relay", (relay, relayEnv) => {
+  const { pipeline, start } = faultPipelines(() => workspace, relay, relayEnv);
+  const tag = relay.replace(" ", "-");
+
+  test.each([
+    ["its stdout and stderr", "sleep 60 &\n"],
+    ["its stderr only", "sleep 60 >/dev/null &\n"],
+  ])(
+    "an input that exits 0 leaving a child holding %s: the run ends within seconds, the child is named and killed",
+    async (what, background) => {
+      const input = shellProvider(
+        `leaves-child-${tag}-${what.length}.sh`,
+        `${threeLines}${background}exit 0\n`,
+      );
+      const run = pipeline(`input-leaves-child-${what.length}`, { path: input }, recorder());
+      const started = performance.now();
+      const result = await start(run, [], 30_000).finished;
+      expect({ exitCode: result.exitCode, timedOut: result.timedOut }).toEqual({
+        exitCode: 0,
+        timedOut: false,
+      });
+      // A grace of 2 s, not the child's 60.
+      expect(performance.now() - started).toBeLessThan(20_000);
+      expect(result.stderr).toMatch(
+        /^\[warn\] task "t": input provider \S+ exited, but processes it started were still running 2 s later \(sleep \(pid \d+\)\); they were killed: a provider's children must end with it\n$/,
+      );
+      expect(recorded(run)).toBe('{"data":{"n":1}}\n{"data":{"n":2}}\n{"data":{"n":3}}\n');
+      expect(await survivors(run)).toEqual([]);
+    },
+    40_000,
+  );
+
+  test("a child detached from its stdio does not hold the run, and does not outlive it", async () => {
+    const input = shellProvider(
+      `detached-child-${tag}.sh`,
+      `${threeLines}sleep 60 </dev/null >/dev/null 2>&1 &\nexit 0\n`,
+    );
+    const run = pipeline("input-detached-child", { path: input }, recorder());
+    const result = await start(run, [], 30_000).finished;
+    expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({
+      exitCode: 0,
+      stderr: "",
+    });
+    expect(recorded(run)).toBe('{"data":{"n":1}}\n{"data":{"n":2}}\n{"data":{"n":3}}\n');
+    expect(await survivors(run)).toEqual([]);
+  }, 40_000);
+
+  test("an output that leaves a child holding its stdout: the run ends, the child is killed", async () => {
+    const output = shellProvider(
+      `output-leaves-child-${tag}.sh`,
+      'sleep 60 &\ncat >/dev/null\necho "output done" >&2\nexit 0\n',
+    );
+    const run = pipeline(
+      "output-leaves-child",
+      { path: numberedInput, config: { count: 5 } },
+      {
+        path: output,
+      },
+    );
+    const result = await start(run, [], 30_000).finished;
+    expect({ exitCode: result.exitCode, timedOut: result.timedOut }).toEqual({
+      exitCode: 0,
+      timedOut: false,
+    });
+    expect(result.stderr).toContain(
+      "exited, but processes it started were still running 2 s later (sleep (pid ",
+    );
+    expect(await survivors(run)).toEqual([]);
+  }, 40_000);
+});
