@@ -24,7 +24,13 @@ export {
 } from "./counters.ts";
 export { readFirstLine, speaksV2 } from "./first-line.ts";
 export type { RelayEnd, RelayEvents, RelayResult } from "./messages.ts";
-export { closeQuietly, createOsPipe, type OsPipe, unreadPipeBytes } from "./os-pipe.ts";
+export {
+  closeQuietly,
+  createOsPipe,
+  type OsPipe,
+  unreadBytesOf,
+  unreadPipeBytes,
+} from "./os-pipe.ts";
 export { type ChunkReader, discard, type PumpLimits } from "./pump.ts";
 
 export interface Relay {

@@ -2,7 +2,7 @@
 // raw, blocking file descriptors: Bun's own pipes are streams that cannot move between threads.
 // The pipes are also enlarged (F_SETPIPE_SZ), which cuts syscalls per megabyte. Elsewhere the
 // relay falls back to Bun's streams on the main thread.
-import { closeSync, constants, openSync } from "node:fs";
+import { closeSync, constants, openSync, readSync } from "node:fs";
 import { loadLibc, POLLOUT, waitFd } from "../os/libc.ts";
 
 export interface OsPipe {
@@ -48,14 +48,39 @@ export function unreadPipeBytes(pid: number, fd = 0): number | undefined {
   let probe: number | undefined;
   try {
     probe = openSync(`/proc/${pid}/fd/${fd}`, constants.O_RDONLY | constants.O_NONBLOCK);
-    const count = new Int32Array(1);
-    return library.ioctl(probe, FIONREAD, count) === 0 ? (count[0] ?? 0) : undefined;
+    return pipeBytesAvailable(probe);
   } catch {
     // Gone already, or not a pipe.
     return undefined;
   } finally {
     if (probe !== undefined) closeQuietly(probe);
   }
+}
+
+/** Bytes waiting in the pipe `fd` is an end of (FIONREAD); undefined where that cannot be known. */
+export function pipeBytesAvailable(fd: number): number | undefined {
+  if (process.platform !== "linux") return undefined;
+  const library = loadLibc();
+  if (!library) return undefined;
+  const count = new Int32Array(1);
+  return library.ioctl(fd, FIONREAD, count) === 0 ? (count[0] ?? 0) : undefined;
+}
+
+/**
+ * What waits in a pipe whose reader has exited, read through another read end of it (`fd`): the
+ * bytes its reader never took. At most `limit` bytes; never blocks.
+ */
+export function unreadBytesOf(fd: number, limit: number): Uint8Array {
+  const available = Math.min(pipeBytesAvailable(fd) ?? 0, limit);
+  if (available <= 0) return new Uint8Array(0);
+  const bytes = new Uint8Array(available);
+  let filled = 0;
+  while (filled < available) {
+    const read = readSync(fd, bytes, filled, available - filled, null);
+    if (read <= 0) break;
+    filled += read;
+  }
+  return bytes.subarray(0, filled);
 }
 
 /** Closes a descriptor that may be closed already. */

@@ -163,7 +163,7 @@ async function runLocked(
 function counts(report: SessionReport | undefined): string {
   if (!report) return "";
   const unread = report.outputUnreadBytes
-    ? `; the killed output had not read ${formatBytes(report.outputUnreadBytes)} of its stdin`
+    ? `; the ${report.output.signal ? "killed " : ""}output had not read ${formatBytes(report.outputUnreadBytes)} of its stdin`
     : "";
   return ` (${report.relayedLines} lines relayed, ${report.inFlightLines} in flight${unread})`;
 }

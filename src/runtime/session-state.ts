@@ -73,6 +73,8 @@ export interface RunEnd {
   /** Echoes that matched no checkpoint sent. */
   unmatchedEchoes: readonly string[];
   outputUnreadBytes: number | undefined;
+  /** Lines the output was sent and left unread when it exited (raw pipes; undefined elsewhere). */
+  outputUnreadLines?: number | undefined;
   protocols: { input: 1 | 2 | undefined; output: 1 | 2 | undefined };
   committed: CommittedCheckpoint | undefined;
   commitDelaysMs: number[];
@@ -266,6 +268,13 @@ export class SessionState {
     if (inputFailure) this.record(inputFailure);
     if (run.output.exitCode !== 0) {
       const message = `output provider ${output} ${describeExit(run.output)}`;
+      this.record({ code: "PROVIDER_FAILED", role: "output", message });
+    }
+    // Exit 0 with lines it was sent still unread in its stdin: those were not delivered.
+    const unread = run.outputUnreadLines ?? 0;
+    if (run.output.exitCode === 0 && unread > 0) {
+      const lines = unread === 1 ? "1 line" : `${unread} lines`;
+      const message = `output provider ${output} exited 0 without reading ${lines} it was sent: they were not delivered`;
       this.record({ code: "PROVIDER_FAILED", role: "output", message });
     }
     // Echoes of checkpoints never sent: a broken v2 output, which a clean run must not hide.

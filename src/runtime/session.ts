@@ -19,6 +19,7 @@ import {
   readFirstLine,
   startFdRelay,
   startStreamRelay,
+  unreadBytesOf,
   unreadPipeBytes,
 } from "../relay/index.ts";
 import { endedCleanly, exitWithin, OUTPUT_EXIT_WAIT_MS, settlesWithin } from "./bounded-waits.ts";
@@ -45,6 +46,15 @@ export interface SessionConfig {
   notice?: (line: string) => void;
   /** Makes an acknowledged checkpoint durable in the task's state (protocol v2). */
   persistCheckpoint: (checkpoint: CommittedCheckpoint) => Promise<void>;
+}
+
+/** How much of what an exited output never read is looked at, to count its lines. */
+const UNREAD_BYTES_READ_MAX = 16 * 1024 * 1024;
+
+function countNewlines(bytes: Uint8Array): number {
+  let count = 0;
+  for (let at = bytes.indexOf(10); at !== -1; at = bytes.indexOf(10, at + 1)) count++;
+  return count;
 }
 
 interface Started {
@@ -148,6 +158,7 @@ export class Session {
       relay: result,
       unmatchedEchoes: this.checkpoints.unmatchedEchoes(),
       outputUnreadBytes: this.outputUnreadBytes,
+      outputUnreadLines: this.outputUnreadLines,
       protocols: { input: this.negotiation.inputProtocol, output: this.outputProtocolKnown },
       committed: this.checkpoints.committed,
       commitDelaysMs: this.checkpoints.commitDelaysMs,
@@ -264,6 +275,10 @@ export class Session {
     const ourEnds = [fromInput.read, toOutput.write];
     try {
       const output = this.startOutput(toOutput);
+      // A second read end of the output's stdin, never read while it runs (its EOF still comes
+      // when the relay closes the write end): what waits in it once the output exited, it never read.
+      this.outputStdinProbe = toOutput.read;
+      void output.process.exited.then(() => this.measureUnread());
       const input = this.startInput({ stdin: "pipe", stdout: fromInput.write });
       const relay = startFdRelay(
         {
@@ -279,15 +294,47 @@ export class Session {
       return { input, output, relay };
     } catch (error) {
       ourEnds.forEach(closeQuietly);
+      this.closeOutputStdinProbe();
       // Whatever started must not outlive a failed start.
       this.kill();
       throw error;
     } finally {
       // The children hold their ends now (or failed to start): ours must go so EOF can happen.
       closeQuietly(fromInput.write);
-      closeQuietly(toOutput.read);
+      if (this.outputStdinProbe === undefined) closeQuietly(toOutput.read);
     }
   }
+
+  /** The output's stdin as dstream holds it (raw pipes): see start(). */
+  private outputStdinProbe: number | undefined;
+
+  private closeOutputStdinProbe(): Uint8Array {
+    const probe = this.outputStdinProbe;
+    if (probe === undefined) return new Uint8Array(0);
+    this.outputStdinProbe = undefined;
+    const unread = unreadBytesOf(probe, UNREAD_BYTES_READ_MAX);
+    // Closed at once: with no reader left, a relay still writing gets its broken pipe.
+    closeQuietly(probe);
+    return unread;
+  }
+
+  /**
+   * The output exited: what it was sent and never read is measured (the report names it; after
+   * exit 0 it is a lost delivery that the end judges a failure, not a success).
+   */
+  private measureUnread(): void {
+    const unread = this.closeOutputStdinProbe();
+    if (unread.length === 0) return;
+    this.outputUnreadBytes ??= unread.length;
+    // An output that never read its envelope left it there too: it is not an event.
+    const envelope = new TextEncoder().encode(`${this.config.output.envelope}\n`);
+    const unreadEnvelope = Buffer.from(unread.subarray(0, envelope.length)).equals(envelope);
+    const lines = countNewlines(unread) - (unreadEnvelope ? 1 : 0);
+    if (lines > 0) this.outputUnreadLines = lines;
+  }
+
+  /** Lines the output left unread in its stdin when it exited, judged at the end. */
+  private outputUnreadLines: number | undefined;
 
   private startOutput(pipe: OsPipe): ProviderProcess {
     const output = new ProviderProcess(

@@ -30,6 +30,8 @@ interface Row {
   hcl?: string;
   /** Arguments after `run`; default `x -c {file}`. */
   args?: string[];
+  /** Environment variables of the run (templates). */
+  env?: Record<string, string>;
   expected: string[];
 }
 
@@ -228,12 +230,21 @@ const builtinConfigs: Row[] = [
     name: "built-in configs checked by their own schemas, every problem at once",
     hcl: 'task "x" {\n  input {\n    provider = "counter"\n    config {\n      intervall = 5\n      maxCount = "ten"\n    }\n  }\n  output {\n    provider = "console"\n    config { outputFormat = "fancy" }\n  }\n}\n',
     expected: [
-      'task "x" › input (counter) › config › maxCount: must be a number',
+      'task "x" › input (counter) › config › maxCount: must be a number (got the string "ten": a {{ }} template always gives a string, so write the number itself, without quotes)',
       'task "x" › input (counter) › config › intervall: unknown setting (allowed: interval, maxCount)',
       'task "x" › output (console) › config › outputFormat: must be "simple", "structured" or "json"',
     ],
   },
 ];
+
+builtinConfigs.push({
+  name: "a templated value for a numeric setting: the hint says templates give strings",
+  hcl: 'task "x" {\n  input {\n    provider = "counter"\n    config {\n      interval = "{{ env \\"INTERVAL\\" }}"\n    }\n  }\n  output {\n    provider = "console"\n  }\n}\n',
+  env: { INTERVAL: "250" },
+  expected: [
+    'task "x" › input (counter) › config › interval: must be a number (got the string "250": a {{ }} template always gives a string, so write the number itself, without quotes)',
+  ],
+});
 
 const providerPaths: Row[] = [
   {
@@ -348,7 +359,10 @@ describe.each([
       const fill = (text: string) =>
         text.replaceAll("{file}", file).replaceAll("{folder}", workspace.folder);
       const args = (row.args ?? ["x", "-c", "{file}"]).map(fill);
-      const result = await workspace.run(["run", ...args], { timeoutMs: 10_000 });
+      const result = await workspace.run(["run", ...args], {
+        timeoutMs: 10_000,
+        ...(row.env ? { env: row.env } : {}),
+      });
       expect(result).toEqual({
         exitCode: 2,
         stdout: "",

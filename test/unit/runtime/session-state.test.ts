@@ -369,6 +369,27 @@ describe("SessionState judges the relay's end", () => {
 });
 
 describe("SessionState at the end", () => {
+  test.each([
+    [
+      0,
+      3,
+      "output provider out exited 0 without reading 3 lines it was sent: they were not delivered",
+    ],
+    [
+      0,
+      1,
+      "output provider out exited 0 without reading 1 line it was sent: they were not delivered",
+    ],
+    [0, 0, undefined],
+    [2, 3, "output provider out exited with code 2"],
+  ])("an output that exits %i leaving %i lines unread", (code, lines, message) => {
+    const { state } = session();
+    state.started();
+    state.relayEnded({ kind: "ended" });
+    const report = state.end(runEnd({ output: exited(code), outputUnreadLines: lines }));
+    expect(report.failure?.message).toBe(message as string);
+  });
+
   test.each<[string, Partial<RunEnd>, SessionFailure | undefined]>([
     ["both exit 0", {}, undefined],
     [

@@ -1,6 +1,6 @@
-// Providers that leave a child running when they exit: one holding the pipes it inherited (stdout
-// or stderr) and one detached from its stdio. The run ends in a bounded time, the leftovers are
-// named and killed, and nothing outlives dstream, whichever side started them.
+// Providers that end before their work is: one that leaves a child running (holding the pipes it
+// inherited, or detached from its stdio), which is named and killed in a bounded time, whichever
+// side started it; and an output that exits 0 before reading all it was sent, which fails the run.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync } from "node:fs";
 import { createWorkspace, type Workspace } from "../e2e/helpers.ts";
@@ -95,4 +95,42 @@ describe.each(relays)("%s relay", (relay, relayEnv) => {
     );
     expect(await survivors(run)).toEqual([]);
   }, 40_000);
+});
+
+// An output that exits 0 without reading all it was sent: those lines were not delivered. Measured
+// on raw pipes (Linux), where dstream holds a second read end of the output's stdin.
+describe("an output that exits 0 before reading all it was sent (raw pipes relay)", () => {
+  const { pipeline, start } = faultPipelines(() => workspace, "raw pipes", {});
+
+  test.each([
+    ["reads 3 lines of 1,000", "head -n 3 >/dev/null\n"],
+    ["reads none", ""],
+  ])(
+    "it %s: exit 1, the lines it left unread counted as not delivered",
+    async (_what, reads) => {
+      const output = shellProvider(
+        `reads-some-${reads.length}.sh`,
+        // Sleeps first, so that all 1,000 lines wait in its stdin before it reads.
+        `read -r envelope\nsleep 1\n${reads}exit 0\n`,
+      );
+      const run = pipeline(
+        `output-reads-some-${reads.length}`,
+        {
+          path: numberedInput,
+          config: { count: 1000 },
+        },
+        { path: output },
+      );
+      const result = await start(run, [], 30_000).finished;
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toMatch(
+        /^error: task "t": output provider \S+ exited 0 without reading \d+ lines it was sent: they were not delivered \(1000 lines relayed, 0 in flight; the output had not read [\d.]+ (B|KiB) of its stdin\)\n$/,
+      );
+      const unread = Number(/without reading (\d+) lines/.exec(result.stderr)?.[1]);
+      // head reads ahead a block, so at least the lines past its first block were never read.
+      expect(unread).toBeGreaterThan(reads === "" ? 999 : 500);
+      expect(await survivors(run)).toEqual([]);
+    },
+    40_000,
+  );
 });
