@@ -95,6 +95,18 @@ const builtins: BuiltinTable = {
       provider: async () => (await import("./s3/output.ts")).s3Output,
     },
   },
+  postgres: {
+    output: {
+      schema: async () => (await import("./postgres/schema.ts")).postgresOutputConfigSchema,
+      provider: async () => (await import("./postgres/output.ts")).postgresOutput,
+    },
+  },
+  "postgres-cdc": {
+    input: {
+      schema: async () => (await import("./postgres-cdc/schema.ts")).postgresCdcConfigSchema,
+      provider: async () => (await import("./postgres-cdc/input.ts")).postgresCdcInput,
+    },
+  },
 };
 
 function roleOf(name: string, role: string): BuiltinRole | undefined {
@@ -148,6 +160,13 @@ export async function builtinConfigProblems(
   if (result.success) return [];
   return result.issues.map((issue) => ({
     path: v.getDotPath(issue) ?? "",
-    message: issue.message,
+    message: withStringHint(issue.message, issue.type, issue.input),
   }));
+}
+
+/** A number given as a string: most often a template, whose result is always a string. */
+function withStringHint(message: string, expected: string, input: unknown): string {
+  if (expected !== "number" || typeof input !== "string") return message;
+  const shown = input.length > 40 ? `${input.slice(0, 40)}…` : input;
+  return `${message} (got the string ${JSON.stringify(shown)}: a {{ }} template always gives a string, so write the number itself, without quotes)`;
 }
