@@ -13,6 +13,8 @@ export const builtinProviders = {
   "http-poll": ["input"],
   http: ["output"],
   s3: ["input", "output"],
+  postgres: ["output"],
+  "postgres-cdc": ["input"],
 } as const satisfies Record<string, readonly ProviderRole[]>;
 
 export type BuiltinProviderName = keyof typeof builtinProviders;

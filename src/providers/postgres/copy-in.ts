@@ -1,0 +1,67 @@
+// COPY ... FROM STDIN on a node-postgres client: a query object the client runs like any other
+// (the protocol messages pg-copy-streams sends, without its stream machinery).
+import type pg from "pg";
+
+interface CopyConnection {
+  query(text: string): void;
+  sendCopyFromChunk(chunk: Uint8Array): void;
+  endCopyFrom(): void;
+}
+
+/** Largest CopyData message sent; the server takes any size, this bounds each copy in memory. */
+const chunkBytes = 1 << 20;
+
+class CopyIn {
+  readonly done: Promise<void>;
+  #resolve!: () => void;
+  #reject!: (error: unknown) => void;
+  #failed = false;
+
+  constructor(
+    readonly text: string,
+    private readonly data: Uint8Array,
+  ) {
+    this.done = new Promise((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+  }
+
+  submit(connection: CopyConnection): void {
+    connection.query(this.text);
+  }
+
+  handleCopyInResponse(connection: CopyConnection): void {
+    for (let start = 0; start < this.data.length; start += chunkBytes) {
+      const end = Math.min(start + chunkBytes, this.data.length);
+      // The client copies each chunk with Buffer#copy: a Buffer view, not a bare Uint8Array.
+      connection.sendCopyFromChunk(
+        Buffer.from(this.data.buffer, this.data.byteOffset + start, end - start),
+      );
+    }
+    connection.endCopyFrom();
+  }
+
+  handleError(error: unknown): void {
+    this.#failed = true;
+    this.#reject(error);
+  }
+
+  handleReadyForQuery(): void {
+    if (!this.#failed) this.#resolve();
+  }
+
+  handleCommandComplete(): void {}
+  handleRowDescription(): void {}
+  handleDataRow(): void {}
+  handlePortalSuspended(): void {}
+  handleEmptyQuery(): void {}
+  handleCopyData(): void {}
+}
+
+/** Runs `COPY <target> FROM STDIN` with `data` (rows in COPY's text format); resolves when done. */
+export function copyIn(client: pg.Client, target: string, data: Uint8Array): Promise<void> {
+  const copy = new CopyIn(`COPY ${target} FROM STDIN`, data);
+  client.query(copy as unknown as pg.QueryConfig);
+  return copy.done;
+}

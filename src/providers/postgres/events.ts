@@ -1,0 +1,178 @@
+// Turns a batch of events into runs: consecutive events that one SQL statement can apply at once
+// (same table, same action, same columns, no key twice), in the order the events came.
+import type { Batch } from "../../sdk/index.ts";
+import { EventError } from "./errors.ts";
+import type { TableInfo } from "./tables.ts";
+
+export type Mode = "insert" | "upsert" | "replicate";
+export type Action = "insert" | "upsert" | "delete" | "truncate";
+
+/** One event as the planner needs it; values stay in the line for the server to read exactly. */
+export interface PlannedEvent {
+  /** Position of the line in its batch. */
+  index: number;
+  /** The table named by the config (insert, upsert) or by metadata.table (replicate). */
+  table: string;
+  action: Action;
+  data: Record<string, unknown> | undefined;
+  /** metadata.before when it is an object (replicate: the old key or row). */
+  before: Record<string, unknown> | undefined;
+  /** metadata.sequence, or the line's number when the event has none: what messages name. */
+  sequence: string;
+}
+
+export interface Run {
+  table: string;
+  action: Action;
+  /** Columns the statement writes (insert, upsert): the keys of the events' data. */
+  columns: string[];
+  /** Key columns an upsert matches on, or a delete deletes by. */
+  key: string[];
+  /** Batch line positions of the events, in order. */
+  indexes: number[];
+  /** Positions of updates that carry metadata.before: their old key is deleted first when it changed. */
+  rekeys: number[];
+}
+
+const operations: Record<string, Action> = {
+  insert: "upsert",
+  update: "upsert",
+  delete: "delete",
+  truncate: "truncate",
+};
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Reads the batch's events (JSON.parse only to learn keys and metadata; values are not reused). */
+export function readEvents(batch: Batch, mode: Mode, table: string | undefined): PlannedEvent[] {
+  const events: PlannedEvent[] = [];
+  for (let index = 0; index < batch.size; index++) {
+    const envelope = batch.envelope(index) as unknown;
+    const metadata = isObject(envelope) && isObject(envelope.metadata) ? envelope.metadata : {};
+    const sequence =
+      typeof metadata.sequence === "number" || typeof metadata.sequence === "string"
+        ? `sequence ${metadata.sequence}`
+        : `line ${batch.firstLineNumber + index}`;
+    const data = isObject(envelope) ? envelope.data : undefined;
+    let action: Action = mode === "insert" ? "insert" : "upsert";
+    let eventTable = table;
+    if (mode === "replicate") {
+      const operation = String(metadata.operation ?? "");
+      const replicated = Object.hasOwn(operations, operation) ? operations[operation] : undefined;
+      if (!replicated) {
+        throw new EventError(
+          `postgres: event ${sequence}: metadata.operation ${JSON.stringify(metadata.operation ?? null)} is not insert, update, delete or truncate`,
+        );
+      }
+      action = replicated;
+      if (typeof metadata.table !== "string" || metadata.table === "") {
+        throw new EventError(
+          `postgres: event ${sequence}: metadata.table is missing (replicate applies postgres-cdc events)`,
+        );
+      }
+      eventTable = metadata.table;
+    }
+    if (
+      action !== "truncate" &&
+      !isObject(data) &&
+      !(action === "delete" && isObject(metadata.before))
+    ) {
+      throw new EventError(`postgres: event ${sequence}: data must be an object of column values`);
+    }
+    events.push({
+      index,
+      table: eventTable as string,
+      action,
+      data: isObject(data) ? data : undefined,
+      before: isObject(metadata.before) ? metadata.before : undefined,
+      sequence,
+    });
+  }
+  return events;
+}
+
+function keySignature(values: Record<string, unknown>, key: string[]): string {
+  return JSON.stringify(key.map((column) => values[column]));
+}
+
+function hasKey(values: Record<string, unknown> | undefined, key: string[]): boolean {
+  return values !== undefined && key.every((column) => values[column] !== undefined);
+}
+
+function requireKey(
+  values: Record<string, unknown> | undefined,
+  key: string[],
+  display: string,
+  event: PlannedEvent,
+): void {
+  const missing = key.find((column) => values?.[column] === undefined);
+  if (missing !== undefined) {
+    throw new EventError(
+      `postgres: table ${display}, column "${missing}", event ${event.sequence}: the event has no value for this key column`,
+    );
+  }
+}
+
+function columnsOf(event: PlannedEvent, info: TableInfo, display: string): string[] {
+  const columns = Object.keys(event.data ?? {});
+  if (columns.length === 0) {
+    throw new EventError(
+      `postgres: table ${display}, event ${event.sequence}: data has no columns`,
+    );
+  }
+  for (const column of columns) {
+    if (!info.columns.has(column)) {
+      throw new EventError(
+        `postgres: table ${display}, column "${column}", event ${event.sequence}: the table has no such column`,
+      );
+    }
+  }
+  return columns;
+}
+
+/** The key an event's table is matched on: upsert's `key` setting, else the primary key. */
+export type KeyOf = (info: TableInfo, display: string) => string[];
+
+/**
+ * Groups events into runs. A run ends where the table, action or column set changes, where a key
+ * comes again (ON CONFLICT cannot touch one row twice in a statement) and after a truncate.
+ */
+export function planRuns(
+  events: PlannedEvent[],
+  tableOf: (name: string) => { info: TableInfo; display: string },
+  keyOf: KeyOf,
+): Run[] {
+  const runs: Run[] = [];
+  let run: Run | undefined;
+  let signature = "";
+  let keys = new Set<string>();
+  for (const event of events) {
+    const { info, display } = tableOf(event.table);
+    const columns =
+      event.action === "insert" || event.action === "upsert" ? columnsOf(event, info, display) : [];
+    const key =
+      event.action === "insert" || event.action === "truncate" ? [] : keyOf(info, display);
+    if (event.action === "upsert") requireKey(event.data, key, display, event);
+    if (event.action === "delete") requireKey(event.before ?? event.data, key, display, event);
+    const eventSignature = `${event.table}\u0000${event.action}\u0000${columns.join("\u0000")}`;
+    const rowKey = event.action === "upsert" ? keySignature(event.data ?? {}, key) : "";
+    const oldKey =
+      event.action === "upsert" && event.before && hasKey(event.before, key)
+        ? keySignature(event.before, key)
+        : "";
+    const repeated =
+      event.action === "upsert" && (keys.has(rowKey) || (oldKey !== "" && keys.has(oldKey)));
+    if (!run || signature !== eventSignature || repeated || event.action === "truncate") {
+      run = { table: event.table, action: event.action, columns, key, indexes: [], rekeys: [] };
+      runs.push(run);
+      signature = eventSignature;
+      keys = new Set();
+    }
+    run.indexes.push(event.index);
+    if (oldKey !== "") run.rekeys.push(event.index);
+    if (rowKey !== "") keys.add(rowKey);
+  }
+  return runs;
+}
