@@ -138,6 +138,15 @@ async function streamStart(
         `postgres-cdc: slot "${slotName}" does not exist any more, so the changes after checkpoint ${formatLsn(resume.lsn)} are gone; to start over with a new snapshot run dstream state reset ${context.task || "<task>"}`,
       );
     }
+    // dstream confirms the slot only after the checkpoint is stored, so the slot is never past it.
+    // One that is (dropped and created again, another consumer, state set back) would skip changes
+    // in silence: the server streams from the slot's position, not from the one asked for.
+    const confirmed = prepared.slot.confirmedFlushLsn;
+    if (confirmed && parseLsn(confirmed) > resume.lsn) {
+      throw new Error(
+        `postgres-cdc: slot "${slotName}" is at ${confirmed}, past checkpoint ${formatLsn(resume.lsn)}: the changes between were released by something other than this task (the slot dropped and created again, another consumer, or the checkpoint set back) and cannot be read; to start over with a new snapshot run dstream state reset ${context.task || "<task>"}`,
+      );
+    }
     return resume;
   }
   const sequence = resume?.sequence ?? 0;

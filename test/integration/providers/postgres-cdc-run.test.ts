@@ -197,4 +197,31 @@ describe("postgres-cdc -> file through dstream run", () => {
       Array.from({ length: TOTAL }, (_, index) => index + 1),
     );
   }, 300_000);
+
+  test("a slot created again past the checkpoint: the restart refuses instead of skipping changes", async () => {
+    const db = await prepare("moved");
+    const { folder, output } = taskFolder(db);
+    const stopped = await runUntil(folder, () => written(output).length, SNAPSHOT_ROWS, "SIGTERM");
+    expect(stopped.exitCode).toBe(0);
+    // Someone drops the slot and makes it again, after changes this task has not read.
+    await psql(db.url, `SELECT pg_drop_replication_slot('${db.slot}');`);
+    await psql(db.url, "INSERT INTO orders VALUES (900001, 1, 'lost if skipped');");
+    await psql(db.url, `SELECT pg_create_logical_replication_slot('${db.slot}', 'pgoutput');`);
+    const config = join(folder, "dstream.hcl");
+    const child = Bun.spawn([await dstreamBinary(), "run", "t", "-c", config, "--quiet"], {
+      env: baseEnv(),
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    const [exitCode, stderr] = await Promise.all([child.exited, new Response(child.stderr).text()]);
+    clearTimeout(timer);
+    expect(exitCode).toBe(1);
+    const line = stderr.split("\n").find((text) => text.startsWith("error: "));
+    expect(line).toMatch(
+      new RegExp(
+        `^error: task "t": input provider postgres-cdc exited with code 1: postgres-cdc: slot "${db.slot}" is at [0-9A-F]+/[0-9A-F]+, past checkpoint [0-9A-F]+/[0-9A-F]+: the changes between were released by something other than this task \\(the slot dropped and created again, another consumer, or the checkpoint set back\\) and cannot be read; to start over with a new snapshot run dstream state reset t \\(0 lines relayed, 0 in flight\\)$`,
+      ),
+    );
+  }, 300_000);
 });
