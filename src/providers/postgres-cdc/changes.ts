@@ -13,11 +13,13 @@ import {
 } from "./events.ts";
 import { formatLsn, type Lsn } from "./lsn.ts";
 import {
+  type ColumnValue,
   decodePgoutput,
   isoFromPostgresMicros,
   type PgoutputMessage,
   type RelationMessage,
   type ReplicationMessage,
+  UNCHANGED_TOAST,
 } from "./pgoutput.ts";
 import type { TypeCatalog } from "./values.ts";
 
@@ -155,7 +157,13 @@ export class ChangeAssembler {
       }
       case "update": {
         const table = this.#table(message.relationId);
-        const row = rowJson(table.columns, message.row);
+        // With REPLICA IDENTITY FULL the old row is whole: an unchanged TOASTed value is taken
+        // from it, so the event carries the full new row (a key change can then move it whole).
+        const values =
+          message.old && message.old.kind !== "key"
+            ? withUnchangedFrom(message.row, message.old.row)
+            : message.row;
+        const row = rowJson(table.columns, values);
         const before = message.old
           ? rowJson(table.columns, message.old.row, message.old.kind === "key").json
           : undefined;
@@ -219,4 +227,13 @@ export class ChangeAssembler {
       message.columns.filter((column) => column.isKey).map((column) => column.name);
     return tableShape(message.namespace, message.name, columns, keys);
   }
+}
+
+/** `row` with each unchanged TOAST value taken from `old` where the old row holds it. */
+function withUnchangedFrom(row: ColumnValue[], old: ColumnValue[]): ColumnValue[] {
+  if (!row.includes(UNCHANGED_TOAST)) return row;
+  return row.map((value, index) => {
+    const previous = old[index];
+    return value === UNCHANGED_TOAST && previous !== undefined ? previous : value;
+  });
 }

@@ -19,6 +19,8 @@ export interface PlannedEvent {
   before: Record<string, unknown> | undefined;
   /** metadata.sequence, or the line's number when the event has none: what messages name. */
   sequence: string;
+  /** metadata.unchanged_toast: columns the source left out of an update, unchanged. */
+  unchanged: string[];
 }
 
 export interface Run {
@@ -88,6 +90,9 @@ export function readEvents(batch: Batch, mode: Mode, table: string | undefined):
       data: isObject(data) ? data : undefined,
       before: isObject(metadata.before) ? metadata.before : undefined,
       sequence,
+      unchanged: Array.isArray(metadata.unchanged_toast)
+        ? metadata.unchanged_toast.filter((column): column is string => typeof column === "string")
+        : [],
     });
   }
   return events;
@@ -162,6 +167,13 @@ export function planRuns(
       event.action === "upsert" && event.before && hasKey(event.before, key)
         ? keySignature(event.before, key)
         : "";
+    if (oldKey !== "" && oldKey !== rowKey && event.unchanged.length > 0) {
+      // A key change moves the row: a column the source left out (unchanged TOAST) has no value
+      // to move with it, and the new row would get NULL there. Refused, never guessed.
+      throw new EventError(
+        `postgres: table ${display}, column "${event.unchanged[0]}", event ${event.sequence}: the update changes the row's key but the event does not carry this unchanged (TOASTed) column, so the moved row cannot be written whole; set REPLICA IDENTITY FULL on the source table (postgres-cdc then fills it from the old row)`,
+      );
+    }
     const repeated =
       event.action === "upsert" && (keys.has(rowKey) || (oldKey !== "" && keys.has(oldKey)));
     if (!run || signature !== eventSignature || repeated || event.action === "truncate") {

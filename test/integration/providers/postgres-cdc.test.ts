@@ -218,6 +218,27 @@ describe("postgres-cdc: values", () => {
     expect(update?.data).toEqual({ id: 1, n: 1 });
     expect(update?.metadata?.unchanged_toast).toEqual(["body"]);
   }, 120_000);
+
+  test("with REPLICA IDENTITY FULL an unchanged TOASTed column is taken from the old row: a key change carries the whole row", async () => {
+    const db = await cdcDatabase("toastfull");
+    await psql(
+      db.url,
+      `CREATE TABLE docs (id int PRIMARY KEY, n int, body text);
+       ALTER TABLE docs REPLICA IDENTITY FULL;
+       ALTER TABLE docs ALTER COLUMN body SET STORAGE EXTERNAL;
+       INSERT INTO docs SELECT 1, 0, string_agg(md5(i::text), '') FROM generate_series(1, 2000) i;`,
+    );
+    const provider = await startCdc(cdcConfig(db, { tables: ["docs"] }));
+    await waitForEvents(provider, 1);
+    await psql(db.url, "UPDATE docs SET id = 2, n = 1 WHERE id = 1");
+    const lines = await waitForEvents(provider, 2);
+    await stopCdc(provider);
+    const [snapshot, update] = eventsOf(lines);
+    expect(update?.data?.id).toBe(2);
+    expect(update?.data?.body).toBe(snapshot?.data?.body);
+    expect(update?.metadata?.unchanged_toast).toBeUndefined();
+    expect((update?.metadata?.before as { id?: number } | undefined)?.id).toBe(1);
+  }, 120_000);
 });
 
 describe("postgres-cdc: checkpoints and the slot", () => {

@@ -124,6 +124,25 @@ describe("planRuns", () => {
     ]);
   });
 
+  test("a key change without a column the source left out (unchanged TOAST) is refused, never written with NULL", () => {
+    const moved = JSON.stringify({
+      data: { id: 2 },
+      metadata: {
+        table: "public.orders",
+        operation: "update",
+        sequence: 7,
+        before: { id: 1 },
+        unchanged_toast: ["item"],
+      },
+    });
+    expect(() => plan([moved])).toThrow(
+      'postgres: table public.orders, column "item", event sequence 7: the update changes the row\'s key but the event does not carry this unchanged (TOASTed) column, so the moved row cannot be written whole; set REPLICA IDENTITY FULL on the source table (postgres-cdc then fills it from the old row)',
+    );
+    // The same update without a key change keeps the replica's value: fine.
+    const kept = moved.replace('"data":{"id":2}', '"data":{"id":1}');
+    expect(plan([kept])).toEqual(["upsert:0/rekey:0"]);
+  });
+
   test("insert mode never splits on keys: duplicates are the table's to refuse", () => {
     expect(plan(['{"data":{"id":1}}', '{"data":{"id":1}}'], "insert")).toEqual(["insert:0,1"]);
   });
