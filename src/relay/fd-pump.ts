@@ -7,12 +7,13 @@ import {
   type CheckpointMode,
   checkpointModeFor,
   countCheckpoint,
+  type RelayedCheckpoint,
   readCheckpoint,
 } from "./checkpoints.ts";
 import { CounterWriter, InputEnd, outputProtocolOf, Slot, waitInputEnd } from "./counters.ts";
 import { examineFirstLine, firstLineComplete, speaksV2 } from "./first-line.ts";
 import { LineFramer, LineTooLongError } from "./line-framer.ts";
-import type { FdRelayConfig, RelayEnd, RelayEvents, RelayResult } from "./messages.ts";
+import type { FdRelayConfig, FdRelayEvents, RelayEnd, RelayResult } from "./messages.ts";
 import { closeQuietly, waitWritable } from "./os-pipe.ts";
 
 /** Reads take at most what a (resized) pipe holds; --buffer-bytes may ask for less. */
@@ -60,7 +61,7 @@ export class FdPump {
 
   constructor(
     private readonly config: FdRelayConfig,
-    private readonly events: RelayEvents,
+    private readonly events: FdRelayEvents,
   ) {
     this.counters = new CounterWriter(config.counters);
     this.framer = new LineFramer(config.limits.maxLineBytes, true);
@@ -115,6 +116,7 @@ export class FdPump {
       }
     }
     this.finishLastLine(emit);
+    this.tellCheckpoints();
     this.reportEmpty();
     return { kind: "ended" };
   }
@@ -130,9 +132,31 @@ export class FdPump {
       const mode = this.checkpointMode ?? "undecided";
       const checkpoint = readCheckpoint(bytes, this.lines + unemittedLines, mode);
       this.checkpointBytes += countCheckpoint(this.counters, bytes, mode);
-      // Told before the write: the output's echo can never arrive before the main thread knows.
-      this.events.onCheckpoint(checkpoint);
+      this.queueCheckpoint(checkpoint);
     };
+  }
+
+  /** Checkpoints met and not told yet: told in one message before the next write, or per chunk. */
+  private untold: RelayedCheckpoint[] = [];
+
+  private queueCheckpoint(checkpoint: RelayedCheckpoint): void {
+    // One cut out of the data (v1 or undecided output) covers the ones before it: commits are
+    // cumulative, so only the newest is told. A forwarded one is told each: its echo names it.
+    const last = this.untold.at(-1);
+    if (last && !last.forwarded && !checkpoint.forwarded)
+      this.untold[this.untold.length - 1] = checkpoint;
+    else this.untold.push(checkpoint);
+  }
+
+  /**
+   * Tells the main thread the checkpoints met: before the bytes holding a forwarded one are
+   * written (its echo can never arrive first), after those before a cut-out one were.
+   */
+  private tellCheckpoints(): void {
+    if (this.untold.length === 0) return;
+    const told = this.untold;
+    this.untold = [];
+    this.events.onCheckpoints(told);
   }
 
   /** Follows the main thread's decision of the output's protocol (one atomic load per chunk). */
@@ -166,6 +190,7 @@ export class FdPump {
       // Also after a line too long: what is held now, not the chunk that failed.
       this.counters.setBuffered(this.framer.pendingLength);
     }
+    this.tellCheckpoints();
     this.reportEmpty();
   }
 
@@ -215,6 +240,7 @@ export class FdPump {
 
   /** Writes lines of data and counts them. */
   private write(bytes: Uint8Array, lines: number): void {
+    this.tellCheckpoints();
     try {
       this.writeAll(bytes);
     } catch (error) {

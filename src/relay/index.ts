@@ -62,8 +62,8 @@ export function startFdRelay(config: FdRelayConfig, events: RelayEvents): Relay 
         case "INPUT_FIRST_LINE":
           events.onInputFirstLine(message.handshake);
           break;
-        case "CHECKPOINT":
-          events.onCheckpoint(message.checkpoint);
+        case "CHECKPOINTS":
+          for (const checkpoint of message.checkpoints) events.onCheckpoint(checkpoint);
           break;
         case "DONE":
           settle(message.result);

@@ -44,8 +44,14 @@ export interface RelayEvents {
   onCheckpoint(checkpoint: RelayedCheckpoint): void;
 }
 
+/** The relay worker's side of RelayEvents: checkpoints told in batches, one message for many. */
+export interface FdRelayEvents {
+  onInputFirstLine(handshake: Handshake | undefined): void;
+  onCheckpoints(checkpoints: RelayedCheckpoint[]): void;
+}
+
 export type RelayToMain =
   | { code: "INPUT_FIRST_LINE"; handshake?: Handshake }
-  | { code: "CHECKPOINT"; checkpoint: RelayedCheckpoint }
+  | { code: "CHECKPOINTS"; checkpoints: RelayedCheckpoint[] }
   | { code: "DONE"; result: RelayResult }
   | { code: "ERROR"; message: string; stack?: string };

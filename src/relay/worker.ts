@@ -28,7 +28,7 @@ self.onmessage = (event: MessageEvent<MainToRelay>) => {
         const pump = new FdPump(message.config, {
           onInputFirstLine: (handshake) =>
             post({ code: "INPUT_FIRST_LINE", ...(handshake ? { handshake } : {}) }),
-          onCheckpoint: (checkpoint) => post({ code: "CHECKPOINT", checkpoint }),
+          onCheckpoints: (checkpoints) => post({ code: "CHECKPOINTS", checkpoints }),
         });
         const result = pump.run();
         post({ code: "DONE", result });
