@@ -2,8 +2,8 @@
 // nothing (then the file is parsed whole).
 import { describe, expect, test } from "bun:test";
 import { CHUNKED_PARSE_MIN_BYTES, parseInGroups } from "../../../src/config/chunked-parse.ts";
-import { HclSyntaxError, parseHcl } from "../../../src/config/hcl.ts";
 import { outlineHcl } from "../../../src/config/outline.ts";
+import { HclSyntaxError, parseHcl } from "../../../src/hcl/parse.ts";
 import { loadProblems } from "./harness.ts";
 
 /** Blocks in every form the split must keep: labels, repeats, comments, heredocs, odd names. */

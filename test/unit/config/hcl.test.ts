@@ -1,6 +1,6 @@
 // HCL syntax errors: every diagnostic of HashiCorp's parser, one line each, as file:line:col: summary.
 import { describe, expect, test } from "bun:test";
-import { parseDiagnostics, parseHcl } from "../../../src/config/hcl.ts";
+import { parseDiagnostics, parseHcl } from "../../../src/hcl/parse.ts";
 import { loadError, loadProblems } from "./harness.ts";
 
 const valid = `task "a" {

@@ -166,7 +166,7 @@ describe("outlineHcl on every construct HCL accepts", () => {
   ].join("\r\n");
 
   test("HCL itself accepts the file (so the test is about the scanner)", async () => {
-    const { parseHcl } = await import("../../../src/config/hcl.ts");
+    const { parseHcl } = await import("../../../src/hcl/parse.ts");
     expect(await parseHcl(torture)).toHaveProperty("last", 1);
   });
 
