@@ -33,3 +33,14 @@ export function configObject<const TEntries extends v.ObjectEntries>(entries: TE
     return `must be an object, got ${issue.received}`;
   });
 }
+
+/** A setting that must be a non-empty string. */
+export const nonEmptyString = v.pipe(v.string("must be a string"), v.nonEmpty("must not be empty"));
+
+/** A setting that must be a whole number of at least `minimum`. */
+export const wholeNumberFrom = (minimum: number) =>
+  v.pipe(
+    v.number("must be a number"),
+    v.integer("must be a whole number"),
+    v.minValue(minimum, `must be ${minimum} or more`),
+  );

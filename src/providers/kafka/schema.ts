@@ -1,15 +1,6 @@
 // kafka input and output settings: loadable without the providers or the client library.
 import * as v from "valibot";
-import { configObject } from "../../sdk/config.ts";
-
-const nonEmptyString = v.pipe(v.string("must be a string"), v.nonEmpty("must not be empty"));
-
-const positiveInteger = (minimum: number) =>
-  v.pipe(
-    v.number("must be a number"),
-    v.integer("must be a whole number"),
-    v.minValue(minimum, `must be ${minimum} or more`),
-  );
+import { configObject, nonEmptyString, wholeNumberFrom } from "../../sdk/config.ts";
 
 /** "host:port", with or without a port (9092). */
 const brokerPattern = /^[^\s:,]+(:\d{1,5})?$/;
@@ -68,7 +59,7 @@ const connectionEntries = {
   /** The client id the brokers see in their logs and quotas. */
   client_id: v.optional(nonEmptyString, "dstream"),
   /** How long to wait for the brokers before failing with "cannot reach" (ms). */
-  connect_timeout_ms: v.optional(positiveInteger(100), 10_000),
+  connect_timeout_ms: v.optional(wholeNumberFrom(100), 10_000),
   /** SASL authentication (PLAIN or SCRAM); omit for none. */
   sasl: v.optional(saslSchema),
   /** TLS to the brokers: true for the system's CAs, or files; omit for plaintext. */
@@ -104,11 +95,11 @@ export const kafkaOutputConfigSchema = v.pipe(
       "none",
     ),
     /** Largest message accepted (bytes): a longer event fails naming its sequence (the broker's default). */
-    max_message_bytes: v.optional(positiveInteger(1), 1_048_576),
+    max_message_bytes: v.optional(wholeNumberFrom(1), 1_048_576),
     /** Partitions of the topic that `dstream init` creates. */
-    partitions: v.optional(positiveInteger(1), 1),
+    partitions: v.optional(wholeNumberFrom(1), 1),
     /** Replicas of the topic that `dstream init` creates. */
-    replication_factor: v.optional(positiveInteger(1), 1),
+    replication_factor: v.optional(wholeNumberFrom(1), 1),
   }),
   v.check(
     (config) => (config.topic === undefined) !== (config.topic_prefix === undefined),
@@ -140,7 +131,7 @@ export const kafkaInputConfigSchema = configObject({
     "json",
   ),
   /** Broker session timeout of the group member (ms): how soon a dead process loses its partitions. */
-  session_timeout_ms: v.optional(positiveInteger(6000), 10_000),
+  session_timeout_ms: v.optional(wholeNumberFrom(6000), 10_000),
 });
 
 export type KafkaConnectionConfig = {

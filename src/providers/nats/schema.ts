@@ -1,15 +1,6 @@
 // nats (JetStream) input and output settings: loadable without the providers or the client library.
 import * as v from "valibot";
-import { configObject } from "../../sdk/config.ts";
-
-const nonEmptyString = v.pipe(v.string("must be a string"), v.nonEmpty("must not be empty"));
-
-const positiveInteger = (minimum: number) =>
-  v.pipe(
-    v.number("must be a number"),
-    v.integer("must be a whole number"),
-    v.minValue(minimum, `must be ${minimum} or more`),
-  );
+import { configObject, nonEmptyString, wholeNumberFrom } from "../../sdk/config.ts";
 
 /** JetStream's rule for stream and consumer names. */
 const streamName = v.pipe(
@@ -46,7 +37,7 @@ const connectionEntries = {
     "must be a string or a list of strings",
   ),
   /** How long to wait for a server before failing with "cannot reach" (ms). */
-  connect_timeout_ms: v.optional(positiveInteger(100), 10_000),
+  connect_timeout_ms: v.optional(wholeNumberFrom(100), 10_000),
   /** User name, for servers with user/password auth. */
   user: v.optional(nonEmptyString),
   /** Password of user: use {{ env "..." }}, never a literal. */
@@ -69,7 +60,7 @@ export const natsOutputConfigSchema = v.pipe(
     /** "envelope": the whole event line as it came; "data": only its data field, as JSON. */
     value: v.optional(v.picklist(["envelope", "data"], 'must be "envelope" or "data"'), "envelope"),
     /** Publishes awaiting their stream ack at once: more is faster, and holds more in memory. */
-    max_pending: v.optional(positiveInteger(1), 4096),
+    max_pending: v.optional(wholeNumberFrom(1), 4096),
   }),
   v.check(
     (config) => (config.subject === undefined) !== (config.subject_prefix === undefined),
@@ -91,9 +82,9 @@ export const natsInputConfigSchema = configObject({
     "json",
   ),
   /** How long JetStream waits for an ack before it redelivers (ms): longer than dstream takes to commit. */
-  ack_wait_ms: v.optional(positiveInteger(1000), 30_000),
+  ack_wait_ms: v.optional(wholeNumberFrom(1000), 30_000),
   /** Messages delivered but not yet acked at most (a new durable's max_ack_pending). */
-  max_ack_pending: v.optional(positiveInteger(1), 20_000),
+  max_ack_pending: v.optional(wholeNumberFrom(1), 20_000),
 });
 
 export type NatsConnectionConfig = {

@@ -1,8 +1,6 @@
 // postgres-cdc input settings: loadable without the provider or the client library.
 import * as v from "valibot";
-import { configObject } from "../../sdk/config.ts";
-
-const nonEmptyString = v.pipe(v.string("must be a string"), v.nonEmpty("must not be empty"));
+import { configObject, nonEmptyString } from "../../sdk/config.ts";
 
 /** PostgreSQL identifiers dstream names itself: lower-case letters, digits and '_', at most 63. */
 export const identifierPattern = /^[a-z_][a-z0-9_]{0,62}$/;

@@ -1,15 +1,6 @@
 // postgres output settings: loadable without the provider or the client library.
 import * as v from "valibot";
-import { configObject } from "../../sdk/config.ts";
-
-const nonEmptyString = v.pipe(v.string("must be a string"), v.nonEmpty("must not be empty"));
-
-const positiveInteger = (minimum: number) =>
-  v.pipe(
-    v.number("must be a number"),
-    v.integer("must be a whole number"),
-    v.minValue(minimum, `must be ${minimum} or more`),
-  );
+import { configObject, nonEmptyString, wholeNumberFrom } from "../../sdk/config.ts";
 
 /** A column name as written in the table (quoted in SQL, so any name works). */
 const columnName = nonEmptyString;
@@ -55,13 +46,13 @@ export const postgresOutputConfigSchema = v.pipe(
       ),
     ),
     /** Rows per transaction at most. */
-    batch_rows: v.optional(positiveInteger(1), 5000),
+    batch_rows: v.optional(wholeNumberFrom(1), 5000),
     /** Bytes of events per transaction at most (a longer event is a transaction alone). */
-    batch_bytes: v.optional(positiveInteger(1024), 4 * 1024 * 1024),
+    batch_bytes: v.optional(wholeNumberFrom(1024), 4 * 1024 * 1024),
     /** How long a batch waits for more events once none are ready (ms); 0 writes at once. */
-    batch_wait_ms: v.optional(positiveInteger(0), 20),
+    batch_wait_ms: v.optional(wholeNumberFrom(0), 20),
     /** How long to wait for the server before failing with "cannot connect" (ms). */
-    connect_timeout_ms: v.optional(positiveInteger(100), 10_000),
+    connect_timeout_ms: v.optional(wholeNumberFrom(100), 10_000),
   }),
   v.check(
     (config) => config.mode === "replicate" || config.table !== undefined,
