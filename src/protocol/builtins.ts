@@ -19,7 +19,8 @@ export const builtinProviders = {
 
 export type BuiltinProviderName = keyof typeof builtinProviders;
 
-export const builtinProviderNames = Object.keys(builtinProviders) as BuiltinProviderName[];
+export const builtinProviderNames: BuiltinProviderName[] =
+  Object.keys(builtinProviders).filter(isBuiltinProvider);
 
 export function isBuiltinProvider(name: string): name is BuiltinProviderName {
   return Object.hasOwn(builtinProviders, name);

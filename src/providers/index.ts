@@ -109,10 +109,14 @@ const builtins: BuiltinTable = {
   },
 };
 
+function isRole(role: string): role is ProviderRole {
+  return role === "input" || role === "output";
+}
+
 function roleOf(name: string, role: string): BuiltinRole | undefined {
-  if (!isBuiltinProvider(name)) return undefined;
+  if (!isBuiltinProvider(name) || !isRole(role)) return undefined;
   const roles: Partial<Record<ProviderRole, BuiltinRole>> = builtins[name];
-  return Object.hasOwn(roles, role) ? roles[role as ProviderRole] : undefined;
+  return roles[role];
 }
 
 function usageError(message: string): number {

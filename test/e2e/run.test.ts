@@ -133,6 +133,9 @@ describe.each([
       lines: 1_000_000,
       bytes: readFileSync(source).length,
       emptyLines: 0,
+      // The file input and output speak v2: every line acknowledged, the checkpoint at the end.
+      ackedLines: 1_000_000,
+      checkpoint: { inThisRun: true, value: { current: { offset: readFileSync(source).length } } },
     });
   });
 
