@@ -3,38 +3,15 @@
 // publication) to /dev/null from a second slot created at the same point, on the server of
 // test/services/postgres.sh, interleaved in one run. The server's own decoding is the limit.
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { buildBenchBinary } from "./binary.ts";
+import { psql, startPostgres } from "./postgres-service.ts";
 import { machineLine } from "./timing.ts";
 
 const CHANGES = Number(process.env.BENCH_CDC_CHANGES ?? 1_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const ROWS_PER_TRANSACTION = 10_000;
 const DATABASE = "dstream_bench_cdc";
-
-function startPostgres(): string {
-  const script = resolve(import.meta.dir, "../../test/services/postgres.sh");
-  const started = Bun.spawnSync(["bash", script], {
-    stdout: "pipe",
-    stderr: "pipe",
-    timeout: 600_000,
-  });
-  if (started.exitCode !== 0) throw new Error(`postgres.sh failed: ${started.stderr}`);
-  return started.stdout.toString().trim().split("\n").pop() as string;
-}
-
-function psql(url: string, sql: string): string {
-  const result = Bun.spawnSync(
-    ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql],
-    {
-      stdout: "pipe",
-      stderr: "pipe",
-      timeout: 600_000,
-    },
-  );
-  if (result.exitCode !== 0) throw new Error(`psql failed: ${result.stderr}`);
-  return result.stdout.toString().trim();
-}
 
 function pgRecvlogical(): string {
   const root = "/usr/lib/postgresql";

@@ -3,36 +3,15 @@
 // replica's table stamps each row with its own clock_timestamp() when dstream writes it. One server
 // (test/services/postgres.sh), so one clock. Beside it, pgbench's own latency for the same commits.
 import { existsSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { buildBenchBinary } from "./binary.ts";
+import { databaseUrl, psql, startPostgres } from "./postgres-service.ts";
 import { machineLine } from "./timing.ts";
 
 const RATE = Number(process.env.BENCH_LATENCY_RATE ?? 1000);
 const SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 15);
 const SOURCE = "dstream_bench_latency_source";
 const REPLICA = "dstream_bench_latency_replica";
-
-function startPostgres(): string {
-  const script = resolve(import.meta.dir, "../../test/services/postgres.sh");
-  const started = Bun.spawnSync(["bash", script], { stdout: "pipe", stderr: "pipe" });
-  if (started.exitCode !== 0) throw new Error(`postgres.sh failed: ${started.stderr}`);
-  return started.stdout.toString().trim().split("\n").pop() as string;
-}
-
-function psql(url: string, sql: string): string {
-  const result = Bun.spawnSync(
-    ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql],
-    { stdout: "pipe", stderr: "pipe" },
-  );
-  if (result.exitCode !== 0) throw new Error(`psql failed: ${result.stderr}`);
-  return result.stdout.toString().trim();
-}
-
-function databaseUrl(server: string, name: string): string {
-  const url = new URL(server);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
 
 function pgbenchPath(): string {
   const root = "/usr/lib/postgresql";

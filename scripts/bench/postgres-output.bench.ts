@@ -2,24 +2,14 @@
 // replicate modes, beside `psql -c "\copy ..."` of the same rows, on the server of
 // test/services/postgres.sh, interleaved in one run.
 import { rmSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { buildBenchBinary } from "./binary.ts";
+import { startPostgres } from "./postgres-service.ts";
 import { machineLine } from "./timing.ts";
 
 const ROWS = Number(process.env.BENCH_POSTGRES_ROWS ?? 500_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const DATABASE = "dstream_bench_output";
-
-function startPostgres(): string {
-  const script = resolve(import.meta.dir, "../../test/services/postgres.sh");
-  const started = Bun.spawnSync(["bash", script], {
-    stdout: "pipe",
-    stderr: "pipe",
-    timeout: 600_000,
-  });
-  if (started.exitCode !== 0) throw new Error(`postgres.sh failed: ${started.stderr}`);
-  return started.stdout.toString().trim().split("\n").pop() as string;
-}
 
 function psql(url: string, args: string[]): void {
   const result = Bun.spawnSync(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, ...args], {
