@@ -76,3 +76,22 @@ export function countCheckpoint(
   counters.add(Slot.CHECKPOINTS, 1);
   return mode === "forward" ? line.length : 0;
 }
+
+/**
+ * Bytes of forwarded checkpoint lines travelling with the events, not counted yet: the relay adds
+ * them when it meets such a line and takes them out of the write that carries them.
+ */
+export class CheckpointBytes {
+  private pending = 0;
+
+  add(bytes: number): void {
+    this.pending += bytes;
+  }
+
+  /** Of `written` bytes, those of events: less the checkpoint lines among them. */
+  eventBytes(written: number): number {
+    const checkpoint = Math.min(this.pending, written);
+    this.pending -= checkpoint;
+    return written - checkpoint;
+  }
+}

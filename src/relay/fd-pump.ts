@@ -4,6 +4,7 @@ import { readSync, writeSync } from "node:fs";
 import { setNonBlocking } from "../os/libc.ts";
 import {
   BadCheckpointError,
+  CheckpointBytes,
   type CheckpointMode,
   checkpointModeFor,
   countCheckpoint,
@@ -131,7 +132,7 @@ export class FdPump {
       // Events before it: those written, and those of the region it is part of, not yet written.
       const mode = this.checkpointMode ?? "undecided";
       const checkpoint = readCheckpoint(bytes, this.lines + unemittedLines, mode);
-      this.checkpointBytes += countCheckpoint(this.counters, bytes, mode);
+      this.checkpointBytes.add(countCheckpoint(this.counters, bytes, mode));
       this.queueCheckpoint(checkpoint);
     };
   }
@@ -253,15 +254,12 @@ export class FdPump {
     this.count(lines, bytes.length);
   }
 
-  /** Bytes of forwarded checkpoint lines in the data not counted yet: not events' bytes. */
-  private checkpointBytes = 0;
+  private readonly checkpointBytes = new CheckpointBytes();
 
   private count(lines: number, bytes: number): void {
     this.lines += lines;
     this.counters.add(Slot.LINES, lines);
-    const checkpointBytes = Math.min(this.checkpointBytes, bytes);
-    this.checkpointBytes -= checkpointBytes;
-    this.counters.add(Slot.BYTES, bytes - checkpointBytes);
+    this.counters.add(Slot.BYTES, this.checkpointBytes.eventBytes(bytes));
   }
 
   /** Writes all of `bytes`; a write the full pipe refuses (EAGAIN) is a backpressure event. */

@@ -1,6 +1,7 @@
 // Pumps lines from the input's stdout to the output's stdin: bytes only, bounded buffering, live
 // counters. It stops reading while the output is behind, so the input blocks on its own pipe.
 import {
+  CheckpointBytes,
   type CheckpointMode,
   countCheckpoint,
   type RelayedCheckpoint,
@@ -91,7 +92,7 @@ export class LinePump {
       this.linesOut += lines;
       if (typeof written === "number") {
         this.counters.add(Slot.LINES, lines);
-        this.counters.add(Slot.BYTES, this.eventBytes(bytes.length));
+        this.counters.add(Slot.BYTES, this.checkpointBytes.eventBytes(bytes.length));
         return;
       }
       // Its failure surfaces through settle() or flush(); a flush failing first must not leave
@@ -140,7 +141,7 @@ export class LinePump {
     this.framer.onCheckpoint = (bytes, unemittedLines) => {
       const events = this.linesOut + unemittedLines;
       const checkpoint = readCheckpoint(bytes, events, this.checkpointMode);
-      this.checkpointBytes += countCheckpoint(this.counters, bytes, this.checkpointMode);
+      this.checkpointBytes.add(countCheckpoint(this.counters, bytes, this.checkpointMode));
       if (this.checkpointMode !== "forward") this.heldCheckpoints.push(checkpoint);
       // Told before the write: an echo never arrives before the session knows.
       else checkpoints.report(checkpoint);
@@ -165,15 +166,7 @@ export class LinePump {
     this.counters.setBuffered(this.pendingBytes + this.framer.pendingLength);
   }
 
-  /** Bytes of forwarded checkpoint lines in the data not counted yet: not events' bytes. */
-  private checkpointBytes = 0;
-
-  /** Of `bytes` written, those of events: less the checkpoint lines forwarded among them. */
-  private eventBytes(bytes: number): number {
-    const checkpointBytes = Math.min(this.checkpointBytes, bytes);
-    this.checkpointBytes -= checkpointBytes;
-    return bytes - checkpointBytes;
-  }
+  private readonly checkpointBytes = new CheckpointBytes();
 
   /** Waits for writes the output has not taken yet: a backpressure event. */
   private async settle(): Promise<void> {
@@ -182,7 +175,7 @@ export class LinePump {
     this.pendingWrites = [];
     await this.waitFor(Promise.all(writes));
     this.counters.add(Slot.LINES, this.pendingLines);
-    this.counters.add(Slot.BYTES, this.eventBytes(this.pendingBytes));
+    this.counters.add(Slot.BYTES, this.checkpointBytes.eventBytes(this.pendingBytes));
     this.pendingBytes = 0;
     this.pendingLines = 0;
     this.updateBuffered();

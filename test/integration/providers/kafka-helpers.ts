@@ -2,6 +2,7 @@
 // checks what dstream wrote and feeds what it reads. Topic setup goes through the client library.
 import { resolve } from "node:path";
 import { Admin } from "@platformatic/kafka";
+import { type RunResult, runProcess } from "../../helpers/binary.ts";
 
 const repoRoot = resolve(import.meta.dir, "../../..");
 
@@ -50,27 +51,14 @@ export async function createTopic(
   }
 }
 
-export interface KcatResult {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-}
+export type KcatResult = RunResult;
 
 /** Runs kcat against the test broker with `args`, `input` on its stdin. */
 export async function kcat(args: string[], input?: string): Promise<KcatResult> {
-  const child = Bun.spawn(["kcat", "-b", await startKafka(), ...args], {
-    stdin: input === undefined ? "ignore" : new TextEncoder().encode(input),
-    stdout: "pipe",
-    stderr: "pipe",
+  return runProcess(["kcat", "-b", await startKafka(), ...args], {
+    ...(input === undefined ? {} : { stdin: input }),
+    timeoutMs: 60_000,
   });
-  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-  const [stdout, stderr, exitCode] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
-  ]);
-  clearTimeout(timer);
-  return { exitCode, stdout, stderr };
 }
 
 /** Every message of `topic` as "partition offset key value" lines, sorted, read by kcat. */

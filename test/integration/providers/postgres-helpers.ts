@@ -1,6 +1,7 @@
 // The real PostgreSQL for the postgres tests (test/services/postgres.sh), a fresh database per test,
 // and psql, the client that sets up and checks what dstream wrote (a client nobody here wrote).
 import { resolve } from "node:path";
+import { type RunResult, runProcess } from "../../helpers/binary.ts";
 
 const repoRoot = resolve(import.meta.dir, "../../..");
 
@@ -49,31 +50,14 @@ export async function dropDatabase(name: string): Promise<void> {
   await psql(startPostgres(), `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
 }
 
-export interface PsqlResult {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-}
+export type PsqlResult = RunResult;
 
 /** Runs `sql` with psql against `url`; stops at the first error. Unaligned, tuples only. */
-export async function runPsql(url: string, sql: string, extra: string[] = []): Promise<PsqlResult> {
-  const child = Bun.spawn(
+export function runPsql(url: string, sql: string, extra: string[] = []): Promise<PsqlResult> {
+  return runProcess(
     ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", ...extra, "-d", url, "-f", "-"],
-    {
-      stdin: new TextEncoder().encode(sql),
-      stdout: "pipe",
-      stderr: "pipe",
-      env: { ...process.env, PGCONNECT_TIMEOUT: "30" },
-    },
+    { stdin: sql, env: { PGCONNECT_TIMEOUT: "30" }, timeoutMs: 120_000 },
   );
-  const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
-  const [stdout, stderr, exitCode] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
-  ]);
-  clearTimeout(timer);
-  return { exitCode, stdout, stderr };
 }
 
 /** Runs `sql` with psql against `url` and returns its output (rows as "a|b" lines, no trailing
