@@ -35,11 +35,26 @@ function counterTask(maxCount: number, interval: number, out = "out.jsonl"): str
   );
 }
 
+/** The values of the whole lines of `path` (the last may still be being written). */
 const valuesIn = async (path: string): Promise<number[]> =>
-  (await Bun.file(path).text())
+  wholeLines(await Bun.file(path).text())
     .split("\n")
     .filter((line) => line !== "")
     .map((line) => (JSON.parse(line) as { data: { value: number } }).data.value);
+
+const wholeLines = (text: string) => text.slice(0, text.lastIndexOf("\n") + 1);
+
+/** The lock's owner once the run has written it (the file exists a moment before its content). */
+async function lockOwner(lock: string): Promise<{ pid: number; since: string }> {
+  for (let tries = 0; tries < 500; tries++) {
+    const text = await Bun.file(lock)
+      .text()
+      .catch(() => "");
+    if (text.endsWith("\n")) return JSON.parse(text) as { pid: number; since: string };
+    await Bun.sleep(20);
+  }
+  throw new Error(`${lock} names no owner`);
+}
 
 /** Waits until `path` holds at least `count` lines (a run is relaying). */
 async function untilValues(path: string, count: number): Promise<void> {
@@ -109,23 +124,27 @@ describe("file state through dstream", () => {
       timeoutMs: 30_000,
     });
     const lock = join(workspace.folder, ".dstream", "t.lock");
-    await waitForFile(lock);
-    const holder = JSON.parse(await Bun.file(lock).text()) as { pid: number; since: string };
-    expect(holder.pid).toBe(first.pid);
-    await untilValues(join(workspace.folder, "running.jsonl"), 1);
-    const expected = `error: task "t" is already running: pid ${first.pid} on ${hostname()} since ${holder.since} holds ${lock}\n`;
-    for (const args of [
-      ["run", "t", "-c", config, "--quiet"],
-      ["state", "reset", "t", "-c", config],
-    ]) {
-      const second = await run(args);
-      expect({ args, exitCode: second.exitCode, stderr: second.stderr }).toEqual({
-        args,
-        exitCode: 2,
-        stderr: expected,
-      });
+    try {
+      await waitForFile(lock);
+      const holder = await lockOwner(lock);
+      expect(holder.pid).toBe(first.pid);
+      await untilValues(join(workspace.folder, "running.jsonl"), 1);
+      const expected = `error: task "t" is already running: pid ${first.pid} on ${hostname()} since ${holder.since} holds ${lock}\n`;
+      for (const args of [
+        ["run", "t", "-c", config, "--quiet"],
+        ["state", "reset", "t", "-c", config],
+      ]) {
+        const second = await run(args);
+        expect({ args, exitCode: second.exitCode, stderr: second.stderr }).toEqual({
+          args,
+          exitCode: 2,
+          stderr: expected,
+        });
+      }
+    } finally {
+      // Ended whatever happened above: a run left holding "t" would fail the next test.
+      first.signal("SIGTERM");
     }
-    first.signal("SIGTERM");
     expect((await first.finished).exitCode).toBe(0);
     expect(existsSync(lock)).toBe(false);
   }, 60_000);
@@ -137,6 +156,7 @@ describe("file state through dstream", () => {
     });
     const lock = join(workspace.folder, ".dstream", "t.lock");
     await waitForFile(lock);
+    await lockOwner(lock);
     await untilValues(join(workspace.folder, "killed.jsonl"), 1);
     killed.signal("SIGKILL");
     await killed.finished;

@@ -141,9 +141,12 @@ function kafkaToFile(topic: string, group: string, path: string): string {
 `;
 }
 
+/** The numbers of the whole lines of `path` (the last may still be being written). */
 function numbersIn(path: string): number[] {
   if (!existsSync(path)) return [];
-  return readFileSync(path, "utf8")
+  const text = readFileSync(path, "utf8");
+  return text
+    .slice(0, text.lastIndexOf("\n") + 1)
     .split("\n")
     .filter((line) => line !== "")
     .map((line) => (JSON.parse(line) as { data: { n: number } }).data.n);
