@@ -74,7 +74,10 @@ const dstream = (args: string[]) =>
 function delivered(): number[] {
   const path = join(workspace.folder, "out.jsonl");
   if (!existsSync(path)) return [];
-  return readFileSync(path, "utf8")
+  // Whole lines only: a run may be writing the last one.
+  const text = readFileSync(path, "utf8");
+  return text
+    .slice(0, text.lastIndexOf("\n") + 1)
     .split("\n")
     .filter((line) => line !== "")
     .map((line) => (JSON.parse(line) as { data: { value: number } }).data.value);
