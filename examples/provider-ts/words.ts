@@ -1,8 +1,9 @@
-// Example provider written with the dstream SDK: an input that emits a list of words as events.
-// Build it into its own executable with `bun examples/provider-ts/build.ts`, then point a task's
-// input at it with provider_path (see dstream.hcl beside this file).
+// Example provider written with @dstream/sdk: an input that emits a list of words as events.
+// Build it into its own executable with `bun build.ts` (from the repository's root: `bun
+// examples/provider-ts/build.ts`), then point a task's input at it with provider_path (see
+// dstream.hcl beside this file).
+import { configObject, defineInput, serve } from "@dstream/sdk";
 import * as v from "valibot";
-import { configObject, defineInput, serve } from "../../src/sdk/index.ts";
 
 // The config schema is the single source of defaults, validation and error messages.
 const schema = configObject({
