@@ -1,7 +1,7 @@
 // The relay worker's byte path on raw pipe descriptors: blocking reads and writes on a thread of its
 // own, so the output's pace sets the input's (the input blocks on its full pipe) with one buffer.
 import { readSync, writeSync } from "node:fs";
-import { setNonBlocking } from "../os/libc.ts";
+import { POLLIN, setNonBlocking, waitFd } from "../os/libc.ts";
 import {
   BadCheckpointError,
   CheckpointBytes,
@@ -23,6 +23,13 @@ const MAX_READ_BUFFER_BYTES = 1 << 20;
 const INPUT_END_WAIT_MS = 5000;
 /** poll() wakes at least this often, so a wait is never unbounded inside one call. */
 const POLL_SLICE_MS = 1000;
+/**
+ * Checkpoints met are told to the main thread (which wakes for each message) at most this often
+ * while data flows, or once this many wait, and always before the relay would wait on its input or
+ * output: told late by at most this, never held while the stream is quiet.
+ */
+const TELL_INTERVAL_MS = 20;
+const TELL_MAX_UNTOLD = 128;
 
 function errorCode(error: unknown): string | undefined {
   return typeof error === "object" && error !== null && "code" in error
@@ -76,6 +83,8 @@ export class FdPump {
     try {
       end = this.pump();
     } catch (error) {
+      // Those met before the failure stand: the lines before them were written.
+      this.tellCheckpoints(true);
       if (error instanceof LineTooLongError)
         end = { kind: "line-too-long", message: error.message };
       else if (error instanceof BadCheckpointError)
@@ -111,13 +120,17 @@ export class FdPump {
     if (first.rest.length > 0) this.push(first.rest, emit);
     if (!first.ended) {
       for (;;) {
+        // No checkpoint waits for the input's next bytes.
+        if (this.untold.length > 0 && !waitFd(this.config.inputFd, POLLIN, 0)) {
+          this.tellCheckpoints(true);
+        }
         const count = readSome(this.config.inputFd, buffer);
         if (count === 0) break;
         this.push(buffer.subarray(0, count), emit);
       }
     }
     this.finishLastLine(emit);
-    this.tellCheckpoints();
+    this.tellCheckpoints(true);
     this.reportEmpty();
     return { kind: "ended" };
   }
@@ -137,8 +150,9 @@ export class FdPump {
     };
   }
 
-  /** Checkpoints met and not told yet: told in one message before the next write, or per chunk. */
+  /** Checkpoints met and not told yet, told in one message (TELL_INTERVAL_MS). */
   private untold: RelayedCheckpoint[] = [];
+  private toldAt = 0;
 
   private queueCheckpoint(checkpoint: RelayedCheckpoint): void {
     // One cut out of the data (v1 or undecided output) covers the ones before it: commits are
@@ -150,11 +164,19 @@ export class FdPump {
   }
 
   /**
-   * Tells the main thread the checkpoints met: before the bytes holding a forwarded one are
-   * written (its echo can never arrive first), after those before a cut-out one were.
+   * Tells the main thread the checkpoints met: a cut-out one after the bytes before it were
+   * written; a forwarded one before or after the bytes holding it (the main thread keeps an echo
+   * that arrives first until it is told). `now`: whatever the time since the last message.
    */
-  private tellCheckpoints(): void {
+  private tellCheckpoints(now = false): void {
     if (this.untold.length === 0) return;
+    if (!now && this.untold.length < TELL_MAX_UNTOLD) {
+      const at = performance.now();
+      if (at - this.toldAt < TELL_INTERVAL_MS) return;
+      this.toldAt = at;
+    } else {
+      this.toldAt = performance.now();
+    }
     const told = this.untold;
     this.untold = [];
     this.events.onCheckpoints(told);
@@ -284,6 +306,7 @@ export class FdPump {
   }
 
   private waitForOutput(): void {
+    this.tellCheckpoints(true);
     const started = performance.now();
     this.counters.add(Slot.WAITS, 1);
     waitWritable(this.config.outputFd, POLL_SLICE_MS);

@@ -71,10 +71,11 @@ export class CheckpointFlow {
       return;
     }
     this.sent.push(checkpoint);
-    if (this.earlyEchoes.length > 0) {
-      const early = this.earlyEchoes;
-      this.earlyEchoes = [];
-      for (const value of early) this.echoedValue(value);
+    // Echoes come in order: only the oldest early one can name this checkpoint (the relay tells its
+    // checkpoints in batches, so an output's echoes often arrive first).
+    if (this.earlyEchoes[0] === checkpoint.value) {
+      this.earlyEchoes.shift();
+      this.echoedValue(checkpoint.value);
     }
   }
 

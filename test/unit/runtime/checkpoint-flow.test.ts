@@ -72,6 +72,33 @@ describe("CheckpointFlow", () => {
     expect(subject.unmatchedEchoes()).toEqual([]);
   });
 
+  test("echoes that overtake a whole batch of reports (the relay tells in batches) are all matched", async () => {
+    const { subject, commits } = flow();
+    // The output echoes 10, 30 (covering 20) and 40 before the relay's batch of 10..40 arrives.
+    for (const n of [10, 30, 40]) subject.echoed(echo(n));
+    for (const n of [10, 20, 30]) subject.relayed(checkpoint(n, "forward"));
+    expect(subject.unmatchedEchoes()).toEqual(['{"n":40}']);
+    subject.relayed(checkpoint(40, "forward"));
+    await subject.settled();
+    expect(subject.committed?.value).toBe('{"n":40}');
+    expect(subject.unmatchedEchoes()).toEqual([]);
+    expect(commits.at(-1)).toBe('{"n":40}');
+  });
+
+  test("a value sent twice is matched by each of its two echoes in turn", async () => {
+    const { subject } = flow();
+    subject.echoed(echo(5));
+    subject.echoed(echo(5));
+    const first = { ...checkpoint(5, "forward"), events: 5 };
+    const second = { ...checkpoint(5, "forward"), events: 6 };
+    subject.relayed(first);
+    expect(subject.unmatchedEchoes()).toEqual(['{"n":5}']);
+    subject.relayed(second);
+    await subject.settled();
+    expect(subject.unmatchedEchoes()).toEqual([]);
+    expect(subject.committed?.events).toBe(6);
+  });
+
   test("an echo of a checkpoint never sent stays unmatched (the session fails the run on it)", async () => {
     const { subject, commits } = flow();
     subject.relayed(checkpoint(10, "forward"));
