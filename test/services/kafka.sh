@@ -2,12 +2,19 @@
 # Starts Apache Kafka 4 (KRaft, one node, 127.0.0.1) from its jars on Maven Central, once: a second
 # call finds it running. Prints the bootstrap address (127.0.0.1:PORT) on stdout; exits non-zero
 # with one line on stderr when it cannot. Also installs kcat, the client the tests check with.
-# Stop it with: test/services/kafka.sh stop
+# Listeners: PORT plaintext; PORT+2 SASL_PLAINTEXT (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512; user
+# "dstream", password "dstream-secret"); PORT+3 SSL with a self-signed certificate for 127.0.0.1
+# whose PEM is $RUN/tls/ca.pem. A broker of an older version of this script (no SASL port) is
+# restarted. Stop it with: test/services/kafka.sh stop
 set -euo pipefail
 
 KAFKA_VERSION=4.1.1
 PORT=${DSTREAM_KAFKA_PORT:-39092}
 CONTROLLER_PORT=$((PORT + 1))
+SASL_PORT=$((PORT + 2))
+SSL_PORT=$((PORT + 3))
+SASL_USER=dstream
+SASL_PASSWORD=dstream-secret
 CACHE=${DSTREAM_SERVICES_CACHE:-/var/cache/dstream-services}/kafka
 RUN=${DSTREAM_KAFKA_RUN:-/tmp/dstream-kafka-$PORT}
 READY_SECONDS=${DSTREAM_KAFKA_READY_SECONDS:-90}
@@ -19,18 +26,29 @@ fail() {
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-if [ "${1:-}" = "stop" ]; then
-  if [ -f "$RUN/pid" ] && kill -0 "$(cat "$RUN/pid")" 2>/dev/null; then
+running() { [ -f "$RUN/pid" ] && kill -0 "$(cat "$RUN/pid")" 2>/dev/null; }
+
+stop_broker() {
+  if running; then
     kill "$(cat "$RUN/pid")"
-    for _ in $(seq 1 100); do kill -0 "$(cat "$RUN/pid")" 2>/dev/null || break; sleep 0.2; done
+    for _ in $(seq 1 150); do running || break; sleep 0.2; done
+    running && fail "the broker (pid $(cat "$RUN/pid")) did not stop within 30 s"
   fi
   rm -rf "$RUN"
+}
+
+if [ "${1:-}" = "stop" ]; then
+  stop_broker
   exit 0
 fi
 
-if [ -f "$RUN/pid" ] && kill -0 "$(cat "$RUN/pid")" 2>/dev/null && port_open "$PORT"; then
-  echo "127.0.0.1:$PORT"
-  exit 0
+if running && port_open "$PORT"; then
+  if port_open "$SASL_PORT" && port_open "$SSL_PORT"; then
+    echo "127.0.0.1:$PORT"
+    exit 0
+  fi
+  # Started by an older version of this script, without the SASL and SSL listeners.
+  stop_broker
 fi
 
 install_apt() {
@@ -64,19 +82,42 @@ EOF
   mv "$CACHE/libs.tmp" "$CACHE/libs"
 fi
 
-port_open "$PORT" && fail "port $PORT is taken by another process (set DSTREAM_KAFKA_PORT)"
+for port in "$PORT" "$SASL_PORT" "$SSL_PORT"; do
+  port_open "$port" && fail "port $port is taken by another process (set DSTREAM_KAFKA_PORT)"
+done
 
 rm -rf "$RUN"
-mkdir -p "$RUN/data"
+mkdir -p "$RUN/data" "$RUN/tls"
+
+# A self-signed certificate for 127.0.0.1: the SSL listener's key store, and its PEM for clients.
+TLS_PASSWORD=dstream-tls
+keytool -genkeypair -alias broker -keyalg RSA -keysize 2048 -validity 3650 \
+  -dname "CN=127.0.0.1" -ext "SAN=ip:127.0.0.1,dns:localhost" \
+  -keystore "$RUN/tls/broker.p12" -storetype PKCS12 \
+  -storepass "$TLS_PASSWORD" -keypass "$TLS_PASSWORD" >"$RUN/tls/keytool.log" 2>&1 \
+  || fail "keytool could not make the test certificate (see $RUN/tls/keytool.log)"
+keytool -exportcert -rfc -alias broker -keystore "$RUN/tls/broker.p12" \
+  -storepass "$TLS_PASSWORD" -file "$RUN/tls/ca.pem" >>"$RUN/tls/keytool.log" 2>&1 \
+  || fail "keytool could not export the test certificate (see $RUN/tls/keytool.log)"
+
 cat >"$RUN/server.properties" <<EOF
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$PORT
+listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT,SASL_PLAINTEXT://127.0.0.1:$SASL_PORT,SSL://127.0.0.1:$SSL_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$PORT,SASL_PLAINTEXT://127.0.0.1:$SASL_PORT,SSL://127.0.0.1:$SSL_PORT
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL
 inter.broker.listener.name=PLAINTEXT
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$SASL_USER="$SASL_PASSWORD";
+listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+ssl.keystore.type=PKCS12
+ssl.keystore.location=$RUN/tls/broker.p12
+ssl.keystore.password=$TLS_PASSWORD
+ssl.key.password=$TLS_PASSWORD
+ssl.client.auth=none
 log.dirs=$RUN/data
 num.partitions=1
 offsets.topic.replication.factor=1
@@ -104,7 +145,10 @@ JAVA_OPTS=(-Xms256m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true
 
 java "${JAVA_OPTS[@]}" -cp "$CLASSPATH" kafka.tools.StorageTool format \
   -t "$(java -cp "$CLASSPATH" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)" \
-  -c "$RUN/server.properties" >"$RUN/format.log" 2>&1 \
+  -c "$RUN/server.properties" \
+  --add-scram "SCRAM-SHA-256=[name=$SASL_USER,password=$SASL_PASSWORD]" \
+  --add-scram "SCRAM-SHA-512=[name=$SASL_USER,password=$SASL_PASSWORD]" \
+  >"$RUN/format.log" 2>&1 \
   || fail "formatting the KRaft log dir failed (see $RUN/format.log)"
 
 nohup java "${JAVA_OPTS[@]}" -cp "$CLASSPATH" kafka.Kafka "$RUN/server.properties" \
@@ -112,7 +156,7 @@ nohup java "${JAVA_OPTS[@]}" -cp "$CLASSPATH" kafka.Kafka "$RUN/server.propertie
 echo $! >"$RUN/pid"
 
 deadline=$((SECONDS + READY_SECONDS))
-until kcat -b "127.0.0.1:$PORT" -L -m 2 >/dev/null 2>&1; do
+until kcat -b "127.0.0.1:$PORT" -L -m 2 >/dev/null 2>&1 && port_open "$SASL_PORT" && port_open "$SSL_PORT"; do
   kill -0 "$(cat "$RUN/pid")" 2>/dev/null || fail "the broker exited at start (see $RUN/server.log)"
   [ $SECONDS -lt $deadline ] || fail "the broker did not answer on 127.0.0.1:$PORT within ${READY_SECONDS}s (see $RUN/server.log)"
   sleep 0.5

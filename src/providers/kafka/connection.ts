@@ -42,9 +42,16 @@ export function clientOptions(config: KafkaConnectionConfig) {
     bootstrapBrokers: brokerList(config),
     connectTimeout: config.connect_timeout_ms,
     requestTimeout: Math.max(30_000, config.connect_timeout_ms),
-    // A broker that is away is retried for about connect_timeout_ms, then the run fails.
+    // A broker that is away is retried for about connect_timeout_ms, then the run fails. A refused
+    // password is not going to change: its retries go at once, so it fails in a second or two.
     retries: Math.max(1, Math.round(config.connect_timeout_ms / 1000)),
-    retryDelay: 1000,
+    retryDelay: (
+      _client: unknown,
+      _operation: string,
+      _attempt: number,
+      _retries: number,
+      error: Error,
+    ) => (isAuthenticationFailure(error) || untrustedCertificate(error) ? 0 : 1000),
     autocreateTopics: false,
     // The client's own JSON-schema check of every send's options cost 17% of producing: dstream
     // builds those options itself, from settings valibot already checked.
@@ -80,6 +87,20 @@ export function errorsIn(error: unknown, found: ClientError[] = []): ClientError
   return found;
 }
 
+/** The brokers refused the SASL credentials. */
+export function isAuthenticationFailure(error: unknown): boolean {
+  return errorsIn(error).some(
+    (node) => node.code === "PLT_KFK_AUTHENTICATION" || node.apiId === "SASL_AUTHENTICATION_FAILED",
+  );
+}
+
+/** Why the brokers' TLS certificate was refused (Node's verify code), when it was. */
+export function untrustedCertificate(error: unknown): string | undefined {
+  return errorsIn(error).find(
+    (node) => typeof node.code === "string" && /CERT|SIGNATURE/.test(node.code),
+  )?.code;
+}
+
 /** The broker's error id (UNKNOWN_TOPIC_OR_PARTITION, MESSAGE_TOO_LARGE...) somewhere in `error`. */
 export function protocolErrorId(error: unknown, ids: readonly string[]): string | undefined {
   return errorsIn(error).find((node) => node.apiId && ids.includes(node.apiId))?.apiId;
@@ -112,14 +133,13 @@ export function describeKafkaError(
 ): string {
   const brokers = brokerList(config).join(", ");
   const nodes = errorsIn(error);
-  if (
-    nodes.some(
-      (node) =>
-        node.code === "PLT_KFK_AUTHENTICATION" || node.apiId === "SASL_AUTHENTICATION_FAILED",
-    )
-  ) {
+  if (isAuthenticationFailure(error)) {
     const who = config.sasl ? ` as "${config.sasl.username}" (${config.sasl.mechanism})` : "";
     return `kafka: authentication failed${who} at ${brokers}; check sasl.username and sasl.password`;
+  }
+  const certificate = untrustedCertificate(error);
+  if (certificate) {
+    return `kafka: the TLS certificate of ${brokers} is not trusted (${certificate}); set tls.ca_file to the CA that signed it`;
   }
   if (nodes.some((node) => node.apiId === "UNSUPPORTED_SASL_MECHANISM")) {
     return `kafka: the brokers at ${brokers} do not accept SASL mechanism ${config.sasl?.mechanism}; check sasl.mechanism`;

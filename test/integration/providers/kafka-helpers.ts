@@ -3,6 +3,7 @@
 import { resolve } from "node:path";
 import { Admin } from "@platformatic/kafka";
 import { type RunResult, runProcess } from "../../helpers/binary.ts";
+import type { ProviderProcess } from "./helpers.ts";
 
 const repoRoot = resolve(import.meta.dir, "../../..");
 
@@ -19,6 +20,20 @@ export async function startKafka(): Promise<string> {
   if (started.exitCode !== 0) throw new Error(`kafka.sh failed: ${started.stderr.toString()}`);
   broker = started.stdout.toString().trim().split("\n").pop() as string;
   return broker;
+}
+
+/** The SASL_PLAINTEXT listener kafka.sh opens two ports above the plaintext one, and its user. */
+export async function saslBroker(): Promise<string> {
+  const [host, port] = (await startKafka()).split(":");
+  return `${host}:${Number(port) + 2}`;
+}
+export const saslUser = { username: "dstream", password: "dstream-secret" };
+
+/** The SSL listener (three ports above), and the PEM of its self-signed certificate. */
+export async function tlsBroker(): Promise<{ address: string; caFile: string }> {
+  const [host, port] = (await startKafka()).split(":");
+  const run = process.env.DSTREAM_KAFKA_RUN ?? `/tmp/dstream-kafka-${port}`;
+  return { address: `${host}:${Number(port) + 3}`, caFile: `${run}/tls/ca.pem` };
 }
 
 let topicCount = 0;
@@ -134,3 +149,55 @@ export async function waitForGroupMembers(group: string, members: number): Promi
     await admin.close();
   }
 }
+
+const readyLine = '{"status":"ready","protocol":2}';
+
+/** One line the kafka input wrote: an event or a checkpoint. */
+export interface InputLine {
+  data?: unknown;
+  metadata?: {
+    topic: string;
+    partition: number;
+    offset: number;
+    key: string | null;
+    headers: Record<string, string>;
+    timestamp: number;
+  };
+  checkpoint?: { offsets: Record<string, Record<string, number>> };
+}
+
+export function linesOf(provider: ProviderProcess): InputLine[] {
+  return provider.stdout
+    .split("\n")
+    .filter((line) => line !== "" && line !== readyLine)
+    .map((line) => JSON.parse(line) as InputLine);
+}
+
+/** Waits until the input wrote `events` events and a checkpoint after the last of them. */
+export async function waitForEvents(
+  provider: ProviderProcess,
+  events: number,
+  timeoutMs = 30_000,
+): Promise<InputLine[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const lines = linesOf(provider);
+    const count = lines.filter((line) => line.metadata).length;
+    if (count >= events && lines[lines.length - 1]?.checkpoint) return lines;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `took too long: ${events} events expected, got ${count}:\n${provider.stdout.slice(-2000)}`,
+      );
+    }
+    await Bun.sleep(50);
+  }
+}
+
+/** SIGTERM, then the exit (killed past 30 s). */
+export async function stopProvider(provider: ProviderProcess) {
+  provider.child.kill("SIGTERM");
+  return provider.finish(30_000);
+}
+
+export const lastCheckpoint = (lines: InputLine[]) =>
+  lines.filter((line) => line.checkpoint).pop()?.checkpoint;

@@ -1,6 +1,7 @@
 // kafka output in the compiled binary against a real broker: what kcat reads back, checkpoints
 // echoed only after the broker acked, topic_prefix routing, codecs, lifecycle, one-line errors.
 import { beforeAll, describe, expect, test } from "bun:test";
+import { Admin } from "@platformatic/kafka";
 import { dstreamBinary } from "../../helpers/binary.ts";
 import { startProvider } from "./helpers.ts";
 import {
@@ -123,12 +124,64 @@ describe("kafka output (compiled binary, real broker)", () => {
       `topic "${topic}" exists`,
     );
     const destroyed = await runOutput(config, [], "destroy");
-    expect(JSON.parse(destroyed.stdout).message).toBe(`deleted topic "${topic}"`);
+    expect(JSON.parse(destroyed.stdout).message).toBe(
+      `deleted topic "${topic}" (created by dstream init)`,
+    );
     const status = await runOutput(config, [], "status");
     expect(JSON.parse(status.stdout)).toMatchObject({
       status: "Failed",
       message: `topic "${topic}" does not exist (dstream init creates it)`,
     });
+  }, 90_000);
+});
+
+describe("kafka output destroy deletes only what init created (compiled binary, real broker)", () => {
+  const leftInPlace = (topic: string) =>
+    `left topic "${topic}" in place: dstream init did not create it (it is not in "_dstream_created_topics"); delete it yourself if you mean to`;
+
+  test("a topic that was there before init: init leaves it, destroy leaves it and its messages", async () => {
+    const topic = uniqueTopic("foreign");
+    await createTopic(topic);
+    await kcat(["-P", "-t", topic], "kept\n");
+    const init = await runOutput({ topic }, [], "init");
+    expect(JSON.parse(init.stdout).message).toBe(`topic "${topic}" already exists`);
+    const destroyed = await runOutput({ topic }, [], "destroy");
+    expect(destroyed.exitCode).toBe(0);
+    expect(JSON.parse(destroyed.stdout)).toEqual({
+      status: "Success",
+      message: leftInPlace(topic),
+      resources: [],
+    });
+    expect(await readTopic(topic, "%s\\n")).toEqual(["kept"]);
+  }, 60_000);
+
+  test("a topic init created, deleted and made again by someone else: destroy leaves the new one", async () => {
+    const topic = uniqueTopic("remade");
+    expect(JSON.parse((await runOutput({ topic }, [], "init")).stdout).message).toBe(
+      `created topic "${topic}" (1 partitions, replication 1)`,
+    );
+    const admin = new Admin({ clientId: "dstream-test", bootstrapBrokers: [broker] });
+    try {
+      await admin.deleteTopics({ topics: [topic] });
+    } finally {
+      await admin.close();
+    }
+    // Deletion finishes on the broker a moment after it answers.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        await createTopic(topic);
+        break;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        await Bun.sleep(200);
+      }
+    }
+    const destroyed = await runOutput({ topic }, [], "destroy");
+    expect(JSON.parse(destroyed.stdout).message).toBe(leftInPlace(topic));
+    expect((await kcat(["-L", "-t", topic])).stdout).toContain(
+      `topic "${topic}" with 1 partitions`,
+    );
   }, 90_000);
 });
 
