@@ -42,6 +42,16 @@ function headersOf(message: Message): Record<string, string> {
   return headers;
 }
 
+/** The partitions this member owns now ("topic:partition"); undefined before it joined. */
+function ownedPartitions(consumer: Consumer): Set<string> | undefined {
+  if (!consumer.assignments) return undefined;
+  return new Set(
+    consumer.assignments.flatMap(({ topic, partitions }) =>
+      partitions.map((partition) => `${topic}:${partition}`),
+    ),
+  );
+}
+
 async function openStream(
   config: KafkaInputConfig,
   consumer: Consumer,
@@ -113,6 +123,14 @@ export const kafkaInput = defineInput({
       throw error;
     });
     let streamError: unknown;
+    // Records fetched for a partition this member has lost are its new owner's: skipped. A
+    // rebalance restarts the partitions it kept from the group's commit, which may trail what this
+    // run delivered: those records are skipped too (below), so nothing is yielded twice in a run.
+    let owned = ownedPartitions(consumer);
+    const onJoin = () => {
+      owned = ownedPartitions(consumer);
+    };
+    consumer.on("consumer:group:join", onJoin);
     stream.on("error", (error: unknown) => {
       streamError ??= error;
     });
@@ -126,8 +144,10 @@ export const kafkaInput = defineInput({
       );
       for await (const message of messages) {
         const partitionKey = `${message.topic}:${message.partition}`;
+        if (owned !== undefined && !owned.has(partitionKey)) continue;
         const floor = delivered.get(partitionKey);
         if (floor !== undefined && message.offset < floor) continue;
+        delivered.set(partitionKey, message.offset + 1n);
         position = position.next(partitionKey, message.offset + 1n);
         yield {
           data: decodeValue(message, config.value),
@@ -150,6 +170,7 @@ export const kafkaInput = defineInput({
       }
     } finally {
       context.signal.removeEventListener("abort", stop);
+      consumer.off("consumer:group:join", onJoin);
       running = undefined;
       await stream.close().catch(() => {});
       await consumer.close().catch(() => {});
