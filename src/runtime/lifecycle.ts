@@ -150,6 +150,10 @@ async function runOne(
       problem: `did not answer ${command} within ${options.timeoutMs / 1000} s`,
     };
   }
+  if (exit.exitCode !== 0 && !stop.signal && result?.status === "Failed" && result.message) {
+    // It said why (and exited non-zero, as SDK providers do on Failed): its reason is the news.
+    return { ...outcome, ok: false, result };
+  }
   if (exit.exitCode !== 0) {
     const stopped = stop.signal ? ` after dstream was stopped by ${stop.signal}` : "";
     return {

@@ -91,6 +91,12 @@ describe("lifecycle commands", () => {
       'error: task "t": init failed for the output provider ./bad-out.sh: reported Failed: no permission to create topics',
     ],
     [
+      "a Failed result, then a non-zero exit (as SDK providers do)",
+      `echo '{"status":"Failed","message":"nats: authentication failed at nats://h:4222"}'`,
+      1,
+      'error: task "t": init failed for the output provider ./bad-out.sh: reported Failed: nats: authentication failed at nats://h:4222',
+    ],
+    [
       "a non-zero exit",
       success("fine"),
       3,
