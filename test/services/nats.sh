@@ -2,6 +2,8 @@
 # Starts nats-server (Debian's package) with JetStream on 127.0.0.1, once: a second call finds it
 # running. Prints "nats://127.0.0.1:PORT http://127.0.0.1:MONITOR_PORT" on stdout; exits non-zero
 # with one line on stderr when it cannot. Stop it with: test/services/nats.sh stop
+# With DSTREAM_NATS_USER and DSTREAM_NATS_PASSWORD set, clients must log in as that user.
+# `nats.sh halt` stops the server but keeps its store: the next start serves the same streams.
 set -euo pipefail
 
 PORT=${DSTREAM_NATS_PORT:-34222}
@@ -17,14 +19,26 @@ fail() {
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 healthy() { curl -fsS "http://127.0.0.1:$MONITOR_PORT/healthz?js-enabled-only=true" >/dev/null 2>&1; }
 
-if [ "${1:-}" = "stop" ]; then
+stop_server() {
   if [ -f "$RUN/pid" ] && kill -0 "$(cat "$RUN/pid")" 2>/dev/null; then
     kill "$(cat "$RUN/pid")"
-    for _ in $(seq 1 100); do kill -0 "$(cat "$RUN/pid")" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 1 100); do kill -0 "$(cat "$RUN/pid")" 2>/dev/null || return 0; sleep 0.1; done
+    kill -9 "$(cat "$RUN/pid")" 2>/dev/null || true
   fi
-  rm -rf "$RUN"
-  exit 0
-fi
+}
+
+case "${1:-}" in
+  stop)
+    stop_server
+    rm -rf "$RUN"
+    exit 0
+    ;;
+  halt)
+    stop_server
+    rm -f "$RUN/pid"
+    exit 0
+    ;;
+esac
 
 if [ -f "$RUN/pid" ] && kill -0 "$(cat "$RUN/pid")" 2>/dev/null && healthy; then
   echo "nats://127.0.0.1:$PORT http://127.0.0.1:$MONITOR_PORT"
@@ -43,9 +57,18 @@ fi
 port_open "$PORT" && fail "port $PORT is taken by another process (set DSTREAM_NATS_PORT)"
 port_open "$MONITOR_PORT" && fail "port $MONITOR_PORT is taken by another process (set DSTREAM_NATS_PORT)"
 
-rm -rf "$RUN"
 mkdir -p "$RUN/store"
-nohup nats-server -a 127.0.0.1 -p "$PORT" -m "$MONITOR_PORT" -js -sd "$RUN/store" \
+config=()
+if [ -n "${DSTREAM_NATS_USER:-}" ]; then
+  # In a file rather than on the command line, where ps would show the password.
+  (
+    umask 077
+    printf 'authorization {\n  user: "%s"\n  password: "%s"\n}\n' \
+      "$DSTREAM_NATS_USER" "${DSTREAM_NATS_PASSWORD:-}" >"$RUN/auth.conf"
+  )
+  config=(-c "$RUN/auth.conf")
+fi
+nohup nats-server "${config[@]}" -a 127.0.0.1 -p "$PORT" -m "$MONITOR_PORT" -js -sd "$RUN/store" \
   -l "$RUN/server.log" >"$RUN/stdout.log" 2>&1 </dev/null &
 echo $! >"$RUN/pid"
 

@@ -12,7 +12,13 @@ import {
 } from "@nats-io/jetstream";
 import { type NatsConnection, nanos } from "@nats-io/transport-node";
 import { defineInput, type InputItem } from "../../sdk/index.ts";
-import { closeWithin, connectNats, errorText, shownServers } from "./connection.ts";
+import {
+  closeWithin,
+  connectNats,
+  errorText,
+  shownServers,
+  watchConnection,
+} from "./connection.ts";
 import { inputLifecycle, requireStream } from "./lifecycle.ts";
 import { DeliveredPosition, parseNatsCheckpoint, sequencesIn } from "./positions.ts";
 import { type NatsInputConfig, natsInputConfigSchema } from "./schema.ts";
@@ -21,13 +27,33 @@ export { natsInputConfigSchema };
 
 interface Running {
   stream: string;
+  connection: NatsConnection;
   /** Delivered in this run, not yet acked: acked when a commit names them. */
   held: Map<number, JsMsg>;
-  /** Delivered in an earlier run and durable at dstream, not yet acked: their redeliveries are acked and skipped. */
-  earlier: Set<number>;
+  /**
+   * Durable at dstream (committed here or in an earlier run) and not known to be acked at the
+   * server: a redelivery is acked and skipped. An ack sent as a connection drops is lost with it.
+   */
+  committed: Set<number>;
 }
 
 let running: Running | undefined;
+
+/** Acks `messages`; once the server has answered a ping sent after them, they are known acked. */
+function ackCommitted(state: Running, messages: JsMsg[]): void {
+  if (messages.length === 0) return;
+  for (const message of messages) {
+    message.ack();
+    state.committed.add(message.seq);
+  }
+  state.connection.flush().then(
+    () => {
+      for (const message of messages) state.committed.delete(message.seq);
+    },
+    // Lost with the connection: the redelivery is acked again.
+    () => {},
+  );
+}
 
 function decodeValue(message: JsMsg, format: NatsInputConfig["value"]): unknown {
   if (format === "string") return message.string();
@@ -84,37 +110,35 @@ export const natsInput = defineInput({
     let messages: ConsumerMessages | undefined;
     const stop = () => void messages?.close().catch(() => {});
     context.signal.addEventListener("abort", stop, { once: true });
+    const watch = watchConnection(connection, config, { onLost: stop });
     try {
       const jsm = await jetstreamManager(connection);
       await requireStream(jsm, config.stream);
       const durable = await ensureDurable(jsm, config);
       // Sequences at or below the ack floor are acked already: no redelivery will come for them.
       const floor = durable.ack_floor.stream_seq;
-      const earlier = new Set(
+      const committed = new Set(
         [...sequencesIn(parseNatsCheckpoint(context.checkpoint, config.stream))].filter(
           (sequence) => sequence > floor,
         ),
       );
-      const state: Running = { stream: config.stream, held: new Map(), earlier };
+      const state: Running = { stream: config.stream, connection, held: new Map(), committed };
       running = state;
       const consumer = await jetstream(connection).consumers.get(config.stream, config.durable);
       messages = await consumer.consume({ max_messages: 1000 });
-      if (context.signal.aborted) stop();
-      let lost: string | undefined;
-      void connection.closed().then((error) => {
-        if (context.signal.aborted) return;
-        lost = error ? errorText(error) : "closed";
-        stop();
-      });
+      if (context.signal.aborted || watch.lost) stop();
       // Every event carries its position: a stop between two events is covered exactly.
-      const unacked = () => [...state.earlier, ...state.held.keys()];
+      const unacked = () => [...state.committed, ...state.held.keys()];
       let position = DeliveredPosition.of(config.stream, unacked());
       for await (const message of messages) {
-        // Committed in an earlier run (ack it now), or held here longer than ack_wait so that
-        // JetStream sent it again: either way it was passed on once already.
-        const passedOn = state.held.has(message.seq) || state.earlier.has(message.seq);
-        if (state.earlier.delete(message.seq)) message.ack();
-        else state.held.set(message.seq, message);
+        // Committed already (ack it again), or held here longer than ack_wait so that JetStream
+        // sent it again: either way it was passed on once already.
+        if (state.committed.has(message.seq)) {
+          ackCommitted(state, [message]);
+          continue;
+        }
+        const passedOn = state.held.has(message.seq);
+        state.held.set(message.seq, message);
         if (passedOn) continue;
         position = position.next(message.seq, unacked);
         yield {
@@ -130,9 +154,13 @@ export const natsInput = defineInput({
           checkpoint: position,
         };
       }
-      if (lost !== undefined) {
-        throw new Error(
-          `nats: lost the connection to ${shownServers(config)} (${lost}) and could not reconnect within ${config.connect_timeout_ms} ms`,
+      // Only a stop ends a durable's messages: anything else is a failure, never a clean end.
+      if (!context.signal.aborted) {
+        throw (
+          watch.lost ??
+          new Error(
+            `nats: durable "${config.durable}" of stream "${config.stream}" stopped delivering at ${shownServers(config)}`,
+          )
         );
       }
     } finally {
@@ -145,12 +173,14 @@ export const natsInput = defineInput({
   onCommit(checkpoint) {
     const state = running;
     if (!state) return;
+    const acked: JsMsg[] = [];
     for (const sequence of sequencesIn(parseNatsCheckpoint(checkpoint, state.stream))) {
       const message = state.held.get(sequence);
       if (message) {
-        message.ack();
+        acked.push(message);
         state.held.delete(sequence);
       }
     }
+    ackCommitted(state, acked);
   },
 });

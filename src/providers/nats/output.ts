@@ -1,9 +1,10 @@
 // nats output: publishes each event to JetStream and waits for the stream's acks; a checkpoint is
 // acknowledged only once the stream has stored every message before it.
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { type Batch, defineOutput } from "../../sdk/index.ts";
-import { closeWithin, connectNats, errorText } from "./connection.ts";
+import { closeWithin, connectNats } from "./connection.ts";
 import { outputLifecycle, requireStream } from "./lifecycle.ts";
+import { Publisher } from "./publisher.ts";
 import { type NatsOutputConfig, natsOutputConfigSchema } from "./schema.ts";
 
 export { natsOutputConfigSchema };
@@ -51,40 +52,12 @@ export const natsOutput = defineOutput({
       await closeWithin(connection);
       throw error;
     }
-    const js = jetstream(connection);
     const maxPayload = connection.info?.max_payload ?? 1024 * 1024;
-    const inFlight = new Set<Promise<void>>();
-    let failure: Error | undefined;
-    const check = () => {
-      if (failure) throw failure;
-    };
-    const publish = (subject: string, payload: Uint8Array, describe: () => string) => {
-      const stored = js.publish(subject, payload, { timeout: config.connect_timeout_ms }).then(
-        (ack) => {
-          // Checked on the ack rather than sent as an expectation header stored with every message.
-          if (ack.stream !== config.stream) {
-            failure ??= new Error(
-              `nats: ${describe()} on "${subject}" was stored by stream "${ack.stream}", not "${config.stream}"; check stream and the streams' subjects`,
-            );
-          }
-        },
-        (error: unknown) => {
-          failure ??= new Error(
-            `nats: stream "${config.stream}" did not store ${describe()} on "${subject}" (${errorText(error)}); check that the stream's subjects include it`,
-            { cause: error },
-          );
-        },
-      );
-      const tracked = stored.finally(() => inFlight.delete(tracked));
-      inFlight.add(tracked);
-    };
-    const flush = async () => {
-      await Promise.all(inFlight);
-      check();
-    };
+    const publisher = new Publisher(connection, config);
+    const flush = () => publisher.waitUntilAtMost(0);
     return {
       async write(batch) {
-        check();
+        publisher.check();
         for (let index = 0; index < batch.size; index++) {
           const payload = payloadOf(batch, index, config);
           if (payload.length > maxPayload) {
@@ -92,14 +65,15 @@ export const natsOutput = defineOutput({
               `nats: event ${sequenceOf(batch, index)} is ${payload.length} bytes, over the server's max_payload (${maxPayload}); raise max_payload in nats-server's config or make the event smaller`,
             );
           }
-          publish(
+          publisher.publish(
             subjectOf(batch, index, config),
             payload,
             () => `event ${sequenceOf(batch, index)}`,
           );
-          if (inFlight.size >= config.max_pending) await Promise.race(inFlight);
+          if (publisher.size >= config.max_pending)
+            await publisher.waitUntilAtMost(config.max_pending - 1);
         }
-        check();
+        publisher.check();
       },
       flush,
       async close() {

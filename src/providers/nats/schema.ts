@@ -36,7 +36,7 @@ const connectionEntries = {
     ],
     "must be a string or a list of strings",
   ),
-  /** How long to wait for a server before failing with "cannot reach" (ms). */
+  /** How long to wait for a server at start, and to reconnect after losing it, before failing (ms). */
   connect_timeout_ms: v.optional(wholeNumberFrom(100), 10_000),
   /** User name, for servers with user/password auth. */
   user: v.optional(nonEmptyString),
