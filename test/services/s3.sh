@@ -3,7 +3,9 @@
 # (master, volume, filer and its S3 gateway in one `weed server`), built from the Go module proxy
 # and cached outside the clone. Identities: admin/admin-secret (may create buckets),
 # dstream/dstream-secret (reads and writes objects; a missing bucket stays missing) and
-# reader/reader-secret (read only, for access-denied tests).
+# reader/reader-secret (read only, for access-denied tests). Virtual-hosted requests work at
+# <bucket>.s3.localhost:PORT (-s3.domainName; Bun resolves every *.localhost name to 127.0.0.1).
+# A server started by an older s3.sh with other flags is stopped and started again.
 # Prints "http://127.0.0.1:PORT" on stdout; exits non-zero with one line on stderr when it cannot.
 # Stop it with: test/services/s3.sh stop
 set -euo pipefail
@@ -15,6 +17,9 @@ CACHE=${DSTREAM_SEAWEEDFS_CACHE:-/var/cache/dstream-services/seaweedfs}
 VERSION=${DSTREAM_SEAWEEDFS_VERSION:-v0.0.0-20261109003541-7506e5f91cd6}
 WEED="$CACHE/bin/weed-$VERSION"
 READY_SECONDS=${DSTREAM_S3_READY_SECONDS:-60}
+VIRTUAL_HOST_DOMAIN=s3.localhost
+# What this script starts, kept in $RUN/shape: a running server of another shape is replaced.
+SHAPE="$VERSION domainName=$VIRTUAL_HOST_DOMAIN"
 # Other ports, each fixed beside PORT (grpc ports are each plus 10000).
 MASTER_PORT=$((PORT + 1))
 VOLUME_PORT=$((PORT + 2))
@@ -34,20 +39,25 @@ healthy() {
     && curl -fsS -o /dev/null "http://127.0.0.1:$PORT/status" 2>/dev/null
 }
 
-if [ "${1:-}" = "stop" ]; then
+stop_server() {
   if [ -f "$RUN/pid" ] && kill -0 "$(cat "$RUN/pid")" 2>/dev/null; then
     pid=$(cat "$RUN/pid")
     kill "$pid"
     for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     # weed can take long to drain on SIGTERM; its data is throwaway.
-    kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
+    if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid"; fi
     for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   fi
   rm -rf "$RUN"
+}
+
+if [ "${1:-}" = "stop" ]; then
+  stop_server
   exit 0
 fi
 
-running() { [ -f "$RUN/pid" ] && kill -0 "$(cat "$RUN/pid")" 2>/dev/null && healthy; }
+started() { [ -f "$RUN/pid" ] && kill -0 "$(cat "$RUN/pid")" 2>/dev/null; }
+running() { started && [ "$(cat "$RUN/shape" 2>/dev/null)" = "$SHAPE" ] && healthy; }
 
 if running; then
   echo "http://127.0.0.1:$PORT"
@@ -55,13 +65,18 @@ if running; then
 fi
 
 # One caller at a time builds and starts (.ci/run starts it early in the background; tests call it
-# again in beforeAll and wait here for that first build).
+# again in beforeAll and wait here for that first build). Not "$CACHE/.lock": servers started by
+# older versions of this script inherited that lock and hold it while they run.
 mkdir -p "$CACHE"
-exec 9>"$CACHE/.lock"
-flock -w 1500 9 || fail "another s3.sh holds $CACHE/.lock for 25 minutes"
+exec 9>"$CACHE/.start.lock"
+flock -w 1500 9 || fail "another s3.sh holds $CACHE/.start.lock for 25 minutes"
 if running; then
   echo "http://127.0.0.1:$PORT"
   exit 0
+fi
+if started; then
+  echo "s3.sh: replacing the server at 127.0.0.1:$PORT: it was not started as \"$SHAPE\"" >&2
+  stop_server
 fi
 
 command -v curl >/dev/null || {
@@ -120,7 +135,8 @@ WEED_MASTER_VOLUME_GROWTH_COPY_1=1 nohup "$WEED" server -dir="$RUN/data" -ip=127
   -volume.port="$VOLUME_PORT" -volume.max=2000 \
   -filer -filer.port="$FILER_PORT" \
   -s3 -s3.port="$PORT" -s3.config="$RUN/s3.json" -s3.port.iceberg=0 -s3.port.lance=0 \
-  >"$RUN/server.log" 2>&1 </dev/null &
+  -s3.domainName="$VIRTUAL_HOST_DOMAIN" \
+  >"$RUN/server.log" 2>&1 </dev/null 9>&- &
 echo $! >"$RUN/pid"
 
 deadline=$((SECONDS + READY_SECONDS))
@@ -129,4 +145,5 @@ until healthy; do
   [ $SECONDS -lt $deadline ] || fail "SeaweedFS S3 did not answer on 127.0.0.1:$PORT within ${READY_SECONDS}s (see $RUN/server.log)"
   sleep 0.3
 done
+echo "$SHAPE" >"$RUN/shape"
 echo "http://127.0.0.1:$PORT"

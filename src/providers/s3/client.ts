@@ -165,7 +165,7 @@ export function describeS3Error(error: unknown, target: S3Target, doing: string)
   const line = (() => {
     switch (code) {
       case "NoSuchBucket":
-        return `${head}: the bucket does not exist (create it, or run dstream init to be offered to)`;
+        return `${head}: the bucket does not exist (create it, or run dstream init, which creates it; dstream plan shows that first)`;
       case "AccessDenied":
       case "InvalidAccessKeyId":
       case "SignatureDoesNotMatch":

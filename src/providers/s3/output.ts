@@ -337,10 +337,11 @@ export class S3Sink {
 
   /** Completes the open object (and first writes the rows still waiting to fix columns). */
   async #finish(): Promise<void> {
-    clearTimeout(this.#ageTimer);
-    this.#ageTimer = undefined;
     if (!this.#object && this.#waiting.length > 0)
       await this.#openWaiting(this.#folderOfCurrent ?? "");
+    // After opening: opening starts an age timer, which must not outlive this object.
+    clearTimeout(this.#ageTimer);
+    this.#ageTimer = undefined;
     const object = this.#object;
     this.#object = undefined;
     this.#folderOfCurrent = undefined;

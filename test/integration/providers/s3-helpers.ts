@@ -37,6 +37,12 @@ export const admin = { access_key_id: "dstream", secret_access_key: "dstream-sec
 export const adminKeys = { access_key_id: "admin", secret_access_key: "admin-secret" };
 export const reader = { access_key_id: "reader", secret_access_key: "reader-secret" };
 
+/**
+ * The domain s3.sh gives SeaweedFS (-s3.domainName) for virtual-hosted requests: <bucket>.s3.localhost
+ * names the bucket, and Bun resolves any *.localhost name to 127.0.0.1 (RFC 6761).
+ */
+export const virtualHostDomain = "s3.localhost";
+
 /** Settings every test passes: the local server, path-style, the admin keys. */
 export function connection(endpoint: string, bucket: string): Record<string, unknown> {
   return { bucket, endpoint, ...admin };
@@ -157,6 +163,35 @@ export async function countObjects(
 
 export async function createBucket(server: S3Server, bucket: string): Promise<void> {
   await python(server, [bucket, "", "create"]);
+}
+
+/** The keys under bucket/prefix right now, listed path-style with the admin keys (fast, for polling). */
+export async function listKeys(server: S3Server, bucket: string, prefix = ""): Promise<string[]> {
+  const client = new Bun.S3Client({
+    endpoint: server.endpoint,
+    bucket,
+    accessKeyId: adminKeys.access_key_id,
+    secretAccessKey: adminKeys.secret_access_key,
+  });
+  const listing = await client.list({ prefix, maxKeys: 1000 });
+  return (listing.contents ?? []).map((item) => item.key).sort();
+}
+
+/** Waits until `key` is listed; fails after `timeoutMs` with what is there. */
+export async function waitForKey(
+  server: S3Server,
+  bucket: string,
+  key: string,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const keys = await listKeys(server, bucket);
+    if (keys.includes(key)) return;
+    if (Date.now() > deadline)
+      throw new Error(`took too long: ${key} not in ${bucket} after ${timeoutMs} ms (${keys})`);
+    await Bun.sleep(25);
+  }
 }
 
 let bucketCounter = 0;

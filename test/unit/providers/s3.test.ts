@@ -7,12 +7,17 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import * as v from "valibot";
 import {
+  connect,
   describeS3Error,
   resolveCredentials,
   type S3Target,
 } from "../../../src/providers/s3/client.ts";
 import { extension, objectName, utcDay } from "../../../src/providers/s3/naming.ts";
-import { s3InputConfigSchema, s3OutputConfigSchema } from "../../../src/providers/s3/schema.ts";
+import {
+  durationMs,
+  s3InputConfigSchema,
+  s3OutputConfigSchema,
+} from "../../../src/providers/s3/schema.ts";
 import {
   convert,
   decimalUnscaled,
@@ -92,6 +97,47 @@ describe("docs/s3.md settings tables", () => {
     expect(parse({ bucket: "b", schema: { a: "decimal(38,2)" } }).success).toBe(true);
     expect(parse({ bucket: "b", max_age: "5 minutes" }).success).toBe(false);
     expect(parse({ bucket: "b", part_size: 1024 }).success).toBe(false);
+  });
+});
+
+describe("durations (max_age, poll_interval)", () => {
+  test.each([
+    ["2s", 2000],
+    ["500ms", 500],
+    ["90s", 90_000],
+    ["5m", 300_000],
+    ["1h", 3_600_000],
+  ])("%s is %d ms", (text, ms) => {
+    expect(parse({ bucket: "b", max_age: text }).success).toBe(true);
+    expect(durationMs(text)).toBe(ms);
+  });
+
+  test.each(["2", "2 s", "1d", "1.5s", "-2s", ""])("%p is refused with the form to use", (text) => {
+    expect(parse({ bucket: "b", max_age: text }).issues?.[0]?.message).toBe(
+      'must be like "90s", "5m"',
+    );
+  });
+});
+
+describe("addressing", () => {
+  test.each([
+    ["virtual", "http://s3.localhost:9000", "http://lake.s3.localhost:9000/events/a.parquet"],
+    ["virtual", undefined, "https://lake.s3.eu-west-1.amazonaws.com/events/a.parquet"],
+    ["path", "http://s3.localhost:9000", "http://s3.localhost:9000/lake/events/a.parquet"],
+    ["path", undefined, "https://s3.eu-west-1.amazonaws.com/lake/events/a.parquet"],
+    ["auto", "http://s3.localhost:9000", "http://s3.localhost:9000/lake/events/a.parquet"],
+    ["auto", undefined, "https://lake.s3.eu-west-1.amazonaws.com/events/a.parquet"],
+  ] as const)("%s with endpoint %p requests %s", (addressing, endpoint, url) => {
+    const target = connect({
+      bucket: "lake",
+      addressing,
+      endpoint,
+      region: "eu-west-1",
+      access_key_id: "k",
+      secret_access_key: "s",
+    });
+    const signed = new URL(target.client.presign("events/a.parquet"));
+    expect(`${signed.origin}${signed.pathname}`).toBe(url);
   });
 });
 
