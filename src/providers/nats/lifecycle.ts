@@ -1,5 +1,5 @@
-// nats lifecycle: init creates the output's stream, destroy deletes it, status shows the stream
-// (output) or the durable consumer's backlog (input).
+// nats lifecycle: init creates the output's stream, destroy deletes it when init created it, status
+// shows the stream (output) or the durable consumer's backlog (input).
 import { type JetStreamManager, jetstreamManager, type StreamInfo } from "@nats-io/jetstream";
 import type { LifecycleOutcome } from "../../sdk/index.ts";
 import { closeWithin, connectNats, errorText } from "./connection.ts";
@@ -37,13 +37,23 @@ async function withManager<T>(
   }
 }
 
+/**
+ * What init writes in the description of a stream it creates: destroy deletes only such a stream.
+ * (Stream metadata would be the place, but nats-server before 2.10 drops it.)
+ */
+const CREATED_MARK = "created by dstream init";
+
+function createdByInit(info: StreamInfo): boolean {
+  return info.config.description?.startsWith(CREATED_MARK) ?? false;
+}
+
 /** The subjects the output's stream must hold. */
 function streamSubjects(config: NatsOutputConfig): string[] {
   return [config.subject ?? `${config.subject_prefix}.>`];
 }
 
 export const outputLifecycle = {
-  init(config: NatsOutputConfig): Promise<LifecycleOutcome> {
+  init(config: NatsOutputConfig, context: { task: string }): Promise<LifecycleOutcome> {
     return withManager(config, async (jsm) => {
       const resource = { type: "jetstream_stream", name: config.stream };
       try {
@@ -55,7 +65,11 @@ export const outputLifecycle = {
       }
       const subjects = streamSubjects(config);
       try {
-        await jsm.streams.add({ name: config.stream, subjects });
+        await jsm.streams.add({
+          name: config.stream,
+          subjects,
+          description: `${CREATED_MARK} for task ${context.task} at ${new Date().toISOString()}`,
+        });
       } catch (error) {
         throw new Error(`nats: cannot create stream "${config.stream}" (${errorText(error)})`);
       }
@@ -100,6 +114,12 @@ export const outputLifecycle = {
   destroy(config: NatsOutputConfig): Promise<LifecycleOutcome> {
     return withManager(config, async (jsm) => {
       try {
+        const info = await jsm.streams.info(config.stream);
+        if (!createdByInit(info)) {
+          return {
+            message: `stream "${config.stream}" was not created by dstream init: left in place (delete it yourself if it should go)`,
+          };
+        }
         await jsm.streams.delete(config.stream);
       } catch (error) {
         if (isNotFound(error)) return { message: `stream "${config.stream}" does not exist` };

@@ -143,6 +143,12 @@ export function createStreamWithClient(
   });
 }
 
+export function deleteStreamWithClient(stream: string, options: ClientOptions = {}): Promise<void> {
+  return withClient(options, async (connection) => {
+    await (await jetstreamManager(connection)).streams.delete(stream);
+  });
+}
+
 /** Publishes `payloads` to `subject` with JetStream acks, in order, 500 at a time, `pauseMs` apart. */
 export function publishWithClient(
   subject: string,

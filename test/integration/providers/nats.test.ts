@@ -5,6 +5,9 @@ import { dstreamBinary } from "../../helpers/binary.ts";
 import type { ProviderProcess } from "./helpers.ts";
 import {
   consumerDetail,
+  createStreamWithClient,
+  deleteStreamWithClient,
+  publishWithClient,
   runNatsOutput,
   startNats,
   startNatsInput,
@@ -118,6 +121,24 @@ describe("nats output (compiled binary, real nats-server)", () => {
     expect(JSON.parse(destroyed.stdout).message).toBe(`deleted stream "${stream}"`);
     expect(await streamDetail(stream)).toBeUndefined();
   }, 120_000);
+
+  test("destroy leaves a stream that init did not create, with its messages", async () => {
+    const stream = uniqueName("THEIRS");
+    const subject = `${stream}.events`;
+    await createStreamWithClient(stream, [subject]);
+    await publishWithClient(subject, ["1", "2", "3"]);
+    // init finds it there: it does not take it over.
+    const init = await runNatsOutput(binary, { stream, subject }, [], "init");
+    expect(JSON.parse(init.stdout).message).toBe(`stream "${stream}" already exists`);
+    const destroyed = await runNatsOutput(binary, { stream, subject }, [], "destroy");
+    expect(destroyed.exitCode).toBe(0);
+    expect(JSON.parse(destroyed.stdout)).toMatchObject({
+      status: "Success",
+      message: `stream "${stream}" was not created by dstream init: left in place (delete it yourself if it should go)`,
+    });
+    expect((await streamDetail(stream))?.state.messages).toBe(3);
+    await deleteStreamWithClient(stream);
+  }, 60_000);
 
   test('subject_prefix + metadata.table, value = "data"', async () => {
     const stream = uniqueName("PREFIX");
