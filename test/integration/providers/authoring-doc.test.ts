@@ -1,6 +1,6 @@
 // The bash provider printed in docs/provider-authoring.md works as written: run it as dstream would.
 import { afterAll, expect, test } from "bun:test";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { baseEnv, dstreamBinary, runDstream } from "../../helpers/binary.ts";
@@ -52,6 +52,52 @@ test("the bash input runs under dstream into the console built-in", async () => 
   const result = await runDstream(["run", "bash-to-console", "--quiet"], { cwd: folder });
   expect(result.stdout).toBe('Message #1: {"n":1}\nMessage #2: {"n":2}\nMessage #3: {"n":3}\n');
   expect(result.exitCode).toBe(0);
+});
+
+test("the bash input stopped by SIGTERM while blocked on a full pipe: every line it counts is written whole", async () => {
+  // Its stdout goes to a reader that waits 1 s: the pipe fills and printf blocks, so the signal
+  // interrupts a write (the trap the doc explains; `trap 'exit 0' TERM` drops that line).
+  const script = bashInput();
+  const envelopeFile = join(folder, "bash-envelope.json");
+  writeFileSync(envelopeFile, '{"command":"run","config":{"count":1000000}}\n');
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const pidFile = join(folder, `bash-stop-${attempt}.pid`);
+    const errFile = join(folder, `bash-stop-${attempt}.err`);
+    const shell = Bun.spawn(
+      [
+        "bash",
+        "-c",
+        '"$1" < "$2" > >(sleep 1; exec cat) 2>"$3" & echo $! > "$4"; wait',
+        "stop-test",
+        script,
+        envelopeFile,
+        errFile,
+        pidFile,
+      ],
+      { cwd: folder, env: baseEnv(), stdout: "pipe", stderr: "pipe" },
+    );
+    const deadline = Date.now() + 10_000;
+    while (!existsSync(pidFile) || readFileSync(pidFile, "utf8").trim() === "") {
+      if (Date.now() > deadline) throw new Error("the bash input did not start");
+      await Bun.sleep(10);
+    }
+    await Bun.sleep(300);
+    process.kill(Number(readFileSync(pidFile, "utf8")), "SIGTERM");
+    const stdout = await new Response(shell.stdout).text();
+    expect(await shell.exited).toBe(0);
+    const stderr = readFileSync(errFile, "utf8");
+    const emitted = Number(/^emitted (\d+) events\n$/.exec(stderr)?.[1] ?? Number.NaN);
+    expect({ attempt, stderr, stopped: emitted > 0 && emitted < 1_000_000 }).toEqual({
+      attempt,
+      stderr: `emitted ${emitted} events\n`,
+      stopped: true,
+    });
+    const events = Array.from(
+      { length: emitted },
+      (_, index) => `{"data":{"n":${index + 1}},"metadata":{"sequence":${index + 1}}}\n`,
+    );
+    expect(stdout).toBe(`${ready}${events.join("")}`);
+  }
 });
 
 function pythonProvider(marker: string, name: string): string {
