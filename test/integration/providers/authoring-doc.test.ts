@@ -112,6 +112,65 @@ function pythonProvider(marker: string, name: string): string {
   return path;
 }
 
+test("the Python v2 input stopped by SIGTERM while its write is blocked on a full pipe: no line cut, the last checkpoint covers every event", async () => {
+  // The trap the doc warns of: with PYTHONUNBUFFERED=1 (as container images often set),
+  // sys.stdout.buffer.write of a chunk interrupted by the handler writes part of it and cut a
+  // line here; the doc's os.write loop must not.
+  const script = pythonProvider("python-v2-input", "v2-input-stop.py");
+  const envelopeFile = join(folder, "python-envelope.json");
+  writeFileSync(
+    envelopeFile,
+    '{"command":"run","protocol":2,"checkpoint":null,"config":{"count":1000000}}\n',
+  );
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const pidFile = join(folder, `python-stop-${attempt}.pid`);
+    const shell = Bun.spawn(
+      [
+        "bash",
+        "-c",
+        '"$1" < "$2" > >(sleep 2.5; exec cat) 2>/dev/null & echo $! > "$3"; wait',
+        "stop-test",
+        script,
+        envelopeFile,
+        pidFile,
+      ],
+      { cwd: folder, env: { ...baseEnv(), PYTHONUNBUFFERED: "1" }, stdout: "pipe", stderr: "pipe" },
+    );
+    const deadline = Date.now() + 10_000;
+    while (!existsSync(pidFile) || readFileSync(pidFile, "utf8").trim() === "") {
+      if (Date.now() > deadline) throw new Error("the Python input did not start");
+      await Bun.sleep(10);
+    }
+    // Started and blocked on the full pipe long before this.
+    await Bun.sleep(1000);
+    process.kill(Number(readFileSync(pidFile, "utf8")), "SIGTERM");
+    const stdout = await new Response(shell.stdout).text();
+    expect(await shell.exited).toBe(0);
+    const lines = stdout.split("\n");
+    expect({ attempt, end: lines.pop(), first: lines.shift() }).toEqual({
+      attempt,
+      end: "",
+      first: '{"status":"ready","protocol":2}',
+    });
+    let events = 0;
+    let checkpoint = -1;
+    for (const line of lines) {
+      const parsed = JSON.parse(line) as { checkpoint?: { n: number }; data?: { n: number } };
+      if (parsed.checkpoint) {
+        checkpoint = parsed.checkpoint.n;
+        continue;
+      }
+      events++;
+      expect(parsed.data?.n).toBe(events);
+    }
+    expect({ attempt, stopped: events > 0 && events < 1_000_000, checkpoint }).toEqual({
+      attempt,
+      stopped: true,
+      checkpoint: events,
+    });
+  }
+});
+
 test("the Python v2 input and output resume where they stopped: every event once across runs", async () => {
   pythonProvider("python-v2-input", "v2-input.py");
   pythonProvider("python-v2-output", "v2-output.py");
