@@ -1,6 +1,6 @@
 // Dispatches argv to a command and decides the exit code; the only place that knows about exiting.
 import { runCommand } from "citty";
-import { DstreamError, ExitCode, messageOf } from "../errors.ts";
+import { DstreamError, ExitCode, errorCode, messageOf } from "../errors.ts";
 import { versionInfo } from "../version.ts";
 import { stdoutWasClosed } from "./closed-stdout.ts";
 import { commands, hiddenCommands } from "./commands/index.ts";
@@ -196,7 +196,7 @@ function reportError(error: unknown): number {
  * Anything else (ENOSPC) lost output: one error line, exit 1.
  */
 export function reportStdoutError(error: unknown): number {
-  if ((error as { code?: unknown } | null)?.code === "EPIPE") return ExitCode.success;
+  if (errorCode(error) === "EPIPE") return ExitCode.success;
   return reportError(
     new DstreamError("STDOUT_WRITE", `cannot write to stdout: ${messageOf(error)}`, {
       cause: error,

@@ -2,9 +2,7 @@
 // would otherwise fail the run only after all its work was done.
 import { closeSync, constants, openSync, statSync, unlinkSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { DstreamError, messageOf } from "../errors.ts";
-
-const codeOf = (error: unknown) => (error as { code?: unknown } | null)?.code;
+import { DstreamError, errorCode, messageOf } from "../errors.ts";
 
 /**
  * The --stats-json path, or undefined when not given; a usage error when it cannot be written.
@@ -28,7 +26,7 @@ export function checkStatsJsonPath(
     if (statSync(path).isDirectory()) throw refuse(value, "is a folder, not a file");
   } catch (error) {
     if (error instanceof DstreamError) throw error;
-    if (codeOf(error) !== "ENOENT") throw refuse(value, reasonOf(error), error);
+    if (errorCode(error) !== "ENOENT") throw refuse(value, reasonOf(error), error);
     existed = false;
   }
   try {
@@ -37,7 +35,7 @@ export function checkStatsJsonPath(
       : constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL;
     closeSync(openSync(path, flags));
   } catch (error) {
-    if (codeOf(error) === "ENOENT" && !isFolder(dirname(path))) {
+    if (errorCode(error) === "ENOENT" && !isFolder(dirname(path))) {
       throw refuse(value, `the folder ${dirname(value)} does not exist`, error);
     }
     throw refuse(value, reasonOf(error), error);
@@ -59,7 +57,7 @@ function refuse(value: string, reason: string, cause?: unknown): DstreamError {
 }
 
 function reasonOf(error: unknown): string {
-  switch (codeOf(error)) {
+  switch (errorCode(error)) {
     case "EACCES":
     case "EPERM":
       return "permission denied";

@@ -1,7 +1,7 @@
 // Which config file to read: --config, else DSTREAM_CONFIG, else ./dstream.hcl.
 import { readlinkSync, statSync } from "node:fs";
 import { resolve } from "node:path";
-import { DstreamError } from "../errors.ts";
+import { DstreamError, errorCode } from "../errors.ts";
 
 export interface ConfigLocation {
   /** Absolute path. */
@@ -45,7 +45,7 @@ export function findConfigFile(options: DiscoverOptions = {}): ConfigLocation {
 
 /** Why the config file cannot be opened, in the user's terms (stat follows symbolic links). */
 function unreachable(error: unknown, path: string, display: string, origin: string): string {
-  const code = (error as { code?: unknown } | null)?.code;
+  const code = errorCode(error);
   if (code === "ELOOP") {
     return `config file ${display} is a loop of symbolic links, or a chain too long to follow (${origin})`;
   }

@@ -10,6 +10,6 @@ export type {
   Task,
   TaskListing,
 } from "./load.ts";
-export { describeSource, listTasks, loadConfig, loadTask, parseConfig } from "./load.ts";
+export { listTasks, loadConfig, loadTask, parseConfig } from "./load.ts";
 export type { StateSettings } from "./state-block.ts";
 export type { JsonValue } from "./values.ts";

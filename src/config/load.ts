@@ -16,18 +16,6 @@ export type ProviderSource =
   | { kind: "path"; path: string; written: string }
   | { kind: "builtin"; name: BuiltinProviderName };
 
-/** How the user wrote a provider: built-in name, path as written, or OCI reference. */
-export function describeSource(source: ProviderSource): string {
-  switch (source.kind) {
-    case "ref":
-      return source.reference.original;
-    case "path":
-      return source.written;
-    case "builtin":
-      return source.name;
-  }
-}
-
 export interface ProviderSpec {
   role: ProviderRole;
   source: ProviderSource;

@@ -3,11 +3,12 @@ import * as v from "valibot";
 
 export const lifecycleCommands = ["init", "plan", "status", "destroy"] as const;
 export type LifecycleCommand = (typeof lifecycleCommands)[number];
-export type ProviderCommand = "run" | LifecycleCommand;
+/** The command an envelope carries: a run, or a lifecycle command. */
+export type EnvelopeCommand = "run" | LifecycleCommand;
 
 /** First line on a provider's stdin. */
 export interface CommandEnvelope {
-  command: ProviderCommand;
+  command: EnvelopeCommand;
   config: Record<string, unknown>;
   /** 2 from a dstream that speaks protocol v2; absent from a v1 one. */
   protocol?: number | undefined;

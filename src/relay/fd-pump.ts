@@ -1,6 +1,7 @@
 // The relay worker's byte path on raw pipe descriptors: blocking reads and writes on a thread of its
 // own, so the output's pace sets the input's (the input blocks on its full pipe) with one buffer.
 import { readSync, writeSync } from "node:fs";
+import { errorCode } from "../errors.ts";
 import { POLLIN, setNonBlocking, waitFd } from "../os/libc.ts";
 import {
   BadCheckpointError,
@@ -30,12 +31,6 @@ const POLL_SLICE_MS = 1000;
  */
 const TELL_INTERVAL_MS = 20;
 const TELL_MAX_UNTOLD = 128;
-
-function errorCode(error: unknown): string | undefined {
-  return typeof error === "object" && error !== null && "code" in error
-    ? String(error.code)
-    : undefined;
-}
 
 function readSome(fd: number, buffer: Uint8Array): number {
   for (;;) {

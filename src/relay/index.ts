@@ -23,7 +23,7 @@ export {
   readCounters,
 } from "./counters.ts";
 export { readFirstLine, speaksV2 } from "./first-line.ts";
-export type { RelayEnd, RelayEvents, RelayResult } from "./messages.ts";
+export type { RelayEnd, RelayEvents, RelayFigures, RelayResult } from "./messages.ts";
 export {
   closeQuietly,
   createOsPipe,
@@ -95,7 +95,8 @@ export function startStreamRelay(
   limits: PumpLimits,
   counters: SharedArrayBuffer,
   events: RelayEvents,
-  inputEndedCleanly: () => Promise<boolean>,
+  /** Whether a last line without newline is whole (false: the input was cut off mid-line). */
+  lastLineIsWhole: () => Promise<boolean>,
   /** The output's protocol as the session decided it so far (0: not yet). */
   outputProtocol: () => number,
 ): Relay {
@@ -125,7 +126,7 @@ export function startStreamRelay(
               report: events.onCheckpoint,
             }
           : undefined;
-        await pump.run(first.reader, output, inputEndedCleanly, checkpoints);
+        await pump.run(first.reader, output, lastLineIsWhole, checkpoints);
         return settleResult({ kind: "ended" });
       } catch (error) {
         end =

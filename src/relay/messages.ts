@@ -15,8 +15,11 @@ export type RelayEnd =
   /** A v2 input wrote a line starting {"checkpoint": that is not one checkpoint object. */
   | { kind: "bad-checkpoint"; message: string };
 
-export interface RelayResult {
-  end: RelayEnd;
+/**
+ * A run's figures as the relay counts them, on their way to the session's report and the summary:
+ * the one definition of each.
+ */
+export interface RelayFigures {
   /** Lines the output's pipe took. */
   lines: number;
   /** Read from the input but not delivered: a partial line and unwritten bytes. */
@@ -24,6 +27,10 @@ export interface RelayResult {
   inFlightBytes: number;
   /** A last line without newline from an input that crashed or was killed: dropped, not delivered. */
   cutLineBytes: number;
+}
+
+export interface RelayResult extends RelayFigures {
+  end: RelayEnd;
 }
 
 export interface FdRelayConfig {

@@ -9,6 +9,7 @@ import {
 } from "./checkpoints.ts";
 import { CounterWriter, Slot } from "./counters.ts";
 import { LineFramer } from "./line-framer.ts";
+import type { RelayFigures } from "./messages.ts";
 
 export interface PumpLimits {
   /** Bytes allowed in flight towards the output before reading pauses. */
@@ -27,14 +28,6 @@ export interface ChunkReader {
 export interface ChunkSink {
   write(bytes: Uint8Array): number | Promise<number>;
   flush(): number | Promise<number>;
-}
-
-export interface PumpProgress {
-  /** Lines handed to the output. */
-  lines: number;
-  /** Bytes held: a partial line plus writes the output has not taken yet. */
-  inFlightBytes: number;
-  inFlightLines: number;
 }
 
 /** A v2 input's checkpoints on this path: how they are relayed and who is told. */
@@ -64,7 +57,8 @@ export class LinePump {
     this.counters = new CounterWriter(counterBuffer);
   }
 
-  progress(): PumpProgress {
+  /** The figures so far; the cut line is known only at the end (cutLineBytes). */
+  progress(): Omit<RelayFigures, "cutLineBytes"> {
     return {
       // Lines in writes the output has not taken yet are in flight, not relayed.
       lines: this.linesOut - this.pendingLines,
@@ -78,12 +72,12 @@ export class LinePump {
 
   /**
    * Runs until the reader ends; the caller closes the sink. Throws on a too-long line or a dead
-   * output. `inputEndedCleanly` decides whether a last line without newline is whole.
+   * output. `lastLineIsWhole` decides whether a last line without newline is whole.
    */
   async run(
     reader: ChunkReader,
     sink: ChunkSink,
-    inputEndedCleanly: () => Promise<boolean>,
+    lastLineIsWhole: () => Promise<boolean>,
     checkpoints?: StreamCheckpoints,
   ): Promise<void> {
     if (checkpoints) this.relayCheckpoints(checkpoints);
@@ -117,7 +111,7 @@ export class LinePump {
       await this.settle();
       this.releaseCheckpoints(checkpoints);
     }
-    if (this.framer.pendingLength > 0 && !(await inputEndedCleanly())) {
+    if (this.framer.pendingLength > 0 && !(await lastLineIsWhole())) {
       this.cutLineBytes = this.framer.dropPending();
     } else {
       this.framer.finish(emit);

@@ -1,6 +1,7 @@
-// Lifecycle commands (init, plan, status, destroy): one envelope to a provider, one result line back.
+// Lifecycle commands (init, plan, status, destroy): one envelope to a provider, one result line back,
+// on the same supervision as a run (its stop signals, bounded waits, watchdog and provider exits).
 import * as v from "valibot";
-import { describeSource, type Task } from "../config/index.ts";
+import type { Task } from "../config/index.ts";
 import { DstreamError, ExitCode } from "../errors.ts";
 import {
   type LifecycleCommand,
@@ -10,13 +11,14 @@ import {
 import type { ResolveOptions } from "../registry/index.ts";
 import {
   checkBuiltinConfigs,
+  describeSource,
   lockFilePathFor,
   providerLaunch,
-  resolveProviderCommand,
+  resolveProvider,
 } from "./provider-command.ts";
-import { describeExit } from "./provider-exit.ts";
+import { describeExit, type ProviderExit } from "./provider-exit.ts";
 import { ProviderProcess } from "./provider-process.ts";
-import { STOP_SIGNALS } from "./supervisor.ts";
+import { StopSignals, type Supervisable, supervise } from "./supervisor.ts";
 import { startWatchdog } from "./watchdog.ts";
 
 export type LifecycleTarget = "input" | "output" | "both";
@@ -29,7 +31,8 @@ export interface LifecycleOptions {
   onDownload?: ResolveOptions["onDownload"];
 }
 
-export interface LifecycleOutcome {
+/** How one provider answered a lifecycle command (the SDK's LifecycleOutcome is a hook's return). */
+export interface LifecycleAnswer {
   role: "input" | "output";
   label: string;
   ok: boolean;
@@ -40,6 +43,9 @@ export interface LifecycleOutcome {
 
 /** Provider output is bounded: a result is one line; more than this is a broken provider. */
 const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
+
+/** How a provider ended: its stdout and exit, or cut off (and killed) for printing too much. */
+type Ended = { stdout: string; exit: ProviderExit } | { tooLong: true };
 
 function lastResultLine(stdout: string): LifecycleResult | undefined {
   const lines = stdout.split("\n").filter((line) => line.trim() !== "");
@@ -52,38 +58,6 @@ function lastResultLine(stdout: string): LifecycleResult | undefined {
     }
   }
   return undefined;
-}
-
-/**
- * Stop signals while a provider answers: the first asks it to stop (SIGTERM to its process group,
- * which a terminal's Ctrl-C does not reach), a second kills it; no provider outlives dstream.
- */
-class LifecycleStop {
-  signal: NodeJS.Signals | undefined;
-  forcedBy: NodeJS.Signals | undefined;
-  #current: ProviderProcess | undefined;
-  readonly #onSignal = (name: NodeJS.Signals) => {
-    if (this.signal === undefined) {
-      this.signal = name;
-      this.#current?.signal("SIGTERM");
-    } else {
-      this.forcedBy = name;
-      this.#current?.signal("SIGKILL");
-    }
-  };
-
-  constructor() {
-    for (const signal of STOP_SIGNALS) process.on(signal, this.#onSignal);
-  }
-
-  watch(provider: ProviderProcess | undefined): void {
-    this.#current = provider;
-    if (provider && this.signal) provider.signal(this.forcedBy ? "SIGKILL" : "SIGTERM");
-  }
-
-  dispose(): void {
-    for (const signal of STOP_SIGNALS) process.off(signal, this.#onSignal);
-  }
 }
 
 /** The provider's stdout as text; undefined (and the provider killed) past MAX_OUTPUT_BYTES. */
@@ -103,121 +77,133 @@ async function readBounded(provider: ProviderProcess): Promise<string | undefine
   return Buffer.concat(chunks).toString("utf8");
 }
 
-async function runOne(
-  task: Task,
-  role: "input" | "output",
-  command: LifecycleCommand,
-  options: LifecycleOptions,
-  stop: LifecycleStop,
-): Promise<LifecycleOutcome> {
-  const spec = task[role];
-  const resolved = await resolveProviderCommand(task, spec, {
-    lockFilePath: lockFilePathFor(options.configPath),
-    ...(options.onDownload ? { onDownload: options.onDownload } : {}),
-  });
-  const provider = new ProviderProcess(providerLaunch(task, role, resolved, command));
+/** One provider asked: its stdout read (bounded) to its end, then its exit; the watchdog meanwhile. */
+function ask(provider: ProviderProcess): Supervisable<Ended> {
   const watchdog = startWatchdog([provider.pid]);
-  stop.watch(provider);
   provider.closeStdin();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    provider.signal("SIGKILL");
-  }, options.timeoutMs);
-  let stdout: string | undefined;
-  let exit: Awaited<ReturnType<ProviderProcess["exited"]>>;
-  try {
-    stdout = await readBounded(provider);
-    exit = await provider.exited();
-  } finally {
-    clearTimeout(timer);
-    stop.watch(undefined);
-    watchdog.release();
+  const ended = async (): Promise<Ended> => {
+    try {
+      const stdout = await readBounded(provider);
+      const exit = await provider.exited();
+      return stdout === undefined ? { tooLong: true } : { stdout, exit };
+    } finally {
+      watchdog.release();
+    }
+  };
+  return {
+    result: ended(),
+    stop: () => provider.signal("SIGTERM"),
+    kill: () => provider.signal("SIGKILL"),
+  };
+}
+
+/** How asking one provider went, as supervision saw it. */
+interface Asked {
+  /** Undefined: it was killed and did not end. */
+  ended: Ended | undefined;
+  /** It did not answer within the command's --timeout and was killed. */
+  timedOut: boolean;
+  /** The stop signal dstream got while (or before) it answered. */
+  stoppedBy: string | undefined;
+}
+
+/** What one provider's end means, without processes: the first reason that applies wins. */
+function judge(
+  command: LifecycleCommand,
+  timeoutMs: number,
+  { ended, timedOut, stoppedBy }: Asked,
+): Omit<LifecycleAnswer, "role" | "label"> {
+  if (ended && "tooLong" in ended) {
+    return { ok: false, problem: "printed more than 16 MiB instead of one result line" };
   }
-  const outcome = { role, label: resolved.label };
-  if (stdout === undefined) {
-    return {
-      ...outcome,
-      ok: false,
-      problem: "printed more than 16 MiB instead of one result line",
-    };
-  }
-  const result = lastResultLine(stdout);
   if (timedOut) {
-    return {
-      ...outcome,
-      ok: false,
-      problem: `did not answer ${command} within ${options.timeoutMs / 1000} s`,
-    };
+    return { ok: false, problem: `did not answer ${command} within ${timeoutMs / 1000} s` };
   }
-  if (exit.exitCode !== 0 && !stop.signal && result?.status === "Failed" && result.message) {
+  if (!ended) return { ok: false, problem: "was killed and did not end" };
+  const { stdout, exit } = ended;
+  const result = lastResultLine(stdout);
+  if (exit.exitCode !== 0 && !stoppedBy && result?.status === "Failed" && result.message) {
     // It said why (and exited non-zero, as SDK providers do on Failed): its reason is the news.
-    return { ...outcome, ok: false, result };
+    return { ok: false, result };
   }
   if (exit.exitCode !== 0) {
-    const stopped = stop.signal ? ` after dstream was stopped by ${stop.signal}` : "";
-    return {
-      ...outcome,
-      ok: false,
-      problem: `${describeExit(exit)}${stopped}`,
-      ...(result ? { result } : {}),
-    };
+    const stopped = stoppedBy ? ` after dstream was stopped by ${stoppedBy}` : "";
+    return { ok: false, problem: `${describeExit(exit)}${stopped}`, ...(result ? { result } : {}) };
   }
   if (!result) {
     return {
-      ...outcome,
       ok: false,
       problem: `printed no {"status":"Success|Failed"} result line for ${command}`,
     };
   }
-  return { ...outcome, ok: result.status === "Success", result };
+  return { ok: result.status === "Success", result };
+}
+
+async function askOne(
+  task: Task,
+  role: "input" | "output",
+  command: LifecycleCommand,
+  options: LifecycleOptions,
+  signals: StopSignals,
+): Promise<LifecycleAnswer> {
+  const resolved = await resolveProvider(task, task[role], {
+    lockFilePath: lockFilePathFor(options.configPath),
+    ...(options.onDownload ? { onDownload: options.onDownload } : {}),
+  });
+  const provider = new ProviderProcess(providerLaunch(task, role, resolved, command));
+  const { result: ended, timedOut } = await supervise(ask(provider), signals, {
+    deadlineMs: options.timeoutMs,
+  });
+  const asked = { ended, timedOut, stoppedBy: signals.stoppedBy };
+  return { role, label: resolved.label, ...judge(command, options.timeoutMs, asked) };
 }
 
 /** Sends `command` to the chosen providers, one after the other (input first). */
-export async function runLifecycle(
+export async function runLifecycleCommand(
   task: Task,
   command: LifecycleCommand,
   options: LifecycleOptions,
-): Promise<LifecycleOutcome[]> {
+): Promise<LifecycleAnswer[]> {
   const roles: ("input" | "output")[] =
     options.target === "both" ? ["input", "output"] : [options.target];
   await checkBuiltinConfigs(task, roles);
-  const outcomes: LifecycleOutcome[] = [];
-  const stop = new LifecycleStop();
+  const answers: LifecycleAnswer[] = [];
+  // One listener for the whole command: a signal between two providers is not lost.
+  const signals = new StopSignals();
   try {
     for (const role of roles) {
-      if (stop.signal) {
+      if (signals.stoppedBy) {
         // After a stop signal the next provider is not asked at all.
         const label = describeSource(task[role].source);
-        const problem = `not asked: dstream was stopped by ${stop.signal}`;
-        outcomes.push({ role, label, ok: false, problem });
+        const problem = `not asked: dstream was stopped by ${signals.stoppedBy}`;
+        answers.push({ role, label, ok: false, problem });
         continue;
       }
-      outcomes.push(await runOne(task, role, command, options, stop));
+      answers.push(await askOne(task, role, command, options, signals));
     }
   } finally {
-    stop.dispose();
+    signals.dispose();
   }
-  if (stop.forcedBy) {
+  if (signals.forcedBy) {
     throw new DstreamError(
       "STOP_TIMEOUT",
-      `task "${task.name}": ${command} forced to stop on a second ${stop.forcedBy}; provider killed`,
+      `task "${task.name}": ${command} forced to stop on a second ${signals.forcedBy}; provider killed`,
       { exitCode: ExitCode.forcedStop },
     );
   }
-  return outcomes;
+  return answers;
 }
 
 export function lifecycleFailure(
   task: Task,
   command: LifecycleCommand,
-  outcomes: LifecycleOutcome[],
+  answers: LifecycleAnswer[],
 ) {
-  const failed = outcomes.filter((outcome) => !outcome.ok);
+  const failed = answers.filter((answer) => !answer.ok);
   if (failed.length === 0) return undefined;
-  const problems = failed.map((outcome) => {
-    const why = outcome.problem ?? `reported Failed: ${outcome.result?.message || "(no message)"}`;
-    return `task "${task.name}": ${command} failed for the ${outcome.role} provider ${outcome.label}: ${why}`;
+  const problems = failed.map((answer) => {
+    const why = answer.problem ?? `reported Failed: ${answer.result?.message || "(no message)"}`;
+    return `task "${task.name}": ${command} failed for the ${answer.role} provider ${answer.label}: ${why}`;
   });
   return new DstreamError("PROVIDER_FAILED", problems[0] ?? "", { problems });
 }

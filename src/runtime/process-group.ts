@@ -1,5 +1,6 @@
 // A provider's process group after its leader exited: what is left in it (a background child the
 // provider started), named for the user, and killed, so that nothing a provider started outlives it.
+import { errorCode } from "../errors.ts";
 
 /** Whether any process is left in group `group` (POSIX; never on Windows, which has none). */
 export function groupAlive(group: number): boolean {
@@ -9,7 +10,7 @@ export function groupAlive(group: number): boolean {
     return true;
   } catch (error) {
     // EPERM: a member exists but is not ours to signal.
-    return (error as NodeJS.ErrnoException).code === "EPERM";
+    return errorCode(error) === "EPERM";
   }
 }
 

@@ -1,14 +1,10 @@
 // What a run shows: a live one-line display on a TTY (at most 4 refreshes a second) and a summary.
 import { type CounterSnapshot, readCounters } from "../relay/counters.ts";
 import { drawLiveLine } from "./live-line.ts";
+import type { SessionReport } from "./session-state.ts";
 
-/** What a run lost, in bytes (0 when nothing). */
-export interface RunLosses {
-  /** A last line cut off by the input's crash or kill, dropped. */
-  cutLineBytes: number;
-  /** Relayed into the output's stdin but unread when it had to be killed (Linux). */
-  outputUnreadBytes: number;
-}
+/** What a run lost, in bytes (0 when nothing): as the session reports them (SessionReport). */
+export type RunLosses = Required<Pick<SessionReport, "cutLineBytes" | "outputUnreadBytes">>;
 
 export interface RunStats extends CounterSnapshot, RunLosses {
   task: string;

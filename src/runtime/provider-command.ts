@@ -1,22 +1,31 @@
 // Turns a task's provider source into the argv that starts it: built-in, file on disk, or OCI pull.
 import { accessSync, constants, statSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { describeSource, type ProviderSpec, type Task } from "../config/index.ts";
+import type { ProviderSource, ProviderSpec, Task } from "../config/index.ts";
 import { DstreamError } from "../errors.ts";
-import {
-  type ProviderCommand as EnvelopeCommand,
-  PROTOCOL_VERSION,
-  providerEnv,
-} from "../protocol/index.ts";
+import { type EnvelopeCommand, PROTOCOL_VERSION, providerEnv } from "../protocol/index.ts";
 import { builtinConfigProblems } from "../providers/index.ts";
 import { type ResolveOptions, resolveProviderRef } from "../registry/index.ts";
 import type { ProviderLaunch } from "./provider-process.ts";
 import { selfCommand } from "./self-command.ts";
 
-export interface ProviderCommand {
+/** A provider ready to start: its argv, and how the user wrote it. */
+export interface ResolvedProvider {
   argv: string[];
   /** How the user wrote the provider: built-in name, path as written, or OCI reference. */
   label: string;
+}
+
+/** How the user wrote a provider: built-in name, path as written, or OCI reference. */
+export function describeSource(source: ProviderSource): string {
+  switch (source.kind) {
+    case "ref":
+      return source.reference.original;
+    case "path":
+      return source.written;
+    case "builtin":
+      return source.name;
+  }
 }
 
 export type RegistryOptions = Omit<ResolveOptions, "env">;
@@ -50,11 +59,11 @@ function checkExecutable(task: Task, spec: ProviderSpec, path: string, written: 
   }
 }
 
-export async function resolveProviderCommand(
+export async function resolveProvider(
   task: Task,
   spec: ProviderSpec,
   registry: RegistryOptions,
-): Promise<ProviderCommand> {
+): Promise<ResolvedProvider> {
   const label = describeSource(spec.source);
   const { source } = spec;
   switch (source.kind) {
@@ -116,7 +125,7 @@ export function lockFilePathFor(configPath: string): string {
 export function providerLaunch(
   task: Task,
   role: "input" | "output",
-  command: ProviderCommand,
+  provider: ResolvedProvider,
   envelopeCommand: EnvelopeCommand,
   checkpoint: string | undefined = undefined,
 ): ProviderLaunch {
@@ -125,8 +134,8 @@ export function providerLaunch(
   return {
     task: task.name,
     role,
-    label: command.label,
-    argv: command.argv,
+    label: provider.label,
+    argv: provider.argv,
     env: {
       ...process.env,
       [providerEnv.task]: task.name,

@@ -2,7 +2,7 @@
 // stderr forwarded with a [task/role] prefix and its last lines kept for error reports.
 import { existsSync, readFileSync } from "node:fs";
 import type { FileSink, Subprocess } from "bun";
-import { DstreamError, messageOf } from "../errors.ts";
+import { DstreamError, errorCode, messageOf } from "../errors.ts";
 import { describeGroup, groupAlive, killGroup } from "./process-group.ts";
 import type { ProviderExit } from "./provider-exit.ts";
 import { forwardStderr, StderrTail } from "./provider-stderr.ts";
@@ -157,7 +157,7 @@ export class ProviderProcess {
 
 /** Why exec refused a provider, in words: ENOENT for a file that exists means its #! interpreter. */
 function whyNotStarted(path: string, error: unknown): string {
-  const code = (error as { code?: unknown } | null)?.code;
+  const code = errorCode(error);
   if (code === "ENOENT" && existsSync(path)) {
     const firstLine = readFileSync(path).subarray(0, 200).toString("utf8").split("\n")[0] ?? "";
     if (firstLine.startsWith("#!") && firstLine.endsWith("\r")) {

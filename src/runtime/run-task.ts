@@ -22,7 +22,7 @@ import {
   checkBuiltinConfigs,
   lockFilePathFor,
   providerLaunch,
-  resolveProviderCommand,
+  resolveProvider,
 } from "./provider-command.ts";
 import type { SessionReport } from "./session.ts";
 import { type SuperviseOutcome, superviseSession } from "./supervisor.ts";
@@ -92,8 +92,8 @@ async function runLocked(
   registry: ResolveOptions & { lockFilePath: string },
   { resumed, persist, lost }: RunState,
 ): Promise<RunResult> {
-  const input = await resolveProviderCommand(task, task.input, registry);
-  const output = await resolveProviderCommand(task, task.output, registry);
+  const input = await resolveProvider(task, task.input, registry);
+  const output = await resolveProvider(task, task.output, registry);
   if (lost?.aborted) throw lost.reason;
   const resumeFrom = resumed ? JSON.stringify(resumed.checkpoint) : undefined;
   const counters = createCounterBuffer();

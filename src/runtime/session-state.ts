@@ -2,7 +2,7 @@
 // and the moves between phases, the first failure (which wins), the judgement of each provider's
 // exit, of the relay's end and of the output's echoes, and the report.
 import type { ErrorCode } from "../errors.ts";
-import type { RelayEnd, RelayResult } from "../relay/index.ts";
+import type { RelayEnd, RelayFigures, RelayResult } from "../relay/index.ts";
 import type { CommittedCheckpoint } from "./checkpoint-flow.ts";
 import { describeExit, type ProviderExit } from "./provider-exit.ts";
 
@@ -31,17 +31,13 @@ export interface SessionFailure {
   role?: "input" | "output";
 }
 
-export interface SessionReport {
+/** The relay's figures as the report carries them: its `lines` are the lines relayed. */
+type ReportedFigures = Omit<RelayFigures, "lines"> & { relayedLines: RelayFigures["lines"] };
+
+export interface SessionReport extends ReportedFigures {
   input: ProviderExit;
   output: ProviderExit;
   failure?: SessionFailure;
-  /** Lines handed to the output. */
-  relayedLines: number;
-  /** Lines read from the input but not delivered when the session ended. */
-  inFlightLines: number;
-  inFlightBytes: number;
-  /** The input's last line, cut off mid-line by its crash or kill: dropped, not delivered. */
-  cutLineBytes: number;
   /** Relayed into the output's stdin, but unread when dstream had to kill it: lost (Linux). */
   outputUnreadBytes?: number;
   /** The protocols the providers spoke (undefined: never known, e.g. a provider that said nothing). */

@@ -22,13 +22,18 @@ import {
   unreadBytesOf,
   unreadPipeBytes,
 } from "../relay/index.ts";
-import { endedCleanly, exitWithin, OUTPUT_EXIT_WAIT_MS, settlesWithin } from "./bounded-waits.ts";
 import { CheckpointFlow, type CommittedCheckpoint } from "./checkpoint-flow.ts";
 import { CommitWriter } from "./commit-writer.ts";
 import { copyToStdout } from "./output-stdout.ts";
 import { ProtocolNegotiation } from "./protocol-negotiation.ts";
 import type { ProviderExit } from "./provider-exit.ts";
 import { type ProviderLaunch, ProviderProcess } from "./provider-process.ts";
+import {
+  exitWithin,
+  lastLineIsWhole,
+  OUTPUT_EXIT_WAIT_MS,
+  settlesWithin,
+} from "./provider-waits.ts";
 import { type SessionReport, SessionState } from "./session-state.ts";
 import { SessionTimers } from "./session-timers.ts";
 import { startWatchdog } from "./watchdog.ts";
@@ -267,7 +272,7 @@ export class Session {
           config.limits,
           config.counters,
           events,
-          () => endedCleanly(input),
+          () => lastLineIsWhole(input),
           () => this.negotiation.decidedOutput,
         ),
       };

@@ -1,5 +1,6 @@
 // Writes what an input yields to stdout: envelopes serialised in batches, byte chunks as they come,
 // and (protocol v2) checkpoint lines at line ends, at the cadence the schedule sets.
+import { waitAtMost } from "../bounded-wait.ts";
 import type { Envelope } from "../protocol/index.ts";
 import { Checkpoint, type CheckpointCadence, CheckpointSchedule } from "./checkpoint.ts";
 import { copyFileRange, FileRange } from "./file-range.ts";
@@ -15,14 +16,6 @@ const NEWLINE = 10;
 const newlineBytes = Uint8Array.of(NEWLINE);
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-function withinGrace<T>(promise: Promise<T>): Promise<T | undefined> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const grace = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), inputStopGraceMs);
-  });
-  return Promise.race([promise, grace]).finally(() => clearTimeout(timer));
-}
 
 export interface InputPumpOptions {
   /** Protocol v2: checkpoint lines go out at this cadence; v1 drops the positions given. */
@@ -141,7 +134,8 @@ export async function pumpInput<C>(
       step = undefined;
       await emit(result.value);
     }
-    if (signal.aborted && !atLineEnd) await withinGrace(finishLine(step, iterator, writeBytes));
+    if (signal.aborted && !atLineEnd)
+      await waitAtMost(finishLine(step, iterator, writeBytes), inputStopGraceMs);
   } catch (error) {
     // What the source produced before failing still goes out; the source's error is the one told.
     await finish().catch(() => {});
@@ -149,7 +143,7 @@ export async function pumpInput<C>(
   } finally {
     stopRace.dispose();
     schedule?.dispose();
-    if (signal.aborted) await withinGrace(Promise.resolve(iterator.return?.()));
+    if (signal.aborted) await waitAtMost(Promise.resolve(iterator.return?.()), inputStopGraceMs);
   }
   await finish();
 }

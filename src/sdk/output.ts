@@ -1,6 +1,7 @@
 // Feeds an output's sink from stdin: whole-line raw chunks, or batches bounded by lines, bytes and wait.
 // Protocol v2: checkpoint lines never reach the sink; each is echoed once what came before it is
 // written (and flushed, for a sink that can flush).
+import { TIMED_OUT, waitAtMost } from "../bounded-wait.ts";
 import { isCheckpointLine } from "../protocol/index.ts";
 import { Batch } from "./batch.ts";
 import { LineSplitter, WholeLineCutter } from "./line-splitter.ts";
@@ -23,15 +24,12 @@ export const stopIdleMs = 200;
 /** ...and reading ends this long after the signal even if data keeps coming (inside stopGraceMs). */
 export const stopDrainMs = 3000;
 
-const TIMEOUT = Symbol("timeout");
-
-function raceTimeout<T>(promise: Promise<T>, ms: number | undefined): Promise<T | typeof TIMEOUT> {
-  if (ms === undefined) return promise;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<typeof TIMEOUT>((resolve) => {
-    timer = setTimeout(() => resolve(TIMEOUT), Math.max(0, ms));
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+/** `promise`, raced against `ms` when a deadline is set. */
+function raceTimeout<T>(
+  promise: Promise<T>,
+  ms: number | undefined,
+): Promise<T | typeof TIMED_OUT> {
+  return ms === undefined ? promise : waitAtMost(promise, ms);
 }
 
 /** Milliseconds until the earliest deadline given, or undefined when there is none. */
@@ -223,7 +221,7 @@ export async function pumpOutput<C>(options: OutputPumpOptions<C>): Promise<Outp
       const waitFor = stopDeadline === undefined ? stopRace.race(next) : next;
       const result = await raceTimeout(waitFor, wait);
       if (result === STOPPED) continue; // recompute the deadlines: draining has begun
-      if (result === TIMEOUT) {
+      if (result === TIMED_OUT) {
         if (ackDeadline !== undefined && Date.now() >= ackDeadline) await acknowledgeDue();
         if (batchDeadline !== undefined && Date.now() >= batchDeadline) {
           batcher.seal();

@@ -1,5 +1,6 @@
 // Runs one provider definition over protocol v1 or v2 (as dstream's envelope asks): command
 // envelope, config, handshake, data, checkpoints and commits, stop.
+import { errorCode } from "../errors.ts";
 import { type LifecycleCommand, PROTOCOL_VERSION, providerEnv } from "../protocol/index.ts";
 import { readCommits } from "./commits.ts";
 import { ConfigError, parseConfig } from "./config.ts";
@@ -21,7 +22,7 @@ function logLine(message: string): void {
 }
 
 function describeFailure(error: unknown): string {
-  const code = (error as { code?: unknown } | null)?.code;
+  const code = errorCode(error);
   if (code === "EPIPE") return "stdout was closed by its reader (EPIPE)";
   return error instanceof Error ? error.message : String(error);
 }

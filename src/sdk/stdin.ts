@@ -1,6 +1,7 @@
 // Reads the provider's stdin: the command envelope on the first line, then the data bytes after it.
 import { read } from "node:fs";
 import * as v from "valibot";
+import { TIMED_OUT, waitAtMost } from "../bounded-wait.ts";
 import { type CommandEnvelope, commandEnvelopeSchema } from "../protocol/index.ts";
 
 /** How long a provider waits for its command envelope before giving up (never hang). */
@@ -56,18 +57,11 @@ class FdReader {
 }
 
 async function readWithTimeout(reader: FdReader, deadline: number): Promise<Uint8Array> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new ProtocolError(`no command envelope on stdin after ${commandTimeoutMs} ms`)),
-      Math.max(0, deadline - Date.now()),
-    );
-  });
-  try {
-    return await Promise.race([reader.read(), timeout]);
-  } finally {
-    clearTimeout(timer);
+  const chunk = await waitAtMost(reader.read(), deadline - Date.now());
+  if (chunk === TIMED_OUT) {
+    throw new ProtocolError(`no command envelope on stdin after ${commandTimeoutMs} ms`);
   }
+  return chunk;
 }
 
 export function parseCommand(line: string): CommandEnvelope {

@@ -2,7 +2,7 @@
 // replaced atomically (temp file, fsync, rename, fsync of the folder).
 import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { DstreamError, messageOf } from "../errors.ts";
+import { DstreamError, errorCode, messageOf } from "../errors.ts";
 import { lockTaskFile } from "./run-lock.ts";
 import type { RunLock, RunOwner, StateRecord, StateStore } from "./store.ts";
 
@@ -10,8 +10,6 @@ import type { RunLock, RunOwner, StateRecord, StateStore } from "./store.ts";
 export function taskFileName(task: string): string {
   return encodeURIComponent(task).replace(/\./g, "%2E").replace(/\*/g, "%2A");
 }
-
-const errorCode = (error: unknown) => (error as { code?: string } | null)?.code;
 
 export class FileStateStore implements StateStore {
   constructor(readonly where: string) {}

@@ -1,7 +1,8 @@
 // Connections of the postgres state backend: pg loaded only when used, sessions set up for
 // durability and dead-peer detection, and errors as one line that never shows the password.
 import type { Client } from "pg";
-import { DstreamError, messageOf } from "../errors.ts";
+import { TIMED_OUT, waitAtMost } from "../bounded-wait.ts";
+import { DstreamError, errorCode, messageOf } from "../errors.ts";
 
 /** The database the state lives in, and how to name it in messages. */
 export interface PostgresTarget {
@@ -48,8 +49,6 @@ export function maskSecrets(text: string, target: PostgresTarget): string {
   for (const secret of target.secrets) masked = masked.replaceAll(secret, "***");
   return masked;
 }
-
-const errorCode = (error: unknown) => (error as { code?: string } | null)?.code;
 
 /** One line about a failure talking to the database: the server's own words, a hint for the usual ones. */
 export function describePostgresError(error: unknown, target: PostgresTarget): string {
@@ -128,36 +127,24 @@ export class PostgresSession {
 
   /** A round trip within `timeoutMs`, or the session is given up as failed (its locks go with it). */
   async check(timeoutMs: number): Promise<void> {
-    let timer: Timer | undefined;
-    const silence = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`the server did not answer within ${timeoutMs / 1000} s`)),
-        timeoutMs,
-      );
-    });
     try {
-      await Promise.race([this.query("SELECT 1"), silence]);
+      if ((await waitAtMost(this.query("SELECT 1"), timeoutMs)) === TIMED_OUT) {
+        throw new Error(`the server did not answer within ${timeoutMs / 1000} s`);
+      }
     } catch (error) {
       this.fail(error);
       void this.end();
       throw error;
-    } finally {
-      clearTimeout(timer);
     }
   }
 
   /** Ends the session; a peer that does not answer the goodbye within a bound is cut off. */
   async end(): Promise<void> {
     this.ending = true;
-    let timer: Timer | undefined;
-    const cutOff = new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
-        this.client.connection.stream.destroy();
-        resolve();
-      }, END_TIMEOUT_MS);
-    });
-    await Promise.race([this.client.end().catch(() => {}), cutOff]);
-    clearTimeout(timer);
+    const ended = this.client.end().catch(() => {});
+    if ((await waitAtMost(ended, END_TIMEOUT_MS)) === TIMED_OUT) {
+      this.client.connection.stream.destroy();
+    }
   }
 }
 

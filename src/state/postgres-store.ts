@@ -1,6 +1,6 @@
 // The postgres backend: one row per task in a table of dstream's own, written in one committed
 // statement; a task locked by this store is read and written through its lock's connection only.
-import { DstreamError } from "../errors.ts";
+import { DstreamError, errorCode } from "../errors.ts";
 import {
   connectPostgres,
   type PostgresSession,
@@ -16,7 +16,7 @@ const UNDEFINED_TABLE = "42P01";
 
 /** No table yet: nothing was ever committed (so `state show` needs no CREATE privilege). */
 function noTableMeansNoRows(error: unknown): never[] {
-  if ((error as { code?: string } | null)?.code === UNDEFINED_TABLE) return [];
+  if (errorCode(error) === UNDEFINED_TABLE) return [];
   throw error;
 }
 

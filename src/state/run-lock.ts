@@ -2,21 +2,9 @@
 // the run's life; a lock whose process is gone (same host) is taken over, any other fails at once.
 import { link, open, readFile, rename, rm, stat } from "node:fs/promises";
 import { hostname } from "node:os";
-import { DstreamError, ExitCode, messageOf } from "../errors.ts";
+import { DstreamError, ExitCode, errorCode, messageOf } from "../errors.ts";
+import { isProcessAlive } from "../os/process-alive.ts";
 import type { RunLock, RunOwner } from "./store.ts";
-
-const errorCode = (error: unknown) => (error as { code?: string } | null)?.code;
-
-function isProcessAlive(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return errorCode(error) === "EPERM";
-  }
-}
 
 async function readOwner(path: string): Promise<RunOwner | undefined> {
   try {

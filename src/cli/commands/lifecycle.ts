@@ -2,7 +2,11 @@
 import { defineCommand } from "citty";
 import { loadTask } from "../../config/index.ts";
 import type { LifecycleCommand } from "../../protocol/index.ts";
-import { type LifecycleOutcome, lifecycleFailure, runLifecycle } from "../../runtime/index.ts";
+import {
+  type LifecycleAnswer,
+  lifecycleFailure,
+  runLifecycleCommand,
+} from "../../runtime/index.ts";
 import { configArgs, globalArgs, jsonArgs } from "../args.ts";
 import { withHelp } from "../help.ts";
 import { downloadProgressBar } from "../progress-bar.ts";
@@ -15,12 +19,12 @@ const descriptions: Record<LifecycleCommand, string> = {
   destroy: "Ask a task's providers to remove what init created",
 };
 
-function formatOutcome(outcome: LifecycleOutcome): string[] {
+function formatAnswer(answer: LifecycleAnswer): string[] {
   // A provider that answered Success but then failed (killed, non-zero exit) did not succeed.
-  const status = outcome.ok ? (outcome.result?.status ?? "Success") : "Failed";
-  const message = outcome.problem ?? outcome.result?.message ?? "";
-  const lines = [`${outcome.role} (${outcome.label}): ${status}${message ? ` - ${message}` : ""}`];
-  for (const resource of outcome.result?.resources ?? []) {
+  const status = answer.ok ? (answer.result?.status ?? "Success") : "Failed";
+  const message = answer.problem ?? answer.result?.message ?? "";
+  const lines = [`${answer.role} (${answer.label}): ${status}${message ? ` - ${message}` : ""}`];
+  for (const resource of answer.result?.resources ?? []) {
     lines.push(`  ${typeof resource === "string" ? resource : JSON.stringify(resource)}`);
   }
   return lines;
@@ -54,18 +58,18 @@ export function lifecycleCommand(command: LifecycleCommand) {
         // Only this task's env vars must be set; the others are checked for syntax and schema.
         const { task, location } = await loadTask({ flag: args.config, task: String(args.task) });
         const onDownload = downloadProgressBar();
-        const outcomes = await runLifecycle(task, command, {
+        const answers = await runLifecycleCommand(task, command, {
           configPath: location.path,
           target: String(args.provider) as "input" | "output" | "both",
           timeoutMs,
           ...(onDownload ? { onDownload } : {}),
         });
         if (args.json) {
-          process.stdout.write(`${JSON.stringify(outcomes)}\n`);
+          process.stdout.write(`${JSON.stringify(answers)}\n`);
         } else {
-          process.stdout.write(`${outcomes.flatMap(formatOutcome).join("\n")}\n`);
+          process.stdout.write(`${answers.flatMap(formatAnswer).join("\n")}\n`);
         }
-        const failure = lifecycleFailure(task, command, outcomes);
+        const failure = lifecycleFailure(task, command, answers);
         if (failure) throw failure;
       },
     }),

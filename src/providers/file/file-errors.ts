@@ -1,4 +1,5 @@
 // One-line messages for file system errors, naming the file and what to do.
+import { errorCode } from "../../errors.ts";
 
 const explanations: Record<string, string> = {
   ENOENT: "no such file or directory",
@@ -16,7 +17,7 @@ export function describeFileError(
   path: string,
   error: unknown,
 ): string {
-  const code = (error as { code?: string } | null)?.code;
+  const code = errorCode(error);
   const explanation = code ? explanations[code] : undefined;
   if (code && explanation) return `cannot ${action} "${path}": ${explanation} (${code})`;
   return `cannot ${action} "${path}": ${error instanceof Error ? error.message : String(error)}`;

@@ -1,6 +1,7 @@
 // Follows a file like `tail -F`: reads it from the start, then what is appended, across rotation
 // (a new file under the same name) and truncation or a rewrite in place, until the stop signal.
 import { type FileHandle, open, stat } from "node:fs/promises";
+import { errorCode } from "../../errors.ts";
 import { FileHead, HEAD_BYTES, readAt } from "./fingerprint.ts";
 
 /** How often a followed file is checked for new data once it is read to its end. */
@@ -23,7 +24,7 @@ async function openIfPresent(path: string): Promise<FileHandle | undefined> {
   try {
     return await open(path, "r");
   } catch (error) {
-    if ((error as { code?: string }).code === "ENOENT") return undefined;
+    if (errorCode(error) === "ENOENT") return undefined;
     throw error;
   }
 }

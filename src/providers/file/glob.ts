@@ -1,5 +1,6 @@
 // Expands the file input's path: a plain path as is, a glob (Bun.Glob) into matching files, sorted.
 import { isAbsolute, join, sep } from "node:path";
+import { errorCode } from "../../errors.ts";
 
 const globCharacters = /[*?[\]{}]/;
 
@@ -27,7 +28,7 @@ export async function resolveFiles(path: string): Promise<string[]> {
     }
   } catch (error) {
     // A folder that does not exist simply matches nothing.
-    if ((error as { code?: string }).code !== "ENOENT") throw error;
+    if (errorCode(error) !== "ENOENT") throw error;
   }
   if (matches.length === 0) throw new Error(`no file matches "${path}"`);
   return matches.sort();

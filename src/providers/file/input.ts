@@ -3,6 +3,7 @@
 import { readSync } from "node:fs";
 import { open, stat } from "node:fs/promises";
 import type * as v from "valibot";
+import { errorCode } from "../../errors.ts";
 import {
   Checkpoint,
   defineInput,
@@ -39,7 +40,7 @@ async function requireFile(path: string): Promise<void> {
     const info = await stat(path);
     if (!info.isFile()) throw new Error(`cannot read "${path}": not a file`);
   } catch (error) {
-    if ((error as { code?: string }).code) throw new Error(describeFileError("read", path, error));
+    if (errorCode(error)) throw new Error(describeFileError("read", path, error));
     throw error;
   }
 }
@@ -235,7 +236,7 @@ async function startIn(
   try {
     return await startOf(path, recorded, context.task);
   } catch (error) {
-    if ((error as { code?: string }).code) throw new Error(describeFileError("read", path, error));
+    if (errorCode(error)) throw new Error(describeFileError("read", path, error));
     throw error;
   }
 }

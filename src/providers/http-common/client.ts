@@ -1,6 +1,7 @@
 // One HTTP exchange on Bun's fetch, done the way a good client does it: a User-Agent, a deadline
 // over headers and body, a request rate, retries (Retry-After, backoff with jitter), redirects that
 // never carry credentials to another origin, and one-line errors without secrets.
+import { errorCode } from "../../errors.ts";
 import { versionInfo } from "../../version.ts";
 import {
   backoffDelayMs,
@@ -69,7 +70,8 @@ export function bodySnippet(body: Uint8Array): string {
 /** A network-level failure in a few words (Bun names them by code). */
 function describeNetworkError(error: unknown, timeoutMs: number, timedOut: boolean): string {
   if (timedOut) return `no complete response within ${timeoutMs} ms (timeout)`;
-  const { code, message } = error as { code?: string; message?: string };
+  const code = errorCode(error);
+  const message = error instanceof Error ? error.message : undefined;
   const known: Record<string, string> = {
     ConnectionRefused: "connection refused",
     ECONNREFUSED: "connection refused",
@@ -82,8 +84,8 @@ function describeNetworkError(error: unknown, timeoutMs: number, timedOut: boole
 }
 
 function isCertificateError(error: unknown): boolean {
-  const { code } = error as { code?: unknown };
-  return typeof code === "string" && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/.test(code);
+  const code = errorCode(error);
+  return code !== undefined && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/.test(code);
 }
 
 function isRedirect(status: number): boolean {

@@ -1,6 +1,8 @@
 // How the kafka providers reach the brokers: client options from the settings, bounded waits, and
 // one-line messages for what the client library reports (never a password).
 import { readFileSync } from "node:fs";
+import { TIMED_OUT, waitAtMost } from "../../bounded-wait.ts";
+import { errorCode } from "../../errors.ts";
 import type { KafkaConnectionConfig } from "./schema.ts";
 
 /** The broker addresses of the settings, as "host:port" (port 9092 when none is given). */
@@ -18,7 +20,7 @@ function readPem(setting: string, path: string): string {
   try {
     return readFileSync(path, "utf8");
   } catch (error) {
-    const code = (error as { code?: string }).code ?? "unreadable";
+    const code = errorCode(error) ?? "unreadable";
     throw new Error(`kafka: tls.${setting} "${path}" cannot be read (${code})`);
   }
 }
@@ -166,13 +168,7 @@ export async function within<T>(
   ms: number,
   message: () => string,
 ): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message())), ms);
-  });
-  try {
-    return await Promise.race([promise, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
+  const result = await waitAtMost(promise, ms);
+  if (result === TIMED_OUT) throw new Error(message());
+  return result;
 }

@@ -2,6 +2,7 @@
 // reconnect after a lost connection, and one-line messages for what the client reports (never a
 // password or token).
 import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { waitAtMost } from "../../bounded-wait.ts";
 import type { NatsConnectionConfig } from "./schema.ts";
 
 export function serverList(config: NatsConnectionConfig): string[] {
@@ -138,13 +139,9 @@ export async function closeWithin(
   ms = 2000,
 ): Promise<void> {
   if (!connection || connection.isClosed()) return;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([
+  await waitAtMost(
     connection.drain().catch(() => connection.close()),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, ms);
-    }),
-  ]);
-  clearTimeout(timer);
+    ms,
+  );
   if (!connection.isClosed()) await connection.close().catch(() => {});
 }

@@ -1,5 +1,6 @@
 // The one retry policy of every registry request: which failures are worth another try, the pause
 // before it, and one budget per request that its answer, its body and its upload session share.
+import { errorCode } from "../../errors.ts";
 import { RegistryTimeout } from "./progress-timeout.ts";
 
 /** Tries per request: the first and three retries. */
@@ -19,8 +20,8 @@ export function isRetryableStatus(status: number): boolean {
 const permanentCodes = new Set(["ERR_INVALID_URL"]);
 
 export function isRetryableError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return !(typeof code === "string" && permanentCodes.has(code));
+  const code = errorCode(error);
+  return !(code !== undefined && permanentCodes.has(code));
 }
 
 /** The registry sent nothing for a whole timeout: no answer, or no byte of a body. */

@@ -1,6 +1,6 @@
 // HTTP to a registry: scheme choice (HTTPS except loopback and DSTREAM_INSECURE_REGISTRIES), waits
 // bounded by progress (DSTREAM_REGISTRY_TIMEOUT), and tries under the retry policy (retry.ts).
-import { DstreamError, messageOf } from "../../errors.ts";
+import { DstreamError, errorCode, messageOf } from "../../errors.ts";
 import {
   downloadBody,
   formatSeconds,
@@ -85,8 +85,7 @@ function unreachable(
         : `${error.message} for ${options.subject} (check that the registry is up and not overloaded, or ${retry})`;
     return new DstreamError("REGISTRY", message, { cause: error });
   }
-  const code = (error as { code?: unknown } | undefined)?.code;
-  const name = typeof code === "string" ? code : undefined;
+  const name = errorCode(error);
   const reason = name === "ECONNREFUSED" ? "connection refused" : (name ?? messageOf(error));
   const hint =
     url.startsWith("https:") && name && tlsFailure.test(name)

@@ -2,7 +2,8 @@
 // (O_EXCL), waited for with a bound, and taken over when its owner died or left it far too long.
 import { link, open, readFile, rename, rm, stat } from "node:fs/promises";
 import { hostname } from "node:os";
-import { isProcessAlive } from "../owner-process.ts";
+import { errorCode } from "../../errors.ts";
+import { isProcessAlive } from "../../os/process-alive.ts";
 
 export interface FileLockOptions {
   /** How long to wait for another holder; then LockWaitTimeout. */
@@ -25,8 +26,6 @@ export class LockWaitTimeout extends Error {
     super(`${lockPath} stayed locked for ${waitedMs} ms`);
   }
 }
-
-const errorCode = (error: unknown) => (error as { code?: string }).code;
 
 /** Moves a stale lock aside atomically; gives it back if a fresh one had replaced it meanwhile. */
 async function takeOverIfStale(lockPath: string, staleMs: number): Promise<void> {

@@ -1,6 +1,7 @@
 // Writes a blob to a file while computing its digest: inline for small blobs, in a worker for large
 // ones so that hashing and disk writes can run on a second core while the download goes on.
 
+import { TIMED_OUT, waitAtMost } from "../../bounded-wait.ts";
 import type { DigestAlgorithm } from "../../oci/index.ts";
 import { isCompiledBinary } from "../../version.ts";
 import type { FromBlobWriter, ToBlobWriter } from "./blob-writer-messages.ts";
@@ -36,19 +37,6 @@ function workerUrl(): string | URL {
   return isCompiledBinary()
     ? "./registry/store/blob-writer-worker.ts"
     : new URL("./blob-writer-worker.ts", import.meta.url);
-}
-
-/** Resolves with `fallback` when `promise` takes longer than `ms`. */
-async function bounded<T>(promise: Promise<T>, ms: number, fallback: () => T): Promise<T> {
-  let timer: Timer | undefined;
-  const timeout = new Promise<T>((resolve) => {
-    timer = setTimeout(() => resolve(fallback()), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function workerWriter(path: string, algorithm: DigestAlgorithm): BlobWriter {
@@ -100,21 +88,18 @@ function workerWriter(path: string, algorithm: DigestAlgorithm): BlobWriter {
       const drained = new Promise<void>((resolve) => {
         wakeWriter = resolve;
       });
-      await bounded(drained, STALL_TIMEOUT_MS, () =>
-        fail(`writing ${path} stalled for ${STALL_TIMEOUT_MS} ms`),
-      );
+      if ((await waitAtMost(drained, STALL_TIMEOUT_MS)) === TIMED_OUT) {
+        fail(`writing ${path} stalled for ${STALL_TIMEOUT_MS} ms`);
+      }
       wakeWriter = undefined;
     },
     async finish() {
       send({ code: "FINISH" });
-      const result = await bounded(
-        settled,
-        STALL_TIMEOUT_MS,
-        (): FromBlobWriter => ({
-          code: "ERROR",
-          message: `writing ${path} took longer than ${STALL_TIMEOUT_MS} ms`,
-        }),
-      );
+      const answer = await waitAtMost(settled, STALL_TIMEOUT_MS);
+      const result: FromBlobWriter =
+        answer === TIMED_OUT
+          ? { code: "ERROR", message: `writing ${path} took longer than ${STALL_TIMEOUT_MS} ms` }
+          : answer;
       worker.terminate();
       if (result.code === "DONE") return result.digest;
       throw new Error(failure ?? (result.code === "ERROR" ? result.message : "no digest"));

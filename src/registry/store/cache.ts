@@ -3,7 +3,7 @@ import { mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DstreamError, messageOf } from "../../errors.ts";
 import { algorithmOf, fileDigest } from "../../oci/index.ts";
-import { isProcessAlive } from "../owner-process.ts";
+import { isProcessAlive } from "../../os/process-alive.ts";
 
 /** A temp file untouched for a day belongs to no download still running. */
 const STALE_TEMP_MS = 24 * 60 * 60 * 1000;

@@ -1,4 +1,5 @@
-// Whether the process that owns a lock or temp file (by the PID written in it or in its name) still runs.
+// Whether a process still runs, by its PID: the owner of a lock or temp file (registry/, state/).
+import { errorCode } from "../errors.ts";
 
 export function isProcessAlive(pid: number): boolean {
   if (!Number.isSafeInteger(pid) || pid <= 0) return false;
@@ -7,6 +8,6 @@ export function isProcessAlive(pid: number): boolean {
     return true;
   } catch (error) {
     // EPERM: the process exists but belongs to someone else.
-    return (error as { code?: string }).code === "EPERM";
+    return errorCode(error) === "EPERM";
   }
 }
