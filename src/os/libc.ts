@@ -9,6 +9,8 @@ export interface Libc {
   ioctl(fd: number, request: number, argument: Int32Array): number;
   /** Copies up to `count` bytes from `inFd` at `offset[0]` to `outFd`, advancing the offset. */
   sendfile(outFd: number, inFd: number, offset: BigInt64Array, count: number): number;
+  /** Makes `newFd` refer to what `oldFd` does, closing what it referred to before, atomically. */
+  dup2(oldFd: number, newFd: number): number;
   /** errno of the last failed call on this thread. */
   errno(): number;
 }
@@ -44,6 +46,7 @@ export function loadLibc(): Libc | null {
           args: [FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.u64],
           returns: FFIType.i64,
         },
+        dup2: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
         __errno_location: { args: [], returns: FFIType.ptr },
       });
       const symbols = library.symbols;
@@ -54,6 +57,7 @@ export function loadLibc(): Libc | null {
         ioctl: (fd, request, argument) => symbols.ioctl(fd, request, ptr(argument)),
         sendfile: (outFd, inFd, offset, count) =>
           Number(symbols.sendfile(outFd, inFd, ptr(offset), count)),
+        dup2: (oldFd, newFd) => symbols.dup2(oldFd, newFd),
         errno: () => errnoAt(symbols.__errno_location() as Pointer | null),
       };
       break;

@@ -16,7 +16,7 @@ import { CounterWriter, InputEnd, outputProtocolOf, Slot, waitInputEnd } from ".
 import { examineFirstLine, firstLineComplete, speaksV2 } from "./first-line.ts";
 import { LineFramer, LineTooLongError } from "./line-framer.ts";
 import type { FdRelayConfig, FdRelayEvents, RelayEnd, RelayResult } from "./messages.ts";
-import { closeQuietly, waitWritable } from "./os-pipe.ts";
+import { closeQuietly, retireWriteEnd, waitWritable } from "./os-pipe.ts";
 
 /** Reads take at most what a (resized) pipe holds; --buffer-bytes may ask for less. */
 const MAX_READ_BUFFER_BYTES = 1 << 20;
@@ -88,8 +88,10 @@ export class FdPump {
         end = { kind: "output-closed", message: error.message };
       else throw error;
     } finally {
-      // The output's EOF: it may now flush and exit.
-      closeQuietly(this.config.outputFd);
+      // The output's EOF: it may now flush and exit. The number stays taken until the main thread
+      // closes it (it may cut this end off too, when the output exits early).
+      this.outputFdRetired = retireWriteEnd(this.config.outputFd);
+      if (!this.outputFdRetired) closeQuietly(this.config.outputFd);
     }
     // A rejected too-long line is not in flight: it will never be delivered.
     const rejected = end.kind === "line-too-long";
@@ -100,8 +102,11 @@ export class FdPump {
       inFlightBytes: pending + this.unwritten,
       inFlightLines: (pending > 0 ? 1 : 0) + this.unwrittenLines,
       cutLineBytes: this.cutLineBytes,
+      outputFdRetired: this.outputFdRetired,
     };
   }
+
+  private outputFdRetired = false;
 
   private pump(): RelayEnd {
     this.writeAll(new TextEncoder().encode(this.config.outputPreamble));

@@ -28,6 +28,7 @@ export {
   closeQuietly,
   createOsPipe,
   type OsPipe,
+  retireWriteEnd,
   unreadBytesOf,
   unreadPipeBytes,
 } from "./os-pipe.ts";
@@ -44,7 +45,10 @@ function workerUrl(): string | URL {
   return isCompiledBinary() ? "./relay/worker.ts" : new URL("./worker.ts", import.meta.url);
 }
 
-/** Pumps `config.inputFd` into `config.outputFd` on the relay worker thread; it closes both. */
+/**
+ * Pumps `config.inputFd` into `config.outputFd` on the relay worker thread; it closes the input's
+ * end, and retires the output's (see retireWriteEnd), which the caller closes once it is done.
+ */
 export function startFdRelay(config: FdRelayConfig, events: RelayEvents): Relay {
   // smol: a smaller heap for a thread that only moves bytes.
   const worker = new Worker(workerUrl(), { smol: true });

@@ -31,6 +31,11 @@ export interface RelayFigures {
 
 export interface RelayResult extends RelayFigures {
   end: RelayEnd;
+  /**
+   * Raw pipes: the output's write end was retired, not closed (retireWriteEnd): the number is
+   * still taken and the caller closes it.
+   */
+  outputFdRetired?: boolean;
 }
 
 export interface FdRelayConfig {

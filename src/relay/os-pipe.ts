@@ -83,6 +83,24 @@ export function unreadBytesOf(fd: number, limit: number): Uint8Array {
   return bytes.subarray(0, filled);
 }
 
+/**
+ * Closes the pipe `fd` writes to (its reader sees EOF) but keeps the number taken: `fd` becomes
+ * the write end of a pipe nobody reads, so a later write fails with EPIPE instead of landing in
+ * whatever file reused the number. Another thread may still hold `fd` (the relay worker); the
+ * owner closes it once that thread is done. False where it cannot be done (then close it).
+ */
+export function retireWriteEnd(fd: number): boolean {
+  const library = loadLibc();
+  if (!library) return false;
+  const fds = new Int32Array(2);
+  if (library.pipe2(fds, O_CLOEXEC) !== 0) return false;
+  const [read, write] = [fds[0] ?? -1, fds[1] ?? -1];
+  closeQuietly(read);
+  const replaced = library.dup2(write, fd) === fd;
+  closeQuietly(write);
+  return replaced;
+}
+
 /** Closes a descriptor that may be closed already. */
 export function closeQuietly(fd: number): void {
   try {

@@ -17,6 +17,7 @@ import {
   type RelayEvents,
   type RelayResult,
   readFirstLine,
+  retireWriteEnd,
   startFdRelay,
   startStreamRelay,
   unreadBytesOf,
@@ -148,6 +149,10 @@ export class Session {
     );
     const exits = this.watchExits(input, output, relay);
     const result = await this.awaitRelay(relay, output);
+    this.relayDone = true;
+    // The worker retired the output's end (its number still taken): it is ours to close now.
+    if (result?.outputFdRetired && this.relayOutputFd !== undefined)
+      closeQuietly(this.relayOutputFd);
     const [inputExit, outputExit] = await this.drain(input, output, exits);
     await outputCopy;
     if (outputExit.exitCode === 0) this.checkpoints.outputEndedCleanly();
@@ -283,6 +288,7 @@ export class Session {
       // A second read end of the output's stdin, never read while it runs (its EOF still comes
       // when the relay closes the write end): what waits in it once the output exited, it never read.
       this.outputStdinProbe = toOutput.read;
+      this.relayOutputFd = toOutput.write;
       void output.process.exited.then(() => this.measureUnread());
       const input = this.startInput({ stdin: "pipe", stdout: fromInput.write });
       const relay = startFdRelay(
@@ -312,11 +318,18 @@ export class Session {
 
   /** The output's stdin as dstream holds it (raw pipes): see start(). */
   private outputStdinProbe: number | undefined;
+  /** The end the relay worker writes the output's stdin through (raw pipes). */
+  private relayOutputFd: number | undefined;
+  private relayDone = false;
 
   private closeOutputStdinProbe(): Uint8Array {
     const probe = this.outputStdinProbe;
     if (probe === undefined) return new Uint8Array(0);
     this.outputStdinProbe = undefined;
+    // The relay may still be writing: cut it off first, or what it writes into the space the read
+    // below frees would count as relayed and vanish with the pipe. (Its number stays taken until
+    // the relay is done; a write after this fails with EPIPE and counts as in flight.)
+    if (!this.relayDone && this.relayOutputFd !== undefined) retireWriteEnd(this.relayOutputFd);
     const unread = unreadBytesOf(probe, UNREAD_BYTES_READ_MAX);
     // Closed at once: with no reader left, a relay still writing gets its broken pipe.
     closeQuietly(probe);
