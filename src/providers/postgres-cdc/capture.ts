@@ -7,6 +7,7 @@ import { ChangeAssembler } from "./changes.ts";
 import { type CdcPosition, parseCheckpoint, positionLine } from "./checkpoint.ts";
 import { type CapturedTable, checkTables, loadTypes } from "./checks.ts";
 import { connect, oneLineError } from "./connection.ts";
+import { SlotLagWatch } from "./lag.ts";
 import { formatLsn, type Lsn, parseLsn } from "./lsn.ts";
 import {
   checkSlotFits,
@@ -65,6 +66,7 @@ interface Prepared {
   tables: CapturedTable[];
   slot: SlotState;
   names: ResourceNames;
+  lag: SlotLagWatch;
 }
 
 async function prepare(
@@ -80,10 +82,18 @@ async function prepare(
   const database = (await client.query("SELECT current_database() AS name")).rows[0]
     ?.name as string;
   checkSlotFits(names.slot, slot, database);
-  return { tables, slot, names };
+  return {
+    tables,
+    slot,
+    names,
+    lag: new SlotLagWatch(config, names.slot, context.task, context.log),
+  };
 }
 
-/** The snapshot's chunks; returns the stream position it ends at (the slot's consistent point). */
+/**
+ * The snapshot's chunks; returns where the stream starts: the consistent point of the slot it
+ * created, or the position of the task's slot when that existed before (see streamFrom).
+ */
 async function* snapshot(
   client: pg.Client,
   config: PostgresCdcConfig,
@@ -94,7 +104,7 @@ async function* snapshot(
   let exported: Awaited<ReturnType<typeof exportSnapshot>>;
   try {
     // The task's slot exists (init, or a snapshot that stopped part way): a temporary slot gives
-    // the snapshot, and the stream starts at its consistent point on the task's slot.
+    // the snapshot.
     const temporary = prepared.slot.exists;
     const slot = temporary ? `dstream_snapshot_${process.pid}` : prepared.names.slot;
     exported = await exportSnapshot(replication, slot, temporary);
@@ -116,12 +126,29 @@ async function* snapshot(
     sequence,
   })) {
     sequence = batch.sequence;
+    prepared.lag.tick();
     yield chunk(batch.text, { phase: "snapshot", sequence }, context);
   }
-  const position: StreamPosition = { phase: "stream", lsn: parseLsn(exported.lsn), sequence };
+  const from = streamFrom(prepared.slot, parseLsn(exported.lsn));
+  const position: StreamPosition = { phase: "stream", lsn: from, sequence };
   yield chunk("", position, context);
-  context.log(`snapshot done: ${sequence} rows; streaming from ${exported.lsn}`);
+  context.log(
+    from < parseLsn(exported.lsn)
+      ? `snapshot done: ${sequence} rows; streaming from the slot's position ${formatLsn(from)}, before the snapshot's ${exported.lsn}: the changes between come again`
+      : `snapshot done: ${sequence} rows; streaming from ${exported.lsn}`,
+  );
   return position;
+}
+
+/**
+ * Where the stream after a snapshot starts. A slot of the task's that existed before it (dstream
+ * init, or a run that stopped part way through its snapshot, whose rows may be written already)
+ * was never confirmed since: streaming from its position, before the snapshot's, sends the changes
+ * between again, so the deletes of rows an interrupted snapshot had copied are not lost.
+ */
+function streamFrom(slot: SlotState, snapshotLsn: Lsn): Lsn {
+  const confirmed = slot.exists && slot.confirmedFlushLsn ? parseLsn(slot.confirmedFlushLsn) : 0n;
+  return confirmed > 0n && confirmed < snapshotLsn ? confirmed : snapshotLsn;
 }
 
 /** Where the stream starts when there is no snapshot to take. */
@@ -204,6 +231,7 @@ async function* stream(
       });
     let nextHeartbeat = Date.now() + config.heartbeat;
     while (!context.signal.aborted) {
+      prepared.lag.tick();
       if (!replication.hasQueued) {
         await replication.wait(1000);
         if (!replication.hasQueued) checkParent();
@@ -251,36 +279,40 @@ export async function* capture(
   if (resume?.phase === "stream") commitTarget.committed = resume.lsn;
   const client = await connect(config, false);
   let start: StreamPosition;
-  let prepared: Prepared;
+  let prepared: Prepared | undefined;
   let assembler: ChangeAssembler;
   try {
-    prepared = await prepare(client, config, context).catch((error: unknown) => {
-      throw oneLineError(error, config, "check the tables");
-    });
-    if (resume?.phase !== "stream" && config.snapshot === "initial") {
-      if (resume?.phase === "snapshot")
-        context.log("the last snapshot stopped part way: starting it over");
-      start = yield* snapshot(client, config, context, prepared);
-    } else {
-      start = await streamStart(client, context, prepared, resume);
+    try {
+      prepared = await prepare(client, config, context).catch((error: unknown) => {
+        throw oneLineError(error, config, "check the tables");
+      });
+      if (resume?.phase !== "stream" && config.snapshot === "initial") {
+        if (resume?.phase === "snapshot")
+          context.log("the last snapshot stopped part way: starting it over");
+        start = yield* snapshot(client, config, context, prepared);
+      } else {
+        start = await streamStart(client, context, prepared, resume);
+      }
+      const catalog = await loadTypes(client);
+      assembler = new ChangeAssembler({
+        catalog,
+        keyColumns: new Map(prepared.tables.map((table) => [table.oid, table.keyColumns])),
+        resume: start,
+      });
+    } catch (error) {
+      throw oneLineError(error, config, "start");
+    } finally {
+      await client.end().catch(() => {});
     }
-    const catalog = await loadTypes(client);
-    assembler = new ChangeAssembler({
-      catalog,
-      keyColumns: new Map(prepared.tables.map((table) => [table.oid, table.keyColumns])),
-      resume: start,
-    });
-  } catch (error) {
-    throw oneLineError(error, config, "start");
+    yield* stream(
+      config,
+      context,
+      prepared,
+      start,
+      assembler,
+      resume?.phase === "stream" ? resume.lsn : 0n,
+    );
   } finally {
-    await client.end().catch(() => {});
+    prepared?.lag.close();
   }
-  yield* stream(
-    config,
-    context,
-    prepared,
-    start,
-    assembler,
-    resume?.phase === "stream" ? resume.lsn : 0n,
-  );
 }

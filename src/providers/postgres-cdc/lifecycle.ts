@@ -4,6 +4,7 @@ import type pg from "pg";
 import type { LifecycleOutcome, ProviderContext } from "../../sdk/index.ts";
 import { checkTables } from "./checks.ts";
 import { connect, oneLineError } from "./connection.ts";
+import { bytesText } from "./lag.ts";
 import {
   checkSlotFits,
   createSlot,
@@ -15,9 +16,6 @@ import {
   slotState,
 } from "./resources.ts";
 import { type PostgresCdcConfig, resourceNames } from "./schema.ts";
-
-/** Status warns past this lag: the slot keeps that much WAL on the server's disk. */
-const lagWarningBytes = 1024 ** 3;
 
 type Context = ProviderContext<PostgresCdcConfig>;
 
@@ -38,11 +36,6 @@ async function withClient<T>(
 
 async function currentDatabase(client: pg.Client): Promise<string> {
   return (await client.query("SELECT current_database() AS name")).rows[0]?.name as string;
-}
-
-function bytesText(bytes: number): string {
-  if (bytes < 1024 * 1024) return `${bytes} bytes`;
-  return `${bytes} bytes (${(bytes / 1024 ** 2).toFixed(1)} MiB)`;
 }
 
 export const inputLifecycle = {
@@ -104,22 +97,25 @@ export const inputLifecycle = {
           message: `slot "${names.slot}" does not exist (dstream init or dstream run creates it)`,
         };
       }
-      const lag = slot.lagBytes ?? 0;
+      const retained = slot.retainedBytes ?? 0;
+      const unconfirmed = slot.unconfirmedBytes ?? 0;
       const activity = slot.active ? `active (pid ${slot.activePid})` : "inactive";
       const warning =
-        lag >= lagWarningBytes
-          ? `; warning: the slot keeps ${bytesText(lag)} of WAL on the server's disk and grows while the task does not run: run it, or dstream destroy the task`
+        config.lag_warning_bytes > 0 && retained >= config.lag_warning_bytes
+          ? `; warning: past lag_warning_bytes (${config.lag_warning_bytes}), and it grows while the task does not run or its output falls behind: run it, or dstream destroy the task`
           : "";
       return {
-        message: `slot "${names.slot}": ${activity}, lag ${bytesText(lag)} (confirmed ${slot.confirmedFlushLsn})${warning}`,
+        message: `slot "${names.slot}": ${activity}, lag ${bytesText(retained)}: the WAL it keeps on the server's disk (restart ${slot.restartLsn}); ${bytesText(unconfirmed)} past its confirmed position (confirmed ${slot.confirmedFlushLsn})${warning}`,
         resources: [
           {
             type: "postgres_replication_slot",
             name: names.slot,
             active: slot.active,
             active_pid: slot.activePid,
+            restart_lsn: slot.restartLsn,
             confirmed_flush_lsn: slot.confirmedFlushLsn,
-            lag_bytes: lag,
+            lag_bytes: retained,
+            unconfirmed_bytes: unconfirmed,
           },
           {
             type: "postgres_publication",

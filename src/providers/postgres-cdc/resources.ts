@@ -21,8 +21,12 @@ export interface SlotState {
   active?: boolean;
   activePid?: number | null;
   confirmedFlushLsn?: string | null;
-  /** pg_current_wal_lsn() - confirmed_flush_lsn: the WAL the slot keeps the server from removing. */
-  lagBytes?: number | null;
+  /** The oldest WAL the slot still needs (decoding restarts there): the server keeps all after it. */
+  restartLsn?: string | null;
+  /** pg_current_wal_lsn() - restart_lsn: the WAL the slot keeps on the server's disk. */
+  retainedBytes?: number | null;
+  /** pg_current_wal_lsn() - confirmed_flush_lsn: the changes not yet confirmed by dstream. */
+  unconfirmedBytes?: number | null;
 }
 
 export async function publicationState(client: pg.Client, name: string): Promise<PublicationState> {
@@ -86,7 +90,9 @@ export async function slotState(client: pg.Client, name: string): Promise<SlotSt
   const row = (
     await client.query(
       `SELECT plugin, database, active, active_pid, confirmed_flush_lsn::text AS confirmed,
-              (pg_current_wal_lsn() - confirmed_flush_lsn)::text AS lag
+              restart_lsn::text AS restart,
+              (pg_current_wal_lsn() - restart_lsn)::text AS retained,
+              (pg_current_wal_lsn() - confirmed_flush_lsn)::text AS unconfirmed
          FROM pg_replication_slots WHERE slot_name = $1`,
       [name],
     )
@@ -97,7 +103,9 @@ export async function slotState(client: pg.Client, name: string): Promise<SlotSt
         active: string;
         active_pid: string | null;
         confirmed: string | null;
-        lag: string | null;
+        restart: string | null;
+        retained: string | null;
+        unconfirmed: string | null;
       }
     | undefined;
   if (!row) return { exists: false };
@@ -108,7 +116,9 @@ export async function slotState(client: pg.Client, name: string): Promise<SlotSt
     active: row.active === "t",
     activePid: row.active_pid === null ? null : Number(row.active_pid),
     confirmedFlushLsn: row.confirmed,
-    lagBytes: row.lag === null ? null : Number(row.lag),
+    restartLsn: row.restart,
+    retainedBytes: row.retained === null ? null : Number(row.retained),
+    unconfirmedBytes: row.unconfirmed === null ? null : Number(row.unconfirmed),
   };
 }
 

@@ -46,6 +46,8 @@ export const postgresCdcConfigSchema = configObject({
   heartbeat: v.optional(wholeNumber(0), 10_000),
   /** Rows fetched per round trip while copying a table. */
   snapshot_batch_rows: v.optional(wholeNumber(1), 5000),
+  /** A run logs one warning when the slot keeps more WAL than this (bytes); status warns too. 0: never. */
+  lag_warning_bytes: v.optional(wholeNumber(0), 1024 ** 3),
 });
 
 export type PostgresCdcConfig = v.InferOutput<typeof postgresCdcConfigSchema>;

@@ -58,6 +58,22 @@ function shapeOf(table: CapturedTable, fields: pg.FieldDef[], catalog: TypeCatal
   return tableShape(table.schema, table.name, columns, table.keyColumns);
 }
 
+/**
+ * The table's columns as a SELECT list, without generated ones: pgoutput leaves those out of the
+ * changes it streams, so snapshot rows have the same columns as streamed ones. (to_jsonb reads
+ * attgenerated where the server has it, PostgreSQL 12 and later.)
+ */
+async function selectList(client: pg.Client, table: CapturedTable): Promise<string> {
+  const result = await client.query<{ name: string }>(
+    `SELECT attname AS name FROM pg_attribute a
+      WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped
+        AND coalesce(to_jsonb(a)->>'attgenerated', '') = ''
+      ORDER BY attnum`,
+    [table.oid],
+  );
+  return result.rows.map((row) => quoteIdentifier(row.name)).join(", ");
+}
+
 /** Every row of every table as event lines, one batch per FETCH; ends the transaction. */
 export async function* snapshotBatches(
   client: pg.Client,
@@ -67,7 +83,10 @@ export async function* snapshotBatches(
   let sequence = options.sequence;
   for (const table of options.tables) {
     const cursor = quoteIdentifier(`dstream_snapshot_${table.oid}`);
-    await client.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR SELECT * FROM ${table.sql}`);
+    const columns = await selectList(client, table);
+    await client.query(
+      `DECLARE ${cursor} NO SCROLL CURSOR FOR SELECT ${columns} FROM ${table.sql}`,
+    );
     let shape: TableShape | undefined;
     for (;;) {
       const result = await client.query({

@@ -5,9 +5,11 @@ import type { PostgresOutputConfig } from "./schema.ts";
 /**
  * Gathers the SDK's batches up to the settings' limits and commits them as one transaction: when
  * full, when batch_wait_ms has passed, and whenever the SDK flushes before acknowledging a
- * checkpoint. Commits run one at a time, in order; while one runs, the next batch is gathered.
+ * checkpoint. Commits run one at a time, in order; while one runs, the next batch is gathered and
+ * prepared (`prepare`, when given, runs as a batch is queued: the server works on the previous
+ * batch meanwhile).
  */
-export class Committer {
+export class Committer<Prepared = undefined> {
   #lines: Uint8Array[] = [];
   #bytes = 0;
   #firstLineNumber = 1;
@@ -20,20 +22,34 @@ export class Committer {
       PostgresOutputConfig,
       "batch_rows" | "batch_bytes" | "batch_wait_ms"
     >,
-    private readonly commit: (batch: Batch) => Promise<void>,
+    private readonly commit: (batch: Batch, prepared: Prepared | undefined) => Promise<void>,
+    private readonly prepare?: (batch: Batch) => Prepared,
   ) {}
 
   /** A commit started by the timer that fails is reported by the next add, flush or close. */
   async add(batch: Batch): Promise<void> {
     this.#check();
-    for (const [index, line] of batch.lines.entries()) {
-      if (this.#lines.length > 0 && this.#bytes + line.length > this.config.batch_bytes) {
-        await this.#enqueue("previous");
+    const lines = batch.lines;
+    if (
+      this.#lines.length + lines.length < this.config.batch_rows &&
+      this.#bytes + batch.bytes <= this.config.batch_bytes
+    ) {
+      // The whole batch fits (the common case): no per-line checks.
+      if (this.#lines.length === 0) this.#firstLineNumber = batch.firstLineNumber;
+      for (let index = 0; index < lines.length; index++)
+        this.#lines.push(lines[index] as Uint8Array);
+      this.#bytes += batch.bytes;
+    } else {
+      for (let index = 0; index < lines.length; index++) {
+        const line = lines[index] as Uint8Array;
+        if (this.#lines.length > 0 && this.#bytes + line.length > this.config.batch_bytes) {
+          await this.#enqueue("previous");
+        }
+        if (this.#lines.length === 0) this.#firstLineNumber = batch.firstLineNumber + index;
+        this.#lines.push(line);
+        this.#bytes += line.length;
+        if (this.#lines.length >= this.config.batch_rows) await this.#enqueue("previous");
       }
-      if (this.#lines.length === 0) this.#firstLineNumber = batch.firstLineNumber + index;
-      this.#lines.push(line);
-      this.#bytes += line.length;
-      if (this.#lines.length >= this.config.batch_rows) await this.#enqueue("previous");
     }
     if (this.#lines.length > 0 && this.#timer === undefined) {
       this.#timer = setTimeout(() => {
@@ -60,9 +76,10 @@ export class Committer {
       const batch = new Batch(this.#lines, this.#firstLineNumber, this.#bytes);
       this.#lines = [];
       this.#bytes = 0;
+      const prepared = this.#failure === undefined ? this.prepare?.(batch) : undefined;
       this.#queue = this.#queue.then(async () => {
         if (this.#failure === undefined) {
-          await this.commit(batch).catch((error: unknown) => {
+          await this.commit(batch, prepared).catch((error: unknown) => {
             this.#failure = error;
           });
         }

@@ -1,45 +1,25 @@
-// Replicate's batches reduced to their net effect: per table, the last change of each key wins,
-// so a batch is one DELETE and one upsert per table (and column set), cut at every truncate.
-import type { PlannedEvent, Run } from "./events.ts";
+// Replicate's batches reduced to their net effect, one stretch of consecutive events of one table
+// at a time: the last change of each key wins, so a stretch is one DELETE and one upsert. Stretches
+// and truncates keep their stream order, so foreign keys between tables hold as at the source.
+import { exactKey, type PlannedEvent, type Run } from "./events.ts";
 
 type KeyState =
   | { kind: "upsert"; index: number; columns: string }
   | { kind: "delete"; index: number };
-
-interface TableChanges {
-  run: Run;
-  states: Map<string, KeyState>;
-}
-
-/**
- * The key's values as a string that equals another exactly when the keys are equal; undefined
- * when a number is past what a double holds exactly (the events are then applied one run at a time).
- */
-function exactKey(values: Record<string, unknown> | undefined, key: string[]): string | undefined {
-  if (!values) return undefined;
-  const parts: unknown[] = [];
-  for (const column of key) {
-    const value = values[column];
-    if (typeof value === "number" && !Number.isSafeInteger(value)) return undefined;
-    if (typeof value === "object" && value !== null) return undefined;
-    parts.push(value);
-  }
-  return JSON.stringify(parts);
-}
 
 function set(states: Map<string, KeyState>, key: string, state: KeyState): void {
   states.delete(key); // re-inserted: the map's order follows the latest change
   states.set(key, state);
 }
 
-function runsOf(changes: TableChanges): Run[] {
+function runsOf(first: Run, states: Map<string, KeyState>): Run[] {
   const deletes: number[] = [];
   const upserts = new Map<string, number[]>();
-  for (const state of changes.states.values()) {
+  for (const state of states.values()) {
     if (state.kind === "delete") deletes.push(state.index);
     else upserts.set(state.columns, [...(upserts.get(state.columns) ?? []), state.index]);
   }
-  const base = { table: changes.run.table, key: changes.run.key, rekeys: [] };
+  const base = { table: first.table, key: first.key, rekeys: [] };
   const runs: Run[] = [];
   if (deletes.length > 0) {
     runs.push({ ...base, action: "delete", columns: [], indexes: deletes.sort((a, b) => a - b) });
@@ -56,49 +36,52 @@ function runsOf(changes: TableChanges): Run[] {
 }
 
 /**
- * The runs of a replicate batch (from planRuns) compacted; undefined when that is not safe (a key
- * beyond a double's precision, or one key written with different column sets).
+ * The net effect of runs of one table (deletes, then upserts); undefined when that is not safe: a
+ * key beyond a double's precision, one key written with different column sets, or a row moved to
+ * a new key (applied in order instead, so a foreign key's ON UPDATE CASCADE sees the move).
  */
-export function compactRuns(runs: Run[], events: PlannedEvent[]): Run[] | undefined {
+function compactStretch(runs: Run[], byIndex: Map<number, PlannedEvent>): Run[] | undefined {
+  if (runs.length < 2) return undefined;
+  const states = new Map<string, KeyState>();
+  for (const run of runs) {
+    if (run.rekeys.length > 0) return undefined;
+    const columns = run.columns.join("\u0000");
+    for (const index of run.indexes) {
+      const event = byIndex.get(index) as PlannedEvent;
+      const key = exactKey(
+        run.action === "delete" ? (event.before ?? event.data) : event.data,
+        run.key,
+      );
+      if (key === undefined) return undefined;
+      if (run.action === "delete") {
+        set(states, key, { kind: "delete", index });
+        continue;
+      }
+      const previous = states.get(key);
+      if (previous?.kind === "upsert" && previous.columns !== columns) return undefined;
+      set(states, key, { kind: "upsert", index, columns });
+    }
+  }
+  return runsOf(runs[0] as Run, states);
+}
+
+/** The runs of a replicate batch (from planRuns), each stretch of one table compacted when safe. */
+export function compactRuns(runs: Run[], events: PlannedEvent[]): Run[] {
   const byIndex = new Map(events.map((event) => [event.index, event]));
   const compacted: Run[] = [];
-  let tables = new Map<string, TableChanges>();
+  let stretch: Run[] = [];
   const flush = () => {
-    for (const changes of tables.values()) compacted.push(...runsOf(changes));
-    tables = new Map();
+    compacted.push(...(compactStretch(stretch, byIndex) ?? stretch));
+    stretch = [];
   };
   for (const run of runs) {
-    if (run.action === "truncate") {
+    if (run.action !== "upsert" && run.action !== "delete") {
       flush();
       compacted.push(run);
       continue;
     }
-    if (run.action === "insert") return undefined;
-    let changes = tables.get(run.table);
-    if (!changes) {
-      changes = { run, states: new Map() };
-      tables.set(run.table, changes);
-    }
-    const columns = run.columns.join("\u0000");
-    for (const index of run.indexes) {
-      const event = byIndex.get(index) as PlannedEvent;
-      if (run.action === "delete") {
-        const key = exactKey(event.before ?? event.data, run.key);
-        if (key === undefined) return undefined;
-        set(changes.states, key, { kind: "delete", index });
-        continue;
-      }
-      const key = exactKey(event.data, run.key);
-      if (key === undefined) return undefined;
-      if (run.rekeys.includes(index)) {
-        const oldKey = exactKey(event.before, run.key);
-        if (oldKey === undefined) return undefined;
-        if (oldKey !== key) set(changes.states, oldKey, { kind: "delete", index });
-      }
-      const previous = changes.states.get(key);
-      if (previous?.kind === "upsert" && previous.columns !== columns) return undefined;
-      set(changes.states, key, { kind: "upsert", index, columns });
-    }
+    if (stretch.length > 0 && stretch[0]?.table !== run.table) flush();
+    stretch.push(run);
   }
   flush();
   return compacted;

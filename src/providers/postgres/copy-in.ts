@@ -6,6 +6,16 @@ interface CopyConnection {
   query(text: string): void;
   sendCopyFromChunk(chunk: Uint8Array): void;
   endCopyFrom(): void;
+  /** The socket node-postgres writes its messages to. */
+  stream?: { writable: boolean; write(data: Uint8Array): boolean };
+}
+
+/** CopyData ('d', then the length of what follows, itself included), before each chunk. */
+function copyDataHeader(length: number): Buffer {
+  const header = Buffer.allocUnsafe(5);
+  header[0] = 0x64;
+  header.writeUInt32BE(length + 4, 1);
+  return header;
 }
 
 /** Largest CopyData message sent; the server takes any size, this bounds each copy in memory. */
@@ -32,12 +42,16 @@ class CopyIn {
   }
 
   handleCopyInResponse(connection: CopyConnection): void {
+    const stream = connection.stream;
     for (let start = 0; start < this.data.length; start += chunkBytes) {
       const end = Math.min(start + chunkBytes, this.data.length);
-      // The client copies each chunk with Buffer#copy: a Buffer view, not a bare Uint8Array.
-      connection.sendCopyFromChunk(
-        Buffer.from(this.data.buffer, this.data.byteOffset + start, end - start),
-      );
+      const chunk = Buffer.from(this.data.buffer, this.data.byteOffset + start, end - start);
+      if (stream?.writable) {
+        // Header and data straight to the socket: the client's sendCopyFromChunk would copy the
+        // data into a message buffer first. (The data is not reused before the COPY completes.)
+        stream.write(copyDataHeader(chunk.length));
+        stream.write(chunk);
+      } else connection.sendCopyFromChunk(chunk);
     }
     connection.endCopyFrom();
   }

@@ -224,11 +224,37 @@ export class ByteBuilder {
     this.bytes(encoder.encode(text));
   }
 
+  /** A whole number >= 0 in decimal digits. */
+  decimal(value: number): void {
+    let digits = 1;
+    for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+    this.#reserve(digits);
+    let rest = value;
+    for (let index = this.length + digits - 1; index >= this.length; index--) {
+      this.#buffer[index] = 0x30 + (rest % 10);
+      rest = Math.floor(rest / 10);
+    }
+    this.length += digits;
+  }
+
   /** What was built; the builder starts over. */
   take(): Uint8Array {
     const built = this.#buffer.slice(0, this.length);
     this.length = 0;
     return built;
+  }
+
+  /**
+   * What was built from `start` on, as a view, no copy: it stays valid while the builder grows
+   * (a bigger buffer leaves the old one as it was) until reset() lets later bytes overwrite it.
+   */
+  since(start: number): Uint8Array {
+    return this.#buffer.subarray(start, this.length);
+  }
+
+  /** Starts over in the same memory: views handed out before are overwritten by what follows. */
+  reset(): void {
+    this.length = 0;
   }
 }
 

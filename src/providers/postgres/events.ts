@@ -21,6 +21,13 @@ export interface PlannedEvent {
   sequence: string;
   /** metadata.unchanged_toast: columns the source left out of an update, unchanged. */
   unchanged: string[];
+  /** A truncate's options, and its LSN: postgres-cdc writes one event per table of one TRUNCATE. */
+  truncate?: TruncateOptions & { lsn: string };
+}
+
+export interface TruncateOptions {
+  cascade: boolean;
+  restartIdentity: boolean;
 }
 
 export interface Run {
@@ -32,8 +39,10 @@ export interface Run {
   key: string[];
   /** Batch line positions of the events, in order. */
   indexes: number[];
-  /** Positions of updates that carry metadata.before: their old key is deleted first when it changed. */
+  /** Positions of updates that move their row to a new key (metadata.before holds the old one). */
   rekeys: number[];
+  /** A truncate: every table of the source's one TRUNCATE statement, truncated in one statement. */
+  truncate?: TruncateOptions & { lsn: string; tables: string[] };
 }
 
 const operations: Record<string, Action> = {
@@ -93,6 +102,15 @@ export function readEvents(batch: Batch, mode: Mode, table: string | undefined):
       unchanged: Array.isArray(metadata.unchanged_toast)
         ? metadata.unchanged_toast.filter((column): column is string => typeof column === "string")
         : [],
+      ...(action === "truncate"
+        ? {
+            truncate: {
+              lsn: typeof metadata.lsn === "string" ? metadata.lsn : "",
+              cascade: metadata.cascade === true,
+              restartIdentity: metadata.restart_identity === true,
+            },
+          }
+        : {}),
     });
   }
   return events;
@@ -121,7 +139,7 @@ function requireKey(
 }
 
 function columnsOf(event: PlannedEvent, info: TableInfo, display: string): string[] {
-  const columns = Object.keys(event.data ?? {});
+  const columns = Object.keys(event.data ?? {}).filter((column) => !info.generated.has(column));
   if (columns.length === 0) {
     throw new EventError(
       `postgres: table ${display}, event ${event.sequence}: data has no columns`,
@@ -141,8 +159,48 @@ function columnsOf(event: PlannedEvent, info: TableInfo, display: string): strin
 export type KeyOf = (info: TableInfo, display: string) => string[];
 
 /**
- * Groups events into runs. A run ends where the table, action or column set changes, where a key
- * comes again (ON CONFLICT cannot touch one row twice in a statement) and after a truncate.
+ * The key's values as a string that equals another exactly when the keys are equal; undefined
+ * when a number is past what a double holds exactly (or a value is an object).
+ */
+export function exactKey(
+  values: Record<string, unknown> | undefined,
+  key: string[],
+): string | undefined {
+  if (!values) return undefined;
+  const parts: unknown[] = [];
+  for (const column of key) {
+    const value = values[column];
+    if (typeof value === "number" && !Number.isSafeInteger(value)) return undefined;
+    if (typeof value === "object" && value !== null) return undefined;
+    parts.push(value);
+  }
+  return JSON.stringify(parts);
+}
+
+/** An update that moves its row: metadata.before holds a key that differs (or may: not exact). */
+function movesRow(event: PlannedEvent, key: string[]): boolean {
+  if (event.action !== "upsert" || !hasKey(event.before, key)) return false;
+  const oldKey = exactKey(event.before, key);
+  return oldKey === undefined || oldKey !== exactKey(event.data, key);
+}
+
+/** Consecutive truncates of one source TRUNCATE (same LSN and options) are one statement. */
+function sameTruncate(run: Run | undefined, event: PlannedEvent): boolean {
+  const truncate = event.truncate;
+  return (
+    run?.truncate !== undefined &&
+    truncate !== undefined &&
+    truncate.lsn !== "" &&
+    run.truncate.lsn === truncate.lsn &&
+    run.truncate.cascade === truncate.cascade &&
+    run.truncate.restartIdentity === truncate.restartIdentity
+  );
+}
+
+/**
+ * Groups events into runs, in stream order. A run ends where the table, action or column set
+ * changes, and where a key comes again (ON CONFLICT cannot touch one row twice in a statement).
+ * A truncate is a run of its own, joined by the other tables of the same source TRUNCATE.
  */
 export function planRuns(
   events: PlannedEvent[],
@@ -155,19 +213,36 @@ export function planRuns(
   let keys = new Set<string>();
   for (const event of events) {
     const { info, display } = tableOf(event.table);
+    if (event.action === "truncate") {
+      if (run && sameTruncate(run, event)) {
+        if (!run.truncate?.tables.includes(event.table)) run.truncate?.tables.push(event.table);
+        run.indexes.push(event.index);
+        continue;
+      }
+      const options = event.truncate ?? { lsn: "", cascade: false, restartIdentity: false };
+      run = {
+        table: event.table,
+        action: "truncate",
+        columns: [],
+        key: [],
+        indexes: [event.index],
+        rekeys: [],
+        truncate: { ...options, tables: [event.table] },
+      };
+      runs.push(run);
+      signature = "";
+      continue;
+    }
     const columns =
       event.action === "insert" || event.action === "upsert" ? columnsOf(event, info, display) : [];
-    const key =
-      event.action === "insert" || event.action === "truncate" ? [] : keyOf(info, display);
+    const key = event.action === "insert" ? [] : keyOf(info, display);
     if (event.action === "upsert") requireKey(event.data, key, display, event);
     if (event.action === "delete") requireKey(event.before ?? event.data, key, display, event);
     const eventSignature = `${event.table}\u0000${event.action}\u0000${columns.join("\u0000")}`;
     const rowKey = event.action === "upsert" ? keySignature(event.data ?? {}, key) : "";
-    const oldKey =
-      event.action === "upsert" && event.before && hasKey(event.before, key)
-        ? keySignature(event.before, key)
-        : "";
-    if (oldKey !== "" && oldKey !== rowKey && event.unchanged.length > 0) {
+    const moves = movesRow(event, key);
+    const oldKey = moves ? keySignature(event.before ?? {}, key) : "";
+    if (moves && event.unchanged.length > 0) {
       // A key change moves the row: a column the source left out (unchanged TOAST) has no value
       // to move with it, and the new row would get NULL there. Refused, never guessed.
       throw new EventError(
@@ -176,15 +251,16 @@ export function planRuns(
     }
     const repeated =
       event.action === "upsert" && (keys.has(rowKey) || (oldKey !== "" && keys.has(oldKey)));
-    if (!run || signature !== eventSignature || repeated || event.action === "truncate") {
+    if (!run || signature !== eventSignature || repeated) {
       run = { table: event.table, action: event.action, columns, key, indexes: [], rekeys: [] };
       runs.push(run);
       signature = eventSignature;
       keys = new Set();
     }
     run.indexes.push(event.index);
-    if (oldKey !== "") run.rekeys.push(event.index);
+    if (moves) run.rekeys.push(event.index);
     if (rowKey !== "") keys.add(rowKey);
+    if (oldKey !== "") keys.add(oldKey);
   }
   return runs;
 }

@@ -28,36 +28,70 @@ function sameNames(columns: string[], names: string[]): boolean {
   return true;
 }
 
+/** ByteBuilders to reuse: one per batch converted and not yet written, given back after its COPY. */
+export class CopyBuffers {
+  readonly #free: ByteBuilder[] = [];
+
+  take(): ByteBuilder {
+    const builder = this.#free.pop() ?? new ByteBuilder();
+    builder.reset();
+    return builder;
+  }
+
+  give(builder: ByteBuilder): void {
+    this.#free.push(builder);
+  }
+}
+
 /**
  * The batch as COPY runs, or undefined when a line needs the general path (odd JSON, an unknown
- * column, a key column missing).
+ * column, a key column missing). Values for the table's generated columns are left out. With
+ * `numbered`, each row starts with its line's position in the batch (the stage's position column).
+ * The runs' data are views into `out`: it must not be reused before they are written.
  */
 export function copyRuns(
   lines: readonly Uint8Array[],
   info: TableInfo,
   key: readonly string[] = [],
+  numbered = false,
+  out: ByteBuilder = new ByteBuilder(),
 ): CopyRun[] | undefined {
   const runs: CopyRun[] = [];
-  const out = new ByteBuilder();
+  let runStart = out.length;
   const row: ScannedRow = { names: [], starts: [], ends: [] };
-  let columns: string[] | undefined;
-  let kinds: ColumnKind[] = [];
+  let names: string[] | undefined;
+  let columns: string[] = [];
+  let kinds: (ColumnKind | undefined)[] = [];
   try {
-    for (const line of lines) {
+    for (let position = 0; position < lines.length; position++) {
+      const line = lines[position] as Uint8Array;
       scanData(line, row);
-      if (!columns || !sameNames(columns, row.names)) {
-        if (row.names.length === 0 || row.names.some((name) => !info.columns.has(name))) {
+      if (!names || !sameNames(names, row.names)) {
+        const written = row.names.filter((name) => !info.generated.has(name));
+        if (written.length === 0 || written.some((name) => !info.columns.has(name))) {
           return undefined;
         }
-        if (key.some((column) => !row.names.includes(column))) return undefined;
+        if (key.some((column) => !written.includes(column))) return undefined;
         if (new Set(row.names).size !== row.names.length) return undefined;
-        if (columns) runs.push({ columns, data: out.take() });
-        columns = [...row.names];
-        kinds = columns.map((name) => columnKind(info.columns.get(name)));
+        if (names) runs.push({ columns, data: out.since(runStart) });
+        runStart = out.length;
+        names = [...row.names];
+        columns = written;
+        // undefined: a generated column's value, skipped.
+        kinds = names.map((name) =>
+          info.generated.has(name) ? undefined : columnKind(info.columns.get(name)),
+        );
+      }
+      let first = true;
+      if (numbered) {
+        out.decimal(position);
+        first = false;
       }
       for (let field = 0; field < row.names.length; field++) {
-        if (field > 0) out.push(0x09);
-        const kind = kinds[field] ?? "plain";
+        const kind = kinds[field];
+        if (kind === undefined) continue;
+        if (!first) out.push(0x09);
+        first = false;
         appendField(out, line, row.starts[field] as number, row.ends[field] as number, kind);
       }
       out.push(0x0a);
@@ -67,9 +101,12 @@ export function copyRuns(
     if (error instanceof UnscannableLine || error instanceof SyntaxError) return undefined;
     throw error;
   }
-  if (columns) runs.push({ columns, data: out.take() });
+  if (names) runs.push({ columns, data: out.since(runStart) });
   return runs;
 }
+
+/** The stage's column holding each row's position in its batch: the last of a key wins. */
+const positionColumn = quoteIdentifier("dstream position");
 
 /** The temporary table an upsert copies into, per target table: created once per connection. */
 export class UpsertStages {
@@ -83,7 +120,7 @@ export class UpsertStages {
       name = `pg_temp.dstream_stage_${this.#names.size + 1}`;
       // No constraints copied: a column an event leaves out takes the target's default later.
       await client.query(
-        `CREATE TEMP TABLE IF NOT EXISTS ${name} ON COMMIT DELETE ROWS AS SELECT * FROM ${table} WITH NO DATA`,
+        `CREATE TEMP TABLE IF NOT EXISTS ${name} ON COMMIT DELETE ROWS AS SELECT 0::bigint AS ${positionColumn}, * FROM ${table} WITH NO DATA`,
       );
       this.#names.set(table, name);
     }
@@ -106,7 +143,8 @@ async function upsertThroughStage(
 ): Promise<void> {
   const stage = await stages.of(client, info);
   for (const run of runs) {
-    await copyIn(client, `${stage} (${run.columns.map(quoteIdentifier).join(", ")})`, run.data);
+    const list = [positionColumn, ...run.columns.map(quoteIdentifier)].join(", ");
+    await copyIn(client, `${stage} (${list})`, run.data);
     await client.query(upsertFromStage(info, stage, run.columns, key));
     await client.query(`DELETE FROM ${stage}`);
   }
@@ -119,14 +157,20 @@ async function upsertThroughStage(
 export async function upsertRunByCopy(
   client: pg.Client,
   stages: UpsertStages,
+  buffers: CopyBuffers,
   info: TableInfo,
   lines: readonly Uint8Array[],
   key: string[],
 ): Promise<boolean> {
-  const runs = copyRuns(lines, info, key);
-  if (!runs) return false;
-  await upsertThroughStage(client, stages, info, runs, key);
-  return true;
+  const buffer = buffers.take();
+  try {
+    const runs = copyRuns(lines, info, key, true, buffer);
+    if (!runs) return false;
+    await upsertThroughStage(client, stages, info, runs, key);
+    return true;
+  } finally {
+    buffers.give(buffer);
+  }
 }
 
 function upsertFromStage(info: TableInfo, stage: string, columns: string[], key: string[]): string {
@@ -137,22 +181,27 @@ function upsertFromStage(info: TableInfo, stage: string, columns: string[], key:
     updated.length === 0
       ? "DO NOTHING"
       : `DO UPDATE SET ${updated.map((column) => `${quoteIdentifier(column)} = EXCLUDED.${quoteIdentifier(column)}`).join(", ")}`;
-  // The last event of a key wins: ctid grows with the order COPY wrote the rows in.
-  return `INSERT INTO ${qualifiedName(info.table)} (${list}) SELECT DISTINCT ON (${keyList}) ${list} FROM ${stage} ORDER BY ${keyList}, ctid DESC ON CONFLICT (${keyList}) ${action}`;
+  // The last event of a key wins: each staged row holds its event's position in the batch.
+  return `INSERT INTO ${qualifiedName(info.table)} (${list}) SELECT DISTINCT ON (${keyList}) ${list} FROM ${stage} ORDER BY ${keyList}, ${positionColumn} DESC ON CONFLICT (${keyList}) ${action}`;
 }
 
-/**
- * Writes the batch with COPY in one transaction (upsert: through the stages, by `key`); true once
- * it is committed, false when it needs the general path.
- */
+/** Writes a batch's COPY runs (copyRuns) in one transaction (upsert: through the stages, by `key`). */
 export async function applyCopyRuns(
   client: pg.Client,
   info: TableInfo,
-  lines: readonly Uint8Array[],
+  runs: CopyRun[],
   upsert?: { stages: UpsertStages; key: string[] },
-): Promise<boolean> {
-  const runs = copyRuns(lines, info, upsert?.key);
-  if (!runs) return false;
+): Promise<void> {
+  if (!upsert && runs.length === 1) {
+    // One COPY is a transaction of its own: no BEGIN and COMMIT round trips.
+    const run = runs[0] as CopyRun;
+    await copyIn(
+      client,
+      `${qualifiedName(info.table)} (${run.columns.map(quoteIdentifier).join(", ")})`,
+      run.data,
+    );
+    return;
+  }
   try {
     await client.query("BEGIN");
     if (upsert) await upsertThroughStage(client, upsert.stages, info, runs, upsert.key);
@@ -163,7 +212,6 @@ export async function applyCopyRuns(
       }
     }
     await client.query("COMMIT");
-    return true;
   } catch (error) {
     await client.query("ROLLBACK").catch(() => {});
     upsert?.stages.forget();

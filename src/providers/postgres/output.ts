@@ -4,9 +4,17 @@ import { type Batch, BatchLineError, defineOutput } from "../../sdk/index.ts";
 import { Committer } from "./committer.ts";
 import { compactRuns } from "./compact.ts";
 import { type Connection, connect } from "./connection.ts";
+import type { ByteBuilder } from "./copy-rows.ts";
 import { describeConnectionError, EventError, isConnectionLoss } from "./errors.ts";
 import { planRuns, readEvents } from "./events.ts";
-import { applyCopyRuns, UpsertStages, upsertRunByCopy } from "./insert-copy.ts";
+import {
+  applyCopyRuns,
+  CopyBuffers,
+  type CopyRun,
+  copyRuns,
+  UpsertStages,
+  upsertRunByCopy,
+} from "./insert-copy.ts";
 import { outputLifecycle } from "./lifecycle.ts";
 import { type PostgresOutputConfig, postgresOutputConfigSchema } from "./schema.ts";
 import { describeTable, displayName, parseTableName, type TableInfo } from "./tables.ts";
@@ -22,6 +30,12 @@ function missingTableMessage(name: string, config: PostgresOutputConfig): string
     ? "run dstream init to create it from the columns setting"
     : 'create it, or declare columns { name = "type" } and run dstream init';
   return `postgres: table ${name} does not exist; ${fix}`;
+}
+
+/** A batch converted to COPY runs (undefined: it needs the general path), in its own buffer. */
+interface PreparedCopy {
+  runs: CopyRun[] | undefined;
+  buffer: ByteBuilder;
 }
 
 /** Looks tables up once per run: their columns, types and primary key. */
@@ -104,13 +118,29 @@ export const postgresOutput = defineOutput({
       failWith(error);
     }
     const stages = new UpsertStages();
+    const buffers = new CopyBuffers();
+    /** Insert and upsert: the batch as COPY runs, built while the previous batch is written. */
+    const prepareCopy = (batch: Batch): PreparedCopy | undefined => {
+      if (config.mode === "replicate") return undefined;
+      const buffer = buffers.take();
+      try {
+        const { info, display } = catalog.get(config.table as string);
+        const key = config.mode === "upsert" ? keyOf(config)(info, display) : undefined;
+        return { runs: copyRuns(batch.lines, info, key, key !== undefined, buffer), buffer };
+      } catch {
+        // The general path finds the problem again and names it.
+        return { runs: undefined, buffer };
+      }
+    };
     /** The COPY path of insert and upsert; false when the batch needs the general path. */
-    const writeByCopy = async (batch: Batch): Promise<boolean> => {
+    const writeByCopy = async (prepared: PreparedCopy | undefined): Promise<boolean> => {
+      if (!prepared?.runs) return false;
       const { info, display } = catalog.get(config.table as string);
       const upsert =
         config.mode === "upsert" ? { stages, key: keyOf(config)(info, display) } : undefined;
       try {
-        return await applyCopyRuns(connection.client, info, batch.lines, upsert);
+        await applyCopyRuns(connection.client, info, prepared.runs, upsert);
+        return true;
       } catch (error) {
         if (isConnectionLoss(error)) throw error;
         return false;
@@ -120,28 +150,36 @@ export const postgresOutput = defineOutput({
       upsertRunByCopy(
         connection.client,
         stages,
+        buffers,
         info,
         run.indexes.map((index) => lines[index] as Uint8Array),
         run.key,
       );
-    const committer = new Committer(config, async (batch) => {
-      try {
-        if (config.mode !== "replicate" && (await writeByCopy(batch))) return;
-        const events = readEvents(batch, config.mode, config.table);
-        for (const name of new Set(events.map((event) => event.table))) await catalog.load(name);
-        const planned = planRuns(events, (name) => catalog.get(name), keyOf(config));
-        const runs = (config.mode === "replicate" && compactRuns(planned, events)) || planned;
-        const plan = { runs, events, tables: catalog.infos(), lines: batch.lines };
+    const committer = new Committer<PreparedCopy | undefined>(
+      config,
+      async (batch, prepared) => {
         try {
-          await applyBatch(connection.client, plan, upsertByCopy);
+          const copied = await writeByCopy(prepared).finally(() => {
+            if (prepared) buffers.give(prepared.buffer);
+          });
+          if (copied) return;
+          const events = readEvents(batch, config.mode, config.table);
+          for (const name of new Set(events.map((event) => event.table))) await catalog.load(name);
+          const planned = planRuns(events, (name) => catalog.get(name), keyOf(config));
+          const runs = config.mode === "replicate" ? compactRuns(planned, events) : planned;
+          const plan = { runs, events, tables: catalog.infos(), lines: batch.lines };
+          try {
+            await applyBatch(connection.client, plan, upsertByCopy);
+          } catch (error) {
+            stages.forget();
+            throw error;
+          }
         } catch (error) {
-          stages.forget();
-          throw error;
+          failWith(error);
         }
-      } catch (error) {
-        failWith(error);
-      }
-    });
+      },
+      prepareCopy,
+    );
     return {
       write: (batch: Batch) => committer.add(batch),
       flush: () => committer.flush(),

@@ -74,8 +74,37 @@ export function rekeyStatement(info: TableInfo, run: Run): string {
   return `DELETE FROM ${table} USING ${events} CROSS JOIN LATERAL json_populate_record(NULL::${table}, ${before}) AS b CROSS JOIN LATERAL ${dataRecord(table)} WHERE ${keyMatch(info, run.key, before, "b")} AND ROW(${oldKey}) IS DISTINCT FROM ROW(${newKey})`;
 }
 
-export function truncateStatement(info: TableInfo): string {
-  return `TRUNCATE ${qualifiedName(info.table)}`;
+/**
+ * Updates that moved a row to a new key, as UPDATEs of the row under the old key (so a foreign
+ * key's ON UPDATE CASCADE on the replica moves its children). Skipped when a row under the new key
+ * exists already (a replay): the DELETE of the old key and the upsert that follow finish the move.
+ */
+export function moveStatement(info: TableInfo, run: Run): string {
+  const table = qualifiedName(info.table);
+  const before = "e.v->'metadata'->'before'";
+  const assignments = run.columns
+    .map(
+      (column) =>
+        `${quoteIdentifier(column)} = ${valueExpression(info, column, "e.v->'data'", "r")}`,
+    )
+    .join(", ");
+  const newKeyMatch = run.key
+    .map(
+      (column) =>
+        `moved.${quoteIdentifier(column)} = ${valueExpression(info, column, "e.v->'data'", "r")}`,
+    )
+    .join(" AND ");
+  return `UPDATE ${table} SET ${assignments} FROM ${events} CROSS JOIN LATERAL json_populate_record(NULL::${table}, ${before}) AS b CROSS JOIN LATERAL ${dataRecord(table)} WHERE ${keyMatch(info, run.key, before, "b")} AND NOT EXISTS (SELECT FROM ${table} AS moved WHERE ${newKeyMatch})`;
+}
+
+/** One TRUNCATE of every table the source truncated in one statement, with its options. */
+export function truncateStatement(
+  infos: TableInfo[],
+  options: { cascade: boolean; restartIdentity: boolean },
+): string {
+  const tables = infos.map((info) => qualifiedName(info.table)).join(", ");
+  const identity = options.restartIdentity ? " RESTART IDENTITY" : "";
+  return `TRUNCATE ${tables}${identity}${options.cascade ? " CASCADE" : ""}`;
 }
 
 /** The DDL `dstream init` runs: the declared columns, and the key as primary key when given. */

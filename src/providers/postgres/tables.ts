@@ -50,6 +50,11 @@ export interface TableInfo {
   columns: Map<string, string>;
   /** The primary key's columns in key order; empty without one. */
   primaryKey: string[];
+  /**
+   * Generated columns (GENERATED ALWAYS AS ... STORED): the table computes them, so a value an
+   * event carries for one (postgres-cdc's snapshot does) is skipped, never written.
+   */
+  generated: Set<string>;
 }
 
 /** The table's columns and primary key, or undefined when it does not exist. */
@@ -64,10 +69,11 @@ export async function describeTable(
   );
   const oid = found.rows[0]?.oid;
   if (oid === undefined) return undefined;
-  const columns = await client.query<{ name: string; type: string }>(
-    `SELECT attname AS name, format_type(atttypid, atttypmod) AS type FROM pg_attribute
-     WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped AND attgenerated = ''
-     ORDER BY attnum`,
+  const columns = await client.query<{ name: string; type: string; generated: boolean }>(
+    `SELECT attname AS name, format_type(atttypid, atttypmod) AS type,
+            attgenerated <> '' AS generated
+       FROM pg_attribute WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped
+      ORDER BY attnum`,
     [oid],
   );
   const key = await client.query<{ name: string }>(
@@ -79,7 +85,10 @@ export async function describeTable(
   );
   return {
     table,
-    columns: new Map(columns.rows.map((row) => [row.name, row.type])),
+    columns: new Map(
+      columns.rows.filter((row) => !row.generated).map((row) => [row.name, row.type]),
+    ),
     primaryKey: key.rows.map((row) => row.name),
+    generated: new Set(columns.rows.filter((row) => row.generated).map((row) => row.name)),
   };
 }

@@ -6,6 +6,7 @@ import type { PlannedEvent, Run } from "./events.ts";
 import {
   deleteStatement,
   eventsParameter,
+  moveStatement,
   quoteLiteral,
   rekeyStatement,
   truncateStatement,
@@ -15,19 +16,36 @@ import {
 import { displayName, qualifiedName, type TableInfo } from "./tables.ts";
 
 /** The statements of one run, each with the batch lines it reads. */
-function statementsOf(info: TableInfo, run: Run): { sql: string; indexes: number[] }[] {
+function statementsOf(
+  tables: Map<string, TableInfo>,
+  run: Run,
+): { sql: string; indexes: number[] }[] {
+  const info = tables.get(run.table) as TableInfo;
   switch (run.action) {
     case "insert":
       return [{ sql: writeStatement(info, run), indexes: run.indexes }];
     case "upsert": {
-      const rekey =
-        run.rekeys.length > 0 ? [{ sql: rekeyStatement(info, run), indexes: run.rekeys }] : [];
-      return [...rekey, { sql: writeStatement(info, run), indexes: run.indexes }];
+      // A moved row: UPDATE it to its new key, delete what is left under the old key, upsert.
+      const move =
+        run.rekeys.length > 0
+          ? [
+              { sql: moveStatement(info, run), indexes: run.rekeys },
+              { sql: rekeyStatement(info, run), indexes: run.rekeys },
+            ]
+          : [];
+      return [...move, { sql: writeStatement(info, run), indexes: run.indexes }];
     }
     case "delete":
       return [{ sql: deleteStatement(info, run), indexes: run.indexes }];
-    case "truncate":
-      return [{ sql: truncateStatement(info), indexes: [] }];
+    case "truncate": {
+      const truncate = run.truncate ?? {
+        tables: [run.table],
+        cascade: false,
+        restartIdentity: false,
+      };
+      const infos = truncate.tables.map((table) => tables.get(table) as TableInfo);
+      return [{ sql: truncateStatement(infos, truncate), indexes: [] }];
+    }
     default:
       throw new Error(`unknown action ${run.action satisfies never}`);
   }
@@ -46,8 +64,8 @@ function namedQuery(sql: string, values: Buffer[]): pg.QueryConfig<Buffer[]> {
   return name === undefined ? { text: sql, values } : { name, text: sql, values };
 }
 
-function queriesOf(info: TableInfo, run: Run, lines: readonly Uint8Array[]) {
-  return statementsOf(info, run).map((statement) =>
+function queriesOf(tables: Map<string, TableInfo>, run: Run, lines: readonly Uint8Array[]) {
+  return statementsOf(tables, run).map((statement) =>
     namedQuery(
       statement.sql,
       statement.indexes.length > 0 ? [eventsParameter(lines, statement.indexes)] : [],
@@ -57,11 +75,11 @@ function queriesOf(info: TableInfo, run: Run, lines: readonly Uint8Array[]) {
 
 async function applyRun(
   client: pg.Client,
-  info: TableInfo,
+  tables: Map<string, TableInfo>,
   run: Run,
   lines: readonly Uint8Array[],
 ): Promise<void> {
-  for (const query of queriesOf(info, run, lines)) await client.query(query);
+  for (const query of queriesOf(tables, run, lines)) await client.query(query);
 }
 
 export interface BatchPlan {
@@ -96,7 +114,7 @@ export async function applyBatch(
         run.rekeys.length === 0 &&
         upsertByCopy !== undefined &&
         (await upsertByCopy(info, run, plan.lines));
-      if (!copied) await applyRun(client, info, run, plan.lines);
+      if (!copied) await applyRun(client, plan.tables, run, plan.lines);
     }
     await client.query("COMMIT");
   } catch (error) {
@@ -124,7 +142,7 @@ async function diagnose(client: pg.Client, plan: BatchPlan, original: unknown): 
         };
         try {
           await client.query("SAVEPOINT dstream_event");
-          await applyRun(client, info, single, plan.lines);
+          await applyRun(client, plan.tables, single, plan.lines);
           await client.query("RELEASE SAVEPOINT dstream_event");
         } catch (error) {
           await client.query("ROLLBACK TO SAVEPOINT dstream_event");

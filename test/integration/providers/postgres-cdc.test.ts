@@ -375,18 +375,35 @@ describe("postgres-cdc: lifecycle", () => {
     const status = await lifecycle("status", config);
     expect(status.result.status).toBe("Success");
     expect(status.result.message).toMatch(
-      new RegExp(`^slot "${db.slot}": inactive, lag \\d+ bytes`),
-    );
-    const slot = status.result.resources[0] as { lag_bytes: number; active: boolean };
-    expect(slot.active).toBe(false);
-    expect(slot.lag_bytes).toBeGreaterThan(100_000);
-    const lsnLag = Number(
-      await psql(
-        db.url,
-        `SELECT pg_current_wal_lsn() - confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '${db.slot}'`,
+      new RegExp(
+        `^slot "${db.slot}": inactive, lag \\d+ bytes( \\([0-9.]+ MiB\\))?: the WAL it keeps on the server's disk \\(restart \\d+/[0-9A-F]+\\); \\d+ bytes( \\([0-9.]+ MiB\\))? past its confirmed position \\(confirmed \\d+/[0-9A-F]+\\)$`,
       ),
     );
-    expect(slot.lag_bytes).toBeLessThanOrEqual(lsnLag);
+    const slot = status.result.resources[0] as {
+      lag_bytes: number;
+      unconfirmed_bytes: number;
+      restart_lsn: string;
+      confirmed_flush_lsn: string;
+      active: boolean;
+    };
+    expect(slot.active).toBe(false);
+    expect(slot.lag_bytes).toBeGreaterThan(100_000);
+    // psql's figures, read after status: the WAL position only grows, so they are not smaller.
+    const [retained, unconfirmed, restart, confirmed] = (
+      await psql(
+        db.url,
+        `SELECT pg_current_wal_lsn() - restart_lsn, pg_current_wal_lsn() - confirmed_flush_lsn, restart_lsn, confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '${db.slot}'`,
+      )
+    ).split("|");
+    expect(slot.lag_bytes).toBeLessThanOrEqual(Number(retained));
+    expect(slot.lag_bytes).toBeGreaterThan(Number(retained) - 100_000);
+    expect(slot.unconfirmed_bytes).toBeLessThanOrEqual(Number(unconfirmed));
+    expect(slot.unconfirmed_bytes).toBeGreaterThan(Number(unconfirmed) - 100_000);
+    expect([slot.restart_lsn, slot.confirmed_flush_lsn]).toEqual([restart ?? "", confirmed ?? ""]);
+    const warned = await lifecycle("status", { ...config, lag_warning_bytes: 100_000 });
+    expect(warned.result.message).toEndWith(
+      "; warning: past lag_warning_bytes (100000), and it grows while the task does not run or its output falls behind: run it, or dstream destroy the task",
+    );
     const destroy = await lifecycle("destroy", config);
     expect(destroy.result.message).toBe(
       `dropped slot "${db.slot}"; dropped publication "${db.publication}"`,

@@ -129,6 +129,35 @@ describe("postgres output: insert and upsert (compiled binary, real server)", ()
     ]);
   }, 60_000);
 
+  test("upsert: a batch holding each key hundreds of times ends with each key's last event", async () => {
+    const url = await database(
+      "upsert_repeats",
+      "CREATE TABLE t (id int PRIMARY KEY, name text, n int); INSERT INTO t VALUES (3, 'old', -1)",
+    );
+    const keys = 7;
+    const last = new Map<number, { name: string; n: number }>();
+    const events = Array.from({ length: 3000 }, (_, index) => {
+      const id = (index * 5) % keys;
+      const previous = last.get(id);
+      // Now and then an event writes n only: a second column set, so the batch is several COPY
+      // runs, each holding every key many times.
+      const partial = index % 500 === 250 && previous !== undefined;
+      const row = partial ? { ...previous, n: index } : { name: `v${index}`, n: index };
+      last.set(id, row);
+      return event(partial ? { id, n: index } : { id, ...row }, { sequence: index + 1 });
+    });
+    const result = await runOutput(
+      { connection_string: url, table: "t", mode: "upsert", batch_wait_ms: 1000 },
+      [...events, '{"checkpoint":3000}'],
+    );
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toBe(`${ready}{"checkpoint":3000}\n`);
+    const expected = [...last]
+      .sort((a, b) => a[0] - b[0])
+      .map(([id, row]) => `${id}|${row.name}|${row.n}`);
+    expect(await psqlRows(url, "SELECT id, name, n FROM t ORDER BY id")).toEqual(expected);
+  }, 60_000);
+
   test("upsert: an event with fewer columns changes only those; a new row gets the defaults", async () => {
     const url = await database(
       "upsert_partial",
@@ -241,6 +270,31 @@ describe("postgres output: replicate (compiled binary, real server)", () => {
       expect(await replicaState(url)).toEqual(expectedReplica);
     }
   }, 120_000);
+
+  test("a value sent for a generated column is skipped: the replica computes its own", async () => {
+    const url = await database(
+      "replicate_generated",
+      "CREATE TABLE g (id int PRIMARY KEY, qty int, total int GENERATED ALWAYS AS (qty * 10) STORED)",
+    );
+    const config = { connection_string: url, mode: "replicate" };
+    const copied = await runOutput(config, [
+      cdc("public.g", "insert", 1, { id: 1, qty: 2, total: 999 }),
+      cdc("public.g", "insert", 2, { id: 2, qty: 3, total: 999 }),
+      cdc("public.g", "update", 3, { id: 1, qty: 4, total: 999 }),
+    ]);
+    expect(copied.stderr).toBe("");
+    // Moved rows take the JSON statements instead of COPY: the same there.
+    const moved = await runOutput(config, [
+      cdc("public.g", "update", 4, { id: 5, qty: 5, total: 999 }, { id: 2 }),
+    ]);
+    expect(moved.stderr).toBe("");
+    expect(await psqlRows(url, "SELECT * FROM g ORDER BY id")).toEqual(["1|4|40", "5|5|50"]);
+    const inserted = await runOutput({ connection_string: url, table: "g" }, [
+      event({ id: 7, qty: 1, total: 999 }),
+    ]);
+    expect(inserted.stderr).toBe("");
+    expect(await psqlRows(url, "SELECT * FROM g WHERE id = 7")).toEqual(["7|1|10"]);
+  }, 60_000);
 
   test("one line per batch problem: unknown operation, missing table, no primary key", async () => {
     const url = await database("replicate_errors", "CREATE TABLE nokey (id int)");

@@ -12,6 +12,7 @@ const config = {
   snapshot: "initial" as const,
   heartbeat: 10_000,
   snapshot_batch_rows: 5000,
+  lag_warning_bytes: 1024 ** 3,
 };
 
 afterEach(() => {

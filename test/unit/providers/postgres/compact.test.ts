@@ -12,13 +12,14 @@ const info: TableInfo = {
     ["item", "text"],
   ]),
   primaryKey: ["id"],
+  generated: new Set(),
 };
 
 function cdc(operation: string, data: unknown, before?: unknown, table = "public.orders"): string {
   return JSON.stringify({ data, metadata: { table, operation, ...(before ? { before } : {}) } });
 }
 
-function compact(lines: string[]): string[] | undefined {
+function compact(lines: string[]): string[] {
   const bytes = lines.map((line) => new TextEncoder().encode(line));
   const events = readEvents(new Batch(bytes, 1, 0), "replicate", undefined);
   const runs = planRuns(
@@ -26,13 +27,13 @@ function compact(lines: string[]): string[] | undefined {
     () => ({ info, display: "public.orders" }),
     () => ["id"],
   );
-  return compactRuns(runs, events)?.map(
+  return compactRuns(runs, events).map(
     (run) => `${run.table} ${run.action}:${run.indexes.join(",")}`,
   );
 }
 
 describe("compactRuns", () => {
-  test("the last change of each key wins: one delete and one upsert statement per table", () => {
+  test("the last change of each key wins within a stretch of one table: one delete, one upsert", () => {
     expect(
       compact([
         cdc("insert", { id: 1, item: "a" }),
@@ -45,37 +46,62 @@ describe("compactRuns", () => {
     ).toEqual(["public.orders delete:3", "public.orders upsert:2,4", "public.other upsert:5"]);
   });
 
-  test("a key moved by an update deletes the old key; a later insert of the old key wins again", () => {
-    expect(compact([cdc("update", { id: 2, item: "b" }, { id: 1 })])).toEqual([
-      "public.orders delete:0",
-      "public.orders upsert:0",
+  test("stretches of different tables keep their stream order (a parent before its child, a child deleted before its parent)", () => {
+    expect(
+      compact([
+        cdc("insert", { id: 1, item: "child of 10" }, undefined, "public.child"),
+        cdc("insert", { id: 10, item: "parent" }, undefined, "public.parent"),
+        cdc("insert", { id: 2, item: "child of 10" }, undefined, "public.child"),
+        cdc("delete", null, { id: 1 }, "public.child"),
+        cdc("delete", null, { id: 2 }, "public.child"),
+        cdc("delete", null, { id: 10 }, "public.parent"),
+      ]),
+    ).toEqual([
+      "public.child upsert:0",
+      "public.parent upsert:1",
+      "public.child delete:3,4",
+      "public.parent delete:5",
     ]);
+  });
+
+  test("a row moved to a new key leaves its stretch in stream order (the move is an UPDATE)", () => {
     expect(
       compact([
         cdc("update", { id: 2, item: "b" }, { id: 1 }),
         cdc("insert", { id: 1, item: "a" }),
+        cdc("update", { id: 1, item: "c" }),
       ]),
-    ).toEqual(["public.orders upsert:0,1"]);
+    ).toEqual(["public.orders upsert:0", "public.orders upsert:1", "public.orders upsert:2"]);
+    // An update whose before holds the same key (REPLICA IDENTITY FULL) moves nothing.
+    expect(
+      compact([
+        cdc("update", { id: 1, item: "b" }, { id: 1, item: "a" }),
+        cdc("update", { id: 1, item: "c" }, { id: 1, item: "b" }),
+      ]),
+    ).toEqual(["public.orders upsert:1"]);
   });
 
   test("a truncate cuts the batch: what came before is applied first", () => {
     expect(
       compact([
         cdc("insert", { id: 1, item: "a" }),
+        cdc("update", { id: 1, item: "b" }),
         cdc("truncate", null),
         cdc("insert", { id: 1, item: "b" }),
       ]),
-    ).toEqual(["public.orders upsert:0", "public.orders truncate:1", "public.orders upsert:2"]);
+    ).toEqual(["public.orders upsert:1", "public.orders truncate:2", "public.orders upsert:3"]);
   });
 
-  test("not compacted: keys past a double's precision, one key with two column sets", () => {
-    expect(
-      compact([
-        '{"data":{"id":12345678901234567890},"metadata":{"table":"public.orders","operation":"insert"}}',
-      ]),
-    ).toBeUndefined();
-    expect(
-      compact([cdc("insert", { id: 1, item: "a" }), cdc("update", { id: 1 })]),
-    ).toBeUndefined();
+  test("not compacted, in stream order: keys past a double's precision, one key with two column sets", () => {
+    const big = (id: string) =>
+      `{"data":{"id":${id}},"metadata":{"table":"public.orders","operation":"insert"}}`;
+    expect(compact([big("12345678901234567890"), big("12345678901234567891")])).toEqual([
+      "public.orders upsert:0",
+      "public.orders upsert:1",
+    ]);
+    expect(compact([cdc("insert", { id: 1, item: "a" }), cdc("update", { id: 1 })])).toEqual([
+      "public.orders upsert:0",
+      "public.orders upsert:1",
+    ]);
   });
 });

@@ -93,6 +93,7 @@ describe("copyRuns", () => {
       ["name", "text"],
     ]),
     primaryKey: [],
+    generated: new Set(),
   };
   const lines = (...texts: string[]) => texts.map(bytes);
 
@@ -105,6 +106,23 @@ describe("copyRuns", () => {
       [["id", "name"], "1\ta\n2\t\\N\n"],
       [["id"], "3\n"],
     ]);
+  });
+
+  test("upsert's rows start with their line's position in the batch: the last of a key wins by it", () => {
+    const texts = Array.from({ length: 12 }, (_, index) => `{"data":{"id":1,"name":"v${index}"}}`);
+    const runs = copyRuns(lines(...texts), info, ["id"], true);
+    expect(runs?.map((run) => run.columns)).toEqual([["id", "name"]]);
+    expect(
+      text(runs?.[0]?.data ?? new Uint8Array())
+        .split("\n")
+        .slice(9, 12),
+    ).toEqual(["9\t1\tv9", "10\t1\tv10", "11\t1\tv11"]);
+  });
+
+  test("a value for a generated column is left out of the row", () => {
+    const generated: TableInfo = { ...info, generated: new Set(["total"]) };
+    const runs = copyRuns(lines('{"data":{"total":3,"id":1,"name":"a"}}'), generated);
+    expect(runs?.map((run) => [run.columns, text(run.data)])).toEqual([[["id", "name"], "1\ta\n"]]);
   });
 
   test("values COPY would take differently from the JSON way: undefined (the JSON way decides)", () => {

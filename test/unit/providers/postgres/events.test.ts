@@ -18,6 +18,7 @@ function info(name: string, columns: string[], primaryKey: string[]): TableInfo 
     table: { schema: "public", name },
     columns: new Map(columns.map((column) => [column, "text"])),
     primaryKey,
+    generated: new Set(),
   };
 }
 
@@ -114,9 +115,44 @@ describe("planRuns", () => {
     ).toEqual(["delete:0,1", "truncate:2", "truncate:3", "upsert:4", "upsert:5"]);
   });
 
+  test("the truncates of one source TRUNCATE (same lsn and options) are one run naming every table", () => {
+    const truncate = (table: string, lsn: string, cascade = true) =>
+      JSON.stringify({
+        data: null,
+        metadata: { table, operation: "truncate", lsn, cascade, restart_identity: false },
+      });
+    const runs = planRuns(
+      readEvents(
+        batchOf([
+          truncate("public.orders", "0/10"),
+          truncate("t", "0/10"),
+          truncate("t", "0/20"),
+          truncate("public.orders", "0/20", false),
+        ]),
+        "replicate",
+        undefined,
+      ),
+      tableOf,
+      primaryKey,
+    );
+    expect(runs.map((run) => [run.indexes, run.truncate])).toEqual([
+      [
+        [0, 1],
+        { lsn: "0/10", cascade: true, restartIdentity: false, tables: ["public.orders", "t"] },
+      ],
+      [[2], { lsn: "0/20", cascade: true, restartIdentity: false, tables: ["t"] }],
+      [[3], { lsn: "0/20", cascade: false, restartIdentity: false, tables: ["public.orders"] }],
+    ]);
+  });
+
   test("an update with the old key: rekeyed first; its old key seen earlier in the run splits it", () => {
     expect(plan([cdc("update", { id: 2 }, { id: 1 }), cdc("insert", { id: 3 })])).toEqual([
       "upsert:0,1/rekey:0",
+    ]);
+    // A row moved away from a key, then a new row under that key: two statements.
+    expect(plan([cdc("update", { id: 2 }, { id: 1 }), cdc("insert", { id: 1 })])).toEqual([
+      "upsert:0/rekey:0",
+      "upsert:1",
     ]);
     expect(plan([cdc("insert", { id: 1 }), cdc("update", { id: 2 }, { id: 1 })])).toEqual([
       "upsert:0",
@@ -140,7 +176,7 @@ describe("planRuns", () => {
     );
     // The same update without a key change keeps the replica's value: fine.
     const kept = moved.replace('"data":{"id":2}', '"data":{"id":1}');
-    expect(plan([kept])).toEqual(["upsert:0/rekey:0"]);
+    expect(plan([kept])).toEqual(["upsert:0"]);
   });
 
   test("insert mode never splits on keys: duplicates are the table's to refuse", () => {

@@ -5,7 +5,9 @@ import {
   createTableStatement,
   deleteStatement,
   eventsParameter,
+  moveStatement,
   rekeyStatement,
+  truncateStatement,
   writeStatement,
 } from "../../../../src/providers/postgres/statements.ts";
 import { parseTableName, type TableInfo } from "../../../../src/providers/postgres/tables.ts";
@@ -18,6 +20,7 @@ const info: TableInfo = {
     ["raw", "bytea"],
   ]),
   primaryKey: ["id"],
+  generated: new Set(),
 };
 
 function run(action: Run["action"], columns: string[]): Run {
@@ -49,6 +52,22 @@ describe("statements", () => {
   test("rekey deletes the old key only when it differs from the new one", () => {
     expect(rekeyStatement(info, run("upsert", ["id"]))).toEndWith(
       `WHERE "public"."t"."id" = b."id" AND ROW(b."id") IS DISTINCT FROM ROW(r."id")`,
+    );
+  });
+
+  test("a move is an UPDATE of the old key's row, skipped when the new key is there already", () => {
+    expect(moveStatement(info, run("upsert", ["id", "name"]))).toBe(
+      `UPDATE "public"."t" SET "id" = r."id", "name" = r."name" FROM json_array_elements($1::json) AS e(v) CROSS JOIN LATERAL json_populate_record(NULL::"public"."t", e.v->'metadata'->'before') AS b CROSS JOIN LATERAL json_populate_record(NULL::"public"."t", e.v->'data') AS r WHERE "public"."t"."id" = b."id" AND NOT EXISTS (SELECT FROM "public"."t" AS moved WHERE moved."id" = r."id")`,
+    );
+  });
+
+  test("one TRUNCATE for the tables of one source statement, with its options", () => {
+    const other = { ...info, table: parseTableName("sales.lines") };
+    expect(truncateStatement([info, other], { cascade: false, restartIdentity: false })).toBe(
+      'TRUNCATE "public"."t", "sales"."lines"',
+    );
+    expect(truncateStatement([info], { cascade: true, restartIdentity: true })).toBe(
+      'TRUNCATE "public"."t" RESTART IDENTITY CASCADE',
     );
   });
 
