@@ -1,6 +1,6 @@
 // Feeds an output's sink from stdin: whole-line raw chunks, or batches bounded by lines, bytes and wait.
 // Protocol v2: checkpoint lines never reach the sink; each is echoed once what came before it is
-// written (and flushed, for a sink that can flush).
+// written (and flushed, for a sink that can flush; or reported durable, for a sink that says so).
 import { TIMED_OUT, waitAtMost } from "../bounded-wait.ts";
 import { isCheckpointLine } from "../protocol/index.ts";
 import { Batch } from "./batch.ts";
@@ -18,6 +18,11 @@ export const defaultBatchLimits: Required<BatchLimits> = {
 export const flushIntervalMs = 100;
 /** ...and any other acknowledges at most this often while data flows (at once when it was idle). */
 export const ackIntervalMs = 20;
+
+/** While checkpoints wait on a sink that reports durable lines, it is asked again this often. */
+export const durableRecheckMs = flushIntervalMs;
+/** Checkpoints waiting on durable lines kept at most (thinned beyond: acknowledgements get coarser). */
+export const maxWaitingCheckpoints = 4096;
 
 /** After a stop signal, stdin counts as drained once it has been quiet this long... */
 export const stopIdleMs = 200;
@@ -130,6 +135,55 @@ export interface OutputPumpResult {
 
 const NEWLINE_BYTES = Uint8Array.of(10);
 
+/** Lines in a chunk of whole lines: its newlines, and a last piece without one. */
+export function countLines(chunk: Uint8Array): number {
+  let count = 0;
+  for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) count++;
+  return chunk.length > 0 && chunk[chunk.length - 1] !== 10 ? count + 1 : count;
+}
+
+/**
+ * Checkpoint lines waiting for a sink's durable lines, each with how many data lines came before
+ * it; the newest whose lines are all durable is taken (echoes are cumulative).
+ */
+export class DurableCheckpoints {
+  #waiting: { line: Uint8Array; linesBefore: number }[] = [];
+
+  get waiting(): boolean {
+    return this.#waiting.length > 0;
+  }
+
+  /** The newest checkpoint not acknowledged yet: echoed after close(). */
+  get last(): Uint8Array | undefined {
+    return this.#waiting.at(-1)?.line;
+  }
+
+  add(line: Uint8Array, linesBefore: number): void {
+    const last = this.#waiting.at(-1);
+    // A later checkpoint with no data between covers the same lines: only the newest is needed.
+    if (last && last.linesBefore === linesBefore) last.line = line;
+    else this.#waiting.push({ line, linesBefore });
+    if (this.#waiting.length > maxWaitingCheckpoints) {
+      // Dropping some older ones only delays their acknowledgement to a later one: never wrong.
+      const count = this.#waiting.length;
+      this.#waiting = this.#waiting.filter((_, index) => index % 2 === 1 || index === count - 1);
+    }
+  }
+
+  /** Takes the newest checkpoint with at most `durable` lines before it (and every older one). */
+  takeDurable(durable: number): Uint8Array | undefined {
+    let newest: Uint8Array | undefined;
+    let taken = 0;
+    for (const entry of this.#waiting) {
+      if (entry.linesBefore > durable) break;
+      newest = entry.line;
+      taken++;
+    }
+    if (taken > 0) this.#waiting.splice(0, taken);
+    return newest;
+  }
+}
+
 /** Writes a checkpoint line back on stdout, unchanged, with its newline. */
 export async function acknowledge<C>(line: Uint8Array, context: ProviderContext<C>): Promise<void> {
   const ends = line[line.length - 1] === 10;
@@ -150,13 +204,45 @@ export async function pumpOutput<C>(options: OutputPumpOptions<C>): Promise<Outp
   let stopDeadline: number | undefined;
   let lastDataAt = Date.now();
   let batchDeadline: number | undefined;
-  const ackEveryMs = sink.flush ? flushIntervalMs : ackIntervalMs;
+  const durableLines = sink.durableLines && ((): number => sink.durableLines?.(context) ?? 0);
+  const durable = durableLines ? new DurableCheckpoints() : undefined;
+  const ackEveryMs = sink.flush && !durable ? flushIntervalMs : ackIntervalMs;
   let unacknowledged: Uint8Array | undefined;
   let lastAckAt = 0;
   let ackDeadline: number | undefined;
+  let linesGiven = 0;
+
+  /** Echoes the newest checkpoint whose lines the sink reports durable; asks again while any waits. */
+  const acknowledgeDurable = async (
+    checkpoints: DurableCheckpoints,
+    countDurable: () => number,
+    now: number,
+  ) => {
+    if (!checkpoints.waiting) {
+      ackDeadline = undefined;
+      return;
+    }
+    if (now < lastAckAt + ackEveryMs) {
+      ackDeadline = lastAckAt + ackEveryMs;
+      return;
+    }
+    const line = checkpoints.takeDurable(countDurable());
+    if (line) {
+      await acknowledge(line, context);
+      lastAckAt = Date.now();
+    }
+    // A sink may complete data on its own timer (an age limit): look again without new input.
+    ackDeadline = checkpoints.waiting ? Date.now() + durableRecheckMs : undefined;
+  };
+  /** A checkpoint line after the data lines given so far. */
+  const holdCheckpoint = (line: Uint8Array) => {
+    if (durable) durable.add(line, linesGiven);
+    else unacknowledged = line;
+  };
 
   /** Echoes the newest checkpoint once its data is durable; a flushing sink at most every interval. */
   const acknowledgeDue = async (now = Date.now()) => {
+    if (durable && durableLines) return acknowledgeDurable(durable, durableLines, now);
     if (!unacknowledged) return;
     if (now < lastAckAt + ackEveryMs) {
       ackDeadline = lastAckAt + ackEveryMs;
@@ -171,8 +257,11 @@ export async function pumpOutput<C>(options: OutputPumpOptions<C>): Promise<Outp
   };
   const deliverReady = async () => {
     for (let item = batcher.ready.shift(); item; item = batcher.ready.shift()) {
-      if (item instanceof CheckpointLine) unacknowledged = item.bytes;
-      else await sink.write?.(item, context);
+      if (item instanceof CheckpointLine) holdCheckpoint(item.bytes);
+      else {
+        linesGiven += item.size;
+        await sink.write?.(item, context);
+      }
     }
   };
   const writeRawLines = async (lines: Uint8Array) => {
@@ -184,8 +273,11 @@ export async function pumpOutput<C>(options: OutputPumpOptions<C>): Promise<Outp
       (line) => runs.push(new CheckpointLine(line.slice())),
     );
     for (const run of runs) {
-      if (run instanceof CheckpointLine) unacknowledged = run.bytes;
-      else await sink.writeRaw?.(run, context);
+      if (run instanceof CheckpointLine) holdCheckpoint(run.bytes);
+      else {
+        if (durable) linesGiven += countLines(run);
+        await sink.writeRaw?.(run, context);
+      }
     }
   };
   const consume = async (chunk: Uint8Array) => {
@@ -248,5 +340,5 @@ export async function pumpOutput<C>(options: OutputPumpOptions<C>): Promise<Outp
   if (!cutter && last) batcher.add(last);
   batcher.seal();
   await deliverReady();
-  return { unacknowledged };
+  return { unacknowledged: durable ? durable.last : unacknowledged };
 }

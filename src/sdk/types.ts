@@ -98,6 +98,14 @@ export interface OutputSink<C> {
    * data flows); without it, a checkpoint is acknowledged once the writes before it resolved.
    */
   flush?(context: ProviderContext<C>): void | Promise<void>;
+  /**
+   * How many of the lines given so far are durable at the destination: batch lines given to
+   * `write`, or lines (empty ones too) in the chunks given to `writeRaw`. For a sink that makes data
+   * durable on its own schedule (objects completed by size or age): with it the SDK never calls
+   * flush() to acknowledge, but echoes the newest checkpoint whose preceding lines are all durable,
+   * looking after every write and, while checkpoints wait, every 100 ms; the last after close().
+   */
+  durableLines?(context: ProviderContext<C>): number;
   /** After the last line (EOF or stop): flush, fsync, report. The last checkpoint is acknowledged after it. */
   close?(context: ProviderContext<C>): void | Promise<void>;
 }

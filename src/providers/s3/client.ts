@@ -1,8 +1,11 @@
 // The S3 client (Bun's built-in S3Client) from the settings, AWS_* variables and profile files, and
-// S3 failures as one-line errors that name the bucket and the fix, never a credential.
+// S3 failures as one-line errors that name the bucket and the fix, never a credential; every
+// request bounded by request_timeout.
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { TIMED_OUT, waitAtMost } from "../../bounded-wait.ts";
+import { durationMs } from "./schema.ts";
 
 export interface ConnectionSettings {
   bucket: string;
@@ -13,6 +16,7 @@ export interface ConnectionSettings {
   secret_access_key?: string | undefined;
   session_token?: string | undefined;
   profile?: string | undefined;
+  request_timeout?: string | undefined;
 }
 
 export interface Credentials {
@@ -124,6 +128,25 @@ export interface S3Target {
   credentials: Credentials;
   /** What to name in messages: the bucket and where it is. */
   where: string;
+  /** request_timeout, as written and in milliseconds. */
+  timeout: string;
+  timeoutMs: number;
+}
+
+/** The code of the error a request gets when it goes request_timeout without an answer. */
+export const NO_ANSWER = "NoAnswer";
+
+/**
+ * `request`'s value, or an error coded NO_ANSWER once it has gone request_timeout unanswered (Bun's
+ * S3Client has no timeout of its own: a server that accepts and never answers would hang it).
+ */
+export async function answered<T>(target: S3Target, request: Promise<T>): Promise<T> {
+  // The request goes on after a timeout; its later failure must not be an unhandled rejection.
+  request.catch(() => {});
+  const result = await waitAtMost(request, target.timeoutMs);
+  if (result === TIMED_OUT)
+    throw Object.assign(new Error(`no answer within ${target.timeout}`), { code: NO_ANSWER });
+  return result;
 }
 
 export function connect(settings: ConnectionSettings): S3Target {
@@ -142,11 +165,14 @@ export function connect(settings: ConnectionSettings): S3Target {
     secretAccessKey: credentials.secretAccessKey ?? "",
     ...(credentials.sessionToken ? { sessionToken: credentials.sessionToken } : {}),
   };
+  const timeout = settings.request_timeout ?? "30s";
   return {
     client: new Bun.S3Client(options),
     bucket: settings.bucket,
     credentials,
     where: `bucket ${settings.bucket} at ${settings.endpoint ?? `AWS ${credentials.region}`}`,
+    timeout,
+    timeoutMs: durationMs(timeout),
   };
 }
 
@@ -158,7 +184,9 @@ function virtualEndpoint(endpoint: string, bucket: string): string {
 
 /** An S3 failure as one line: what failed, on which bucket/key, and the fix. No secret. */
 export function describeS3Error(error: unknown, target: S3Target, doing: string): Error {
-  const code = (error as { code?: string }).code ?? "";
+  // fetch's AbortSignal.timeout (CreateBucket) rejects with a DOMException named TimeoutError.
+  const timedOut = error instanceof Error && error.name === "TimeoutError";
+  const code = timedOut ? NO_ANSWER : String((error as { code?: unknown }).code ?? "");
   const message = error instanceof Error ? error.message : String(error);
   const head = `s3: ${doing} in ${target.where} failed`;
   const keys = `credentials from ${target.credentials.source}`;
@@ -176,9 +204,13 @@ export function describeS3Error(error: unknown, target: S3Target, doing: string)
       case "PermanentRedirect":
       case "IllegalLocationConstraintException":
         return `${head}: wrong region "${target.credentials.region}" (${code}); set region to the bucket's region`;
+      case NO_ANSWER:
+        return `${head}: no answer within ${target.timeout} (request_timeout); check endpoint and the network, or raise request_timeout`;
+      case "DNSResolveFailed":
+      case "ENOTFOUND":
+        return `${head}: the endpoint's host name does not resolve (${code}); check endpoint (or region, for AWS) and DNS`;
       case "ConnectionRefused":
       case "ECONNREFUSED":
-      case "ENOTFOUND":
       case "ConnectionClosed":
       case "FailedToOpenSocket":
       case "ETIMEDOUT":
@@ -204,7 +236,7 @@ export async function explainS3Error(
   const code = (error as { code?: string }).code ?? "";
   if (code === "AccessDenied") {
     try {
-      await target.client.list({ maxKeys: 1 });
+      await answered(target, target.client.list({ maxKeys: 1 }));
     } catch (probe) {
       if ((probe as { code?: string }).code === "NoSuchBucket")
         return describeS3Error(probe, target, doing);
@@ -216,7 +248,7 @@ export async function explainS3Error(
 /** Lists one key: the bucket exists, the endpoint answers and the keys may at least list it. */
 export async function probe(target: S3Target): Promise<void> {
   try {
-    await target.client.list({ maxKeys: 1 });
+    await answered(target, target.client.list({ maxKeys: 1 }));
   } catch (error) {
     throw describeS3Error(error, target, "listing");
   }

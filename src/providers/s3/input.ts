@@ -6,7 +6,7 @@ import type { FileMetaData } from "hyparquet";
 import { parquetMetadata, parquetReadObjects } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
 import { Checkpoint, defineInput } from "../../sdk/index.ts";
-import { connect, describeS3Error, probe, type S3Target } from "./client.ts";
+import { answered, connect, describeS3Error, probe, type S3Target } from "./client.ts";
 import { durationMs, type S3InputConfig, s3InputConfigSchema } from "./schema.ts";
 
 export { s3InputConfigSchema };
@@ -38,11 +38,14 @@ async function* listAfter(target: S3Target, prefix: string, after: string): Asyn
   for (;;) {
     let page: Awaited<ReturnType<Bun.S3Client["list"]>>;
     try {
-      page = await target.client.list({
-        prefix,
-        maxKeys: 1000,
-        ...(continuationToken ? { continuationToken } : after ? { startAfter: after } : {}),
-      });
+      page = await answered(
+        target,
+        target.client.list({
+          prefix,
+          maxKeys: 1000,
+          ...(continuationToken ? { continuationToken } : after ? { startAfter: after } : {}),
+        }),
+      );
     } catch (error) {
       throw describeS3Error(error, target, `listing ${prefix || "the bucket"}`);
     }
@@ -123,7 +126,7 @@ function envelope(data: string, bucket: string, key: string, row: number): strin
 async function* readObject(target: S3Target, key: string, kind: Kind): AsyncGenerator<Uint8Array> {
   let bytes: ArrayBuffer;
   try {
-    bytes = await target.client.file(key).arrayBuffer();
+    bytes = await answered(target, target.client.file(key).arrayBuffer());
   } catch (error) {
     throw describeS3Error(error, target, `reading ${key}`);
   }

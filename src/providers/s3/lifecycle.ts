@@ -3,7 +3,7 @@
 // CreateBucket, so that one request is signed here (AWS Signature V4, 40 lines, no library).
 import { createHash, createHmac } from "node:crypto";
 import type { LifecycleOutcome } from "../../sdk/index.ts";
-import { connect, describeS3Error, type S3Target } from "./client.ts";
+import { answered, connect, describeS3Error, type S3Target } from "./client.ts";
 import { extension, objectName } from "./naming.ts";
 import type { S3OutputConfig } from "./schema.ts";
 
@@ -60,13 +60,14 @@ export async function createBucket(config: S3OutputConfig, target: S3Target): Pr
   const response = await fetch(url, {
     method: "PUT",
     body,
+    signal: AbortSignal.timeout(target.timeoutMs),
     headers: {
       ...headers,
       authorization: `AWS4-HMAC-SHA256 Credential=${accessKeyId}/${scope}, SignedHeaders=${names.join(";")}, Signature=${signature}`,
     },
   });
   if (response.ok) return;
-  const text = await response.text();
+  const text = await answered(target, response.text());
   const code = /<Code>([^<]+)<\/Code>/.exec(text)?.[1] ?? `HTTP ${response.status}`;
   throw Object.assign(new Error(code), { code });
 }
@@ -75,8 +76,11 @@ export async function createBucket(config: S3OutputConfig, target: S3Target): Pr
 async function probeWrite(config: S3OutputConfig, target: S3Target): Promise<void> {
   const key = `${config.prefix}.dstream-init-probe`;
   try {
-    await target.client.write(key, "dstream init checks this prefix takes writes\n");
-    await target.client.delete(key);
+    await answered(
+      target,
+      target.client.write(key, "dstream init checks this prefix takes writes\n"),
+    );
+    await answered(target, target.client.delete(key));
   } catch (error) {
     throw describeS3Error(error, target, `writing ${key}`);
   }
@@ -93,7 +97,7 @@ export const s3Lifecycle = {
     const resource = { type: "s3_bucket", name: config.bucket };
     let created = false;
     try {
-      await target.client.list({ maxKeys: 1 });
+      await answered(target, target.client.list({ maxKeys: 1 }));
     } catch (error) {
       if ((error as { code?: string }).code !== "NoSuchBucket")
         throw describeS3Error(error, target, "listing");
@@ -115,13 +119,13 @@ export const s3Lifecycle = {
     const target = connect(config);
     let exists = true;
     try {
-      await target.client.list({ maxKeys: 1 });
+      await answered(target, target.client.list({ maxKeys: 1 }));
     } catch (error) {
       if ((error as { code?: string }).code !== "NoSuchBucket")
         throw describeS3Error(error, target, "listing");
       exists = false;
     }
-    const rolled = `a new object every ${config.max_rows} rows, ${config.max_bytes} bytes, ${config.max_age} or acknowledgement`;
+    const rolled = `a new object every ${config.max_rows} rows, ${config.max_bytes} bytes or ${config.max_age}`;
     return {
       message: `${exists ? "" : `init would create bucket ${config.bucket}; `}objects land at s3://${config.bucket}/${exampleKey(config)} (named by each object's first sequence; ${rolled})`,
       resources: [{ type: "s3_bucket", name: config.bucket, exists }],
@@ -131,7 +135,10 @@ export const s3Lifecycle = {
   async status(config: S3OutputConfig): Promise<LifecycleOutcome> {
     const target = connect(config);
     try {
-      const listing = await target.client.list({ prefix: config.prefix, maxKeys: 1000 });
+      const listing = await answered(
+        target,
+        target.client.list({ prefix: config.prefix, maxKeys: 1000 }),
+      );
       const count = listing.contents?.length ?? 0;
       const bytes = (listing.contents ?? []).reduce((sum, item) => sum + (item.size ?? 0), 0);
       return {

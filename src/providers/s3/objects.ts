@@ -2,7 +2,7 @@
 // Parquet file (row group by row group) or as JSON lines (compressed member by member).
 import { ByteWriter, ParquetWriter } from "hyparquet-writer";
 import type { S3Target } from "./client.ts";
-import { explainS3Error } from "./client.ts";
+import { answered, explainS3Error } from "./client.ts";
 import { type ColumnType, convert, schemaElement, typeName, ValueError } from "./types.ts";
 
 /** The multipart upload of one key; `complete()` resolves once S3 has the whole object. */
@@ -34,7 +34,7 @@ export class Upload {
       // Bound what waits in memory: push parts out once a part's worth is buffered.
       if (this.#buffered >= this.partSize) {
         this.#buffered = 0;
-        await this.#sink.flush();
+        await answered(this.target, Promise.resolve(this.#sink.flush()));
       }
     } catch (error) {
       throw await explainS3Error(error, this.target, `writing ${this.key}`);
@@ -43,7 +43,7 @@ export class Upload {
 
   async complete(): Promise<void> {
     try {
-      await this.#sink.end();
+      await answered(this.target, Promise.resolve(this.#sink.end()));
     } catch (error) {
       throw await explainS3Error(error, this.target, `completing ${this.key}`);
     }

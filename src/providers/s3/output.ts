@@ -1,24 +1,15 @@
 // s3 output: events become Parquet or JSON-lines objects under bucket/prefix, named by the first
-// event they hold (a replay overwrites), rolled by rows, bytes, age and date folder, and each one
-// completed (multipart finished) before the checkpoints after its rows are acknowledged.
+// event they hold (a replay overwrites), rolled by rows, bytes, age, date folder and widening; the
+// SDK acknowledges a checkpoint once the lines before it are in completed objects (durableLines).
 import type { Batch } from "../../sdk/batch.ts";
 import { defineOutput } from "../../sdk/index.ts";
 import { connect, probe, type S3Target } from "./client.ts";
+import { Columns } from "./columns.ts";
 import { s3Lifecycle } from "./lifecycle.ts";
 import { extension, objectName, utcDay } from "./naming.ts";
 import { type Compressor, JsonlObject, ParquetObject, type Row, Upload } from "./objects.ts";
 import { durationMs, type S3OutputConfig, s3OutputConfigSchema } from "./schema.ts";
-import {
-  type ColumnType,
-  fits,
-  inferType,
-  NumberText,
-  needsExactParse,
-  parseColumnType,
-  parseExact,
-  typeName,
-  widen,
-} from "./types.ts";
+import { NumberText, needsExactParse, parseColumnType, parseExact } from "./types.ts";
 
 export { s3OutputConfigSchema };
 
@@ -45,18 +36,19 @@ export class S3Sink {
   readonly #config: S3OutputConfig;
   readonly #target: S3Target;
   readonly #maxAgeMs: number;
-  readonly #declared: Map<string, ColumnType> | undefined;
   readonly #decimals: boolean;
   #object: OpenObject | undefined;
-  /** Parquet: the columns of the current object, and the rows waiting to fix them (first row group). */
-  #columns = new Map<string, ColumnType>();
-  #nullOnly = new Set<string>();
+  /** Parquet: the columns (kept for the whole run), and rows waiting to fix an object's columns. */
+  readonly #columns: Columns;
   #waiting: Row[] = [];
   #waitingFirst: unknown;
   /** What the object being made holds (open, or rows waiting): its date folder, rows and bytes. */
   #folderOfCurrent: string | undefined;
   #rows = 0;
   #bytes = 0;
+  /** Lines taken into objects so far, and how many of them are in completed objects. */
+  #received = 0;
+  #durable = 0;
   #ageTimer: ReturnType<typeof setTimeout> | undefined;
   #queue: Promise<void> = Promise.resolve();
   #failure: Error | undefined;
@@ -70,10 +62,14 @@ export class S3Sink {
     this.#target = target;
     this.#log = log;
     this.#maxAgeMs = durationMs(config.max_age);
-    this.#declared = config.schema
-      ? new Map(Object.entries(config.schema).map(([name, text]) => [name, parseColumnType(text)]))
-      : undefined;
-    this.#decimals = [...(this.#declared?.values() ?? [])].some((type) => type.kind === "decimal");
+    this.#columns = config.schema
+      ? Columns.declare(
+          new Map(
+            Object.entries(config.schema).map(([name, text]) => [name, parseColumnType(text)]),
+          ),
+        )
+      : new Columns(false);
+    this.#decimals = [...this.#columns.types.values()].some((type) => type.kind === "decimal");
   }
 
   /** Runs operations one at a time (the age timer is the only one not awaited by the SDK). */
@@ -104,9 +100,9 @@ export class S3Sink {
     });
   }
 
-  /** Completes the open object: the SDK acknowledges checkpoints only after this resolves. */
-  flush(): Promise<void> {
-    return this.#serial(() => this.#finish());
+  /** Lines given so far that are in completed objects: the SDK acknowledges checkpoints up to them. */
+  durableLines(): number {
+    return this.#durable;
   }
 
   close(): Promise<void> {
@@ -173,31 +169,48 @@ export class S3Sink {
       await this.#addRow(parsed, lineNumber, folder);
     }
     this.#folderOfCurrent = folder;
+    this.#received++;
     this.#rows++;
     this.#bytes += line.length + 1;
     if (this.#rows >= this.#config.max_rows || this.#bytes >= this.#config.max_bytes)
       await this.#finish();
   }
 
-  async #addRow(parsed: Parsed, lineNumber: number, folder: string): Promise<void> {
-    const where = this.#where(parsed, lineNumber);
+  /** The row's columns: data fields, then the metadata columns (a data field by their name is an error). */
+  #values(parsed: Parsed, where: string): Record<string, unknown> {
     if (typeof parsed.data !== "object" || parsed.data === null || Array.isArray(parsed.data))
       throw new Error(
         `s3: ${where}: data is not an object; parquet columns are its fields (use format = "jsonl" for other values)`,
       );
     const values: Record<string, unknown> = { ...(parsed.data as Record<string, unknown>) };
-    for (const field of this.#config.metadata_columns)
-      values[`metadata_${field}`] = parsed.metadata[field] ?? null;
+    for (const field of this.#config.metadata_columns) {
+      const column = `metadata_${field}`;
+      if (column in values)
+        throw new Error(
+          `s3: field "${column}" at ${where} has the name of the column metadata_columns makes for "${field}" (rename the field, or take "${field}" out of metadata_columns)`,
+        );
+      values[column] = parsed.metadata[field] ?? null;
+    }
+    // An event with no fields is an all-null row; with no column known yet there is no row to make.
+    if (this.#columns.size === 0 && Object.keys(values).length === 0)
+      throw new Error(
+        `s3: ${where}: data has no fields and no column is known yet, so it cannot be a Parquet row (send it after events with fields, add metadata_columns, declare a schema block, or use format = "jsonl")`,
+      );
+    return values;
+  }
+
+  async #addRow(parsed: Parsed, lineNumber: number, folder: string): Promise<void> {
+    const where = this.#where(parsed, lineNumber);
+    const values = this.#values(parsed, where);
     const row: Row = { values, where };
 
-    if (this.#declared) {
+    if (this.#columns.declared) {
       for (const field of Object.keys(values)) {
-        if (!this.#declared.has(field))
+        if (!this.#columns.types.has(field))
           throw new Error(
             `s3: field "${field}" at ${where} is not in the schema block (add it, or leave schema out to infer columns)`,
           );
       }
-      this.#columns = this.#declared;
       this.#object ??= this.#openParquet(folder, this.#name(parsed.metadata.sequence));
       await (this.#object.body as ParquetObject).add(row);
       return;
@@ -205,66 +218,27 @@ export class S3Sink {
 
     if (this.#object) {
       // Columns are fixed: a row that brings a field or a type they lack starts a new object.
-      if (this.#fitsColumns(values, where)) {
-        await (this.#object.body as ParquetObject).add(row);
+      if (this.#columns.fit(values, where)) {
+        await (this.#object.body as ParquetObject).add({
+          values: this.#columns.coerce(values),
+          where,
+        });
         return;
       }
       await this.#finish();
       this.#log(`s3: ${where} widens the columns: a new object starts with it`);
       this.#folderOfCurrent = folder;
     }
-    // No object yet: rows wait (up to one row group) so the columns come from all of them.
+    // No object yet: rows wait (up to one row group) so the columns come from all of them, starting
+    // from the columns of the objects before (a field keeps its type from object to object).
     if (this.#waiting.length === 0) {
       this.#waitingFirst = parsed.metadata.sequence;
       this.#startAgeTimer();
     }
-    this.#merge(values, where);
+    this.#columns.merge(values, where);
     this.#waiting.push(row);
     if (this.#waiting.length >= Math.min(this.#config.row_group_rows, inferRows))
       await this.#openWaiting(folder);
-  }
-
-  /** Adds a row's fields to the columns being inferred; a type clash is an error. */
-  #merge(values: Record<string, unknown>, where: string): void {
-    for (const [field, value] of Object.entries(values)) {
-      const type = inferType(value);
-      const known = this.#columns.get(field);
-      if (type === undefined) {
-        if (!known) {
-          this.#columns.set(field, { kind: "string" });
-          this.#nullOnly.add(field);
-        }
-        continue;
-      }
-      if (!known || this.#nullOnly.has(field)) {
-        this.#columns.set(field, type);
-        this.#nullOnly.delete(field);
-        continue;
-      }
-      const wider = widen(known, type);
-      if (!wider)
-        throw new Error(
-          `s3: field "${field}" at ${where} is ${typeName(type)}, but earlier rows made it ${typeName(known)} (declare it in a schema block as json or string, or fix the data)`,
-        );
-      this.#columns.set(field, wider);
-    }
-  }
-
-  #fitsColumns(values: Record<string, unknown>, where: string): boolean {
-    for (const [field, value] of Object.entries(values)) {
-      const known = this.#columns.get(field);
-      const type = inferType(value);
-      if (!known) return false;
-      if (type === undefined) continue;
-      if (this.#nullOnly.has(field)) return false;
-      if (!fits(known, type)) {
-        if (widen(known, type)) return false;
-        throw new Error(
-          `s3: field "${field}" at ${where} is ${typeName(type)}, but earlier rows made it ${typeName(known)} (declare it in a schema block as json or string, or fix the data)`,
-        );
-      }
-    }
-    return true;
   }
 
   async #openWaiting(folder: string): Promise<void> {
@@ -272,7 +246,11 @@ export class S3Sink {
     this.#waiting = [];
     const object = this.#openParquet(folder, this.#name(this.#waitingFirst));
     this.#object = object;
-    for (const row of rows) await (object.body as ParquetObject).add(row);
+    for (const row of rows)
+      await (object.body as ParquetObject).add({
+        values: this.#columns.coerce(row.values),
+        where: row.where,
+      });
   }
 
   #name(sequence: unknown): string {
@@ -316,7 +294,7 @@ export class S3Sink {
     this.#startAgeTimer();
     const body = new ParquetObject(
       upload,
-      this.#columns,
+      this.#columns.types,
       codec,
       compressors,
       this.#config.row_group_rows,
@@ -350,10 +328,7 @@ export class S3Sink {
     if (!object) return;
     await object.body.complete();
     this.completed.push(object.key);
-    if (!this.#declared) {
-      this.#columns = new Map();
-      this.#nullOnly = new Set();
-    }
+    this.#durable = this.#received;
   }
 }
 
@@ -367,7 +342,7 @@ export const s3Output = defineOutput({
     const sink = new S3Sink(context.config, target, (message) => context.log(message));
     return {
       write: (batch) => sink.write(batch),
-      flush: () => sink.flush(),
+      durableLines: () => sink.durableLines(),
       close: () => sink.close(),
     };
   },

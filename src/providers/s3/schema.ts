@@ -69,6 +69,15 @@ const connectionEntries = {
   session_token: v.optional(v.string("must be a string")),
   /** Profile in ~/.aws/credentials and ~/.aws/config; default: AWS_PROFILE, then "default". */
   profile: v.optional(v.pipe(v.string("must be a string"), v.nonEmpty("must not be empty"))),
+  /** How long one S3 request (or upload step) may go unanswered before the task fails ("30s"). */
+  request_timeout: v.optional(
+    v.pipe(
+      v.string("must be a string"),
+      v.regex(durationPattern, 'must be like "30s", "2m"'),
+      v.check((text) => !durationPattern.test(text) || durationMs(text) > 0, "must be more than 0"),
+    ),
+    "30s",
+  ),
 };
 
 export const s3OutputConfigSchema = v.pipe(
@@ -88,10 +97,13 @@ export const s3OutputConfigSchema = v.pipe(
     max_rows: v.optional(positiveInteger(1), 1_000_000),
     /** An object is closed once its rows (as JSON lines) pass this many bytes. */
     max_bytes: v.optional(positiveInteger(1024), 128 * 1024 * 1024),
-    /** An object is closed once its first row is this old ("90s", "5m", "1h"). */
+    /**
+     * An object is closed once its first row is this old ("90s", "5m", "1h"); checkpoints are
+     * acknowledged only as objects complete, so this also bounds how late they are.
+     */
     max_age: v.optional(
       v.pipe(v.string("must be a string"), v.regex(durationPattern, 'must be like "90s", "5m"')),
-      "5m",
+      "1m",
     ),
     /** Rows per Parquet row group. */
     row_group_rows: v.optional(positiveInteger(1), 50_000),
@@ -99,7 +111,7 @@ export const s3OutputConfigSchema = v.pipe(
     metadata_columns: v.optional(v.array(v.string("must be a string"), "must be a list"), []),
     /**
      * Columns and their types (string, int64, double, boolean, timestamp, json, decimal(p,s));
-     * default: inferred from the first rows of each object.
+     * default: inferred from the rows, kept from object to object for the run.
      */
     schema: v.optional(v.record(v.string(), columnType, "must be a block of column = type")),
     /**

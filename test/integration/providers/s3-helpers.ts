@@ -52,7 +52,7 @@ export function connection(endpoint: string, bucket: string): Record<string, unk
 // (duckdb's S3 support is an extension downloaded at run time, not part of its wheel).
 const readerSource = String.raw`
 import sys, json, decimal, datetime, tempfile, os
-import pyarrow as pa, pyarrow.parquet as pq, pyarrow.json as pj, pyarrow.fs as pfs, duckdb
+import pyarrow as pa, pyarrow.parquet as pq, pyarrow.json as pj, pyarrow.fs as pfs, pyarrow.dataset as pds, duckdb
 endpoint, bucket, prefix, action = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 host = endpoint.split("://", 1)[1]
 s3 = pfs.S3FileSystem(endpoint_override=host, scheme="http", access_key="admin",
@@ -68,6 +68,22 @@ def plain(v):
 if action == "create":
     s3.create_dir(bucket)
     print("[]"); sys.exit(0)
+if action == "dataset":
+    # The prefix as one table, with the newest object's schema (a widening only widens): pyarrow's
+    # dataset over S3, and duckdb's read_parquet(union_by_name) over a local copy of every object.
+    files = sorted(i.path for i in s3.get_file_info(pfs.FileSelector(bucket + "/" + prefix, recursive=True)) if i.type == pfs.FileType.File)
+    newest = pq.read_schema(files[-1], filesystem=s3)
+    table = pds.dataset(bucket + "/" + prefix, filesystem=s3, format="parquet", schema=newest).to_table()
+    with tempfile.TemporaryDirectory() as folder:
+        for info in s3.get_file_info(pfs.FileSelector(bucket + "/" + prefix, recursive=True)):
+            if info.type != pfs.FileType.File: continue
+            with s3.open_input_stream(info.path, compression=None) as source, open(os.path.join(folder, os.path.basename(info.path)), "wb") as local:
+                local.write(source.read())
+        found = duckdb.sql("select * exclude (filename) from read_parquet('%s/*.parquet', union_by_name = true, filename = true) order by filename" % folder)
+        columns = found.columns
+        duck = [dict(zip(columns, row)) for row in found.fetchall()]
+    print(json.dumps({"schema": {f.name: str(f.type) for f in table.schema}, "rows": plain(table.to_pylist()), "duckdb": plain(duck)}))
+    sys.exit(0)
 if action == "count":
     column = sys.argv[5]
     out = []
@@ -159,6 +175,23 @@ export async function countObjects(
   prefix = "",
 ): Promise<ObjectCount[]> {
   return JSON.parse(await python(server, [bucket, prefix, "count", column]));
+}
+
+export interface DatasetRead {
+  /** The newest object's schema, which pyarrow.dataset reads the whole prefix with. */
+  schema: Record<string, string>;
+  rows: Record<string, unknown>[];
+  /** Rows as duckdb's read_parquet('<every object>/*.parquet', union_by_name = true) gives them. */
+  duckdb: Record<string, unknown>[];
+}
+
+/** Every Parquet object under bucket/prefix read as one table, by pyarrow.dataset and by duckdb. */
+export async function readDataset(
+  server: S3Server,
+  bucket: string,
+  prefix: string,
+): Promise<DatasetRead> {
+  return JSON.parse(await python(server, [bucket, prefix, "dataset"]));
 }
 
 export async function createBucket(server: S3Server, bucket: string): Promise<void> {

@@ -46,7 +46,7 @@ async function waitForEcho(
 }
 
 describe.each(launchers)("s3 output ($label)", (launcher) => {
-  test("parquet: one object per acknowledgement, read back by pyarrow and duckdb with its types", async () => {
+  test("parquet: a checkpoint is echoed once the object with its rows is complete; types read back by pyarrow and duckdb", async () => {
     const bucket = uniqueBucket("types");
     await createBucket(server, bucket);
     const provider = startProvider(await launcher.command("s3"), {
@@ -55,6 +55,7 @@ describe.each(launchers)("s3 output ($label)", (launcher) => {
         ...connection(server.endpoint, bucket),
         prefix: "events/",
         metadata_columns: ["sequence"],
+        max_rows: 3,
       }),
     });
     const rows = [
@@ -224,6 +225,7 @@ describe.each(launchers)("s3 output ($label)", (launcher) => {
         firstLine: envelope({
           ...connection(server.endpoint, bucket),
           format: "jsonl",
+          max_rows: 2,
           ...(compression === "gzip" ? {} : { compression }),
         }),
       });
@@ -407,7 +409,7 @@ describe("s3 lifecycle (compiled binary)", () => {
     const day = new Date().toISOString().slice(0, 10);
     expect(await lifecycle("plan", config)).toEqual({
       status: "Success",
-      message: `init would create bucket ${bucket}; objects land at s3://${bucket}/events/dt=${day}/00000000000000000001.parquet (named by each object's first sequence; a new object every 1000000 rows, 134217728 bytes, 5m or acknowledgement)`,
+      message: `init would create bucket ${bucket}; objects land at s3://${bucket}/events/dt=${day}/00000000000000000001.parquet (named by each object's first sequence; a new object every 1000000 rows, 134217728 bytes or 1m)`,
       resources: [{ type: "s3_bucket", name: bucket, exists: false }],
     } as never);
     expect((await lifecycle("init", config)).message).toBe(

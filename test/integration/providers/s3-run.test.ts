@@ -108,7 +108,8 @@ test("the seed's form as written: bucket, templated prefix, format = parquet", a
 test("kill -9 mid-stream, then a restart: every row is there", async () => {
   const bucket = uniqueBucket("kill");
   await createBucket(server, bucket);
-  const config = writeConfig(bucket, "interval = 1\n      maxCount = 3000");
+  // Objects roll by rows, so checkpoints are committed while the stream runs (not only at its end).
+  const config = writeConfig(bucket, "interval = 1\n      maxCount = 3000", "max_rows = 500");
   const first = await startRun(config);
   await waitForCommit(first, 30);
   await Bun.sleep(300);
@@ -131,7 +132,8 @@ test("kill -9 mid-stream, then a restart: every row is there", async () => {
 test("a clean stop (SIGTERM), then a restart: no row twice", async () => {
   const bucket = uniqueBucket("stop");
   await createBucket(server, bucket);
-  const config = writeConfig(bucket, "interval = 1\n      maxCount = 3000");
+  // Objects roll by rows, so checkpoints are committed while the stream runs (not only at its end).
+  const config = writeConfig(bucket, "interval = 1\n      maxCount = 3000", "max_rows = 500");
   const first = await startRun(config);
   await waitForCommit(first, 30);
   await Bun.sleep(300);

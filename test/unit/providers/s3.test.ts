@@ -7,11 +7,14 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import * as v from "valibot";
 import {
+  answered,
   connect,
   describeS3Error,
+  NO_ANSWER,
   resolveCredentials,
   type S3Target,
 } from "../../../src/providers/s3/client.ts";
+import { Columns } from "../../../src/providers/s3/columns.ts";
 import { extension, objectName, utcDay } from "../../../src/providers/s3/naming.ts";
 import {
   durationMs,
@@ -265,6 +268,85 @@ describe("credentials", () => {
   });
 });
 
+describe("request_timeout", () => {
+  test("defaults to 30s; 0 and words are refused", () => {
+    const parsed = v.safeParse(s3OutputConfigSchema, { bucket: "b" });
+    expect(parsed.success && parsed.output.request_timeout).toBe("30s");
+    expect(connect({ bucket: "b", addressing: "auto", region: "us-east-1" }).timeoutMs).toBe(
+      30_000,
+    );
+    for (const request_timeout of ["0s", "soon"])
+      expect(v.safeParse(s3OutputConfigSchema, { bucket: "b", request_timeout }).success).toBe(
+        false,
+      );
+    expect(v.safeParse(s3InputConfigSchema, { bucket: "b", request_timeout: "2m" }).success).toBe(
+      true,
+    );
+  });
+
+  test("a request that does not answer in time fails with NO_ANSWER; one that does is untouched", async () => {
+    const target = { timeout: "50ms", timeoutMs: 50 } as S3Target;
+    const started = Date.now();
+    const never = answered(target, new Promise(() => {}));
+    expect(never).rejects.toMatchObject({ code: NO_ANSWER, message: "no answer within 50ms" });
+    await never.catch(() => {});
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(await answered(target, Promise.resolve(7))).toBe(7);
+  });
+
+  test("fetch's AbortSignal.timeout (CreateBucket) reads as no answer", () => {
+    const target = {
+      where: "bucket b at http://x",
+      timeout: "30s",
+      credentials: { source: "settings" },
+    } as S3Target;
+    const timedOut = new DOMException("The operation timed out.", "TimeoutError");
+    expect(describeS3Error(timedOut, target, "creating the bucket").message).toBe(
+      "s3: creating the bucket in bucket b at http://x failed: no answer within 30s (request_timeout); check endpoint and the network, or raise request_timeout",
+    );
+  });
+});
+
+describe("columns kept for the run", () => {
+  test("int64 widens to double and stays; a number or boolean in a string column is its text", () => {
+    const columns = new Columns(false);
+    columns.merge({ amount: 5, note: null }, "sequence 1");
+    expect(columns.fit({ amount: 5.5 }, "sequence 2")).toBe(false);
+    columns.merge({ amount: 5.5, note: "x" }, "sequence 2");
+    expect(columns.fit({ amount: 7, note: 7 }, "sequence 3")).toBe(true);
+    expect(columns.coerce({ amount: 7, note: 7 })).toEqual({ amount: 7, note: "7" });
+    expect(columns.coerce({ note: true })).toEqual({ note: "true" });
+    expect(Object.fromEntries([...columns.types].map(([name, type]) => [name, type.kind]))).toEqual(
+      {
+        amount: "double",
+        note: "string",
+      },
+    );
+  });
+
+  test("a string in a number column is still an error naming the field and the sequence", () => {
+    const columns = new Columns(false);
+    columns.merge({ a: 1 }, "sequence 1");
+    expect(() => columns.fit({ a: "two" }, "sequence 2")).toThrow(
+      'field "a" at sequence 2 is string, but earlier rows made it int64',
+    );
+  });
+
+  test("names that differ only in case are refused, in data and in a schema block", () => {
+    expect(() => new Columns(false).merge({ Id: 1, id: 2 }, "sequence 4")).toThrow(
+      's3: fields "Id" and "id" (at sequence 4) differ only in case',
+    );
+    expect(() =>
+      Columns.declare(
+        new Map([
+          ["Name", { kind: "string" }],
+          ["name", { kind: "string" }],
+        ]),
+      ),
+    ).toThrow('s3: fields "Name" and "name" (the schema block) differ only in case');
+  });
+});
+
 describe("errors", () => {
   const target = {
     bucket: "lake",
@@ -275,6 +357,8 @@ describe("errors", () => {
       region: "eu-west-1",
       source: "environment (AWS_ACCESS_KEY_ID)",
     },
+    timeout: "30s",
+    timeoutMs: 30_000,
   } as unknown as S3Target;
   const error = (code: string, message = "x") => Object.assign(new Error(message), { code });
 
@@ -291,6 +375,15 @@ describe("errors", () => {
     ],
     ["PermanentRedirect", 'wrong region "eu-west-1"'],
     ["ConnectionRefused", "endpoint unreachable (ConnectionRefused)"],
+    [
+      NO_ANSWER,
+      "no answer within 30s (request_timeout); check endpoint and the network, or raise request_timeout",
+    ],
+    [
+      "DNSResolveFailed",
+      "the endpoint's host name does not resolve (DNSResolveFailed); check endpoint (or region, for AWS) and DNS",
+    ],
+    ["ENOTFOUND", "the endpoint's host name does not resolve (ENOTFOUND)"],
   ])("%s: one line with the fix", (code, part) => {
     const message = describeS3Error(error(code), target, "listing").message;
     expect(message).toStartWith("s3: listing in bucket lake at AWS eu-west-1 failed: ");
