@@ -1,6 +1,7 @@
 // Dispatches argv to a command and decides the exit code; the only place that knows about exiting.
 import { runCommand } from "citty";
 import { DstreamError, ExitCode, errorCode, messageOf } from "../errors.ts";
+import { oneLine } from "../runtime/one-line.ts";
 import { versionInfo } from "../version.ts";
 import { stdoutWasClosed } from "./closed-stdout.ts";
 import { commands, hiddenCommands } from "./commands/index.ts";
@@ -15,7 +16,6 @@ import {
   loggerSettings,
   logLevels,
 } from "./logger.ts";
-import { oneLine } from "./one-line.ts";
 import { explainRemedy } from "./registry-remedies.ts";
 
 /** Global flags may stand anywhere; they are taken out before the command sees argv. */
@@ -88,18 +88,12 @@ async function dispatch(argv: string[]): Promise<number> {
   const { level, format, rest } = takeGlobalFlags(argv);
   configureLogger({ level, format });
   const [name, ...commandArgv] = rest;
-  // As cat does: output written into nothing is a failure (a built-in provider's stdout is a pipe).
-  if (name !== "__provider" && stdoutWasClosed()) {
-    throw new DstreamError(
-      "STDOUT_WRITE",
-      "cannot write to stdout: it is closed; redirect it (>/dev/null) to discard the output",
-    );
-  }
   if (name === undefined) {
     process.stderr.write(`${await mainUsage()}\n`);
     return ExitCode.usage;
   }
   if (isHelpFlag(name) || name === "help") {
+    refuseClosedStdout();
     process.stdout.write(`${await mainUsage()}\n`);
     return ExitCode.success;
   }
@@ -121,6 +115,7 @@ async function dispatch(argv: string[]): Promise<number> {
     const [subName, ...subArgs] = args;
     if (subName === undefined || isHelpFlag(subName)) {
       // Asked for: help on stdout, exit 0. A missing subcommand is a usage error: stderr, exit 2.
+      if (subName !== undefined) refuseClosedStdout();
       const stream = subName === undefined ? process.stderr : process.stdout;
       stream.write(`${await renderHelp(command)}\n`);
       return subName === undefined ? ExitCode.usage : ExitCode.success;
@@ -137,14 +132,29 @@ async function dispatch(argv: string[]): Promise<number> {
   }
   const doubleDash = args.indexOf("--");
   if ((doubleDash === -1 ? args : args.slice(0, doubleDash)).some(isHelpFlag)) {
+    refuseClosedStdout();
     process.stdout.write(`${await renderHelp(command)}\n`);
     return ExitCode.success;
   }
   const argsDef = ((await resolve(command.args)) ?? {}) as Parameters<typeof checkFlags>[1];
   checkFlags(commandName, argsDef, args, helpExtras(command).variadic === true);
+  // A built-in provider's stdout is a pipe; any other command checks before it starts anything.
+  if (name !== "__provider") refuseClosedStdout();
   logger.debug(`dstream ${versionInfo().version}: ${commandName}`);
   const { result } = await runCommand(command, { rawArgs: args });
   return typeof result === "number" ? result : ExitCode.success;
+}
+
+/**
+ * As cat does: output written into nothing is a failure. Checked only where stdout is about to be
+ * written, so that a usage error (written to stderr) keeps its exit code 2.
+ */
+function refuseClosedStdout(): void {
+  if (!stdoutWasClosed()) return;
+  throw new DstreamError(
+    "STDOUT_WRITE",
+    "cannot write to stdout: it is closed; redirect it (>/dev/null) to discard the output",
+  );
 }
 
 async function resolve<T>(value: T | (() => T) | (() => Promise<T>) | Promise<T>): Promise<T> {

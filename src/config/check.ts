@@ -56,6 +56,8 @@ function templateMode(policy: TaskPolicy, key: string): TemplateMode {
 export interface CheckedConfig {
   tasks: CheckedTask[];
   state: StateSettings;
+  /** `file:line:col` of what `path` names (or of the nearest written block around it). */
+  locate(path: ValuePath): string;
 }
 
 export async function checkConfig(
@@ -117,7 +119,7 @@ export async function checkConfig(
   if (tasks.length === 0) {
     throw new DstreamError("CONFIG_INVALID", `${location.display}: no task blocks found`);
   }
-  return { tasks, state };
+  return { tasks, state, locate: (path) => report.locate(path) };
 }
 
 /** The named task blocks; `labelsReported`: the others were reported already, from the outline. */

@@ -4,12 +4,12 @@ import { dirname, resolve } from "node:path";
 import { DstreamError, messageOf } from "../errors.ts";
 import { type ProviderReference, parseReference } from "../oci/index.ts";
 import type { BuiltinProviderName, ProviderRole } from "../protocol/builtins.ts";
-import { type CheckedTask, checkConfig, type TaskPolicy } from "./check.ts";
+import { type CheckedConfig, type CheckedTask, checkConfig, type TaskPolicy } from "./check.ts";
 import { type ConfigLocation, type DiscoverOptions, findConfigFile } from "./discover.ts";
 import { decodeConfigFile } from "./parse-file.ts";
 import type { TaskInput } from "./schema.ts";
 import type { StateSettings } from "./state-block.ts";
-import type { JsonValue } from "./values.ts";
+import { type JsonValue, setOwn, type ValuePath } from "./values.ts";
 
 export type ProviderSource =
   | { kind: "ref"; reference: ProviderReference }
@@ -20,6 +20,11 @@ export interface ProviderSpec {
   role: ProviderRole;
   source: ProviderSource;
   config: Record<string, JsonValue>;
+  /**
+   * Where each setting of `config` was written, as `file:line:col`, by dotted path ("maxCount",
+   * "tls.ca"); "" holds the config block (the provider's block when it has no config block).
+   */
+  positions: Record<string, string>;
 }
 
 export interface Task {
@@ -123,7 +128,7 @@ export async function parseConfig(
   });
   const tasks = checked.tasks
     .filter((task) => chosen(task.name))
-    .map((task) => toTask(task, location));
+    .map((task) => toTask(task, location, checked.locate));
   return { location, tasks, state: checked.state };
 }
 
@@ -145,7 +150,7 @@ export async function parseTask(
       `task "${options.task}" not found in ${location.display} (tasks: ${names})`,
     );
   }
-  return { location, task: toTask(task, location), state: checked.state };
+  return { location, task: toTask(task, location, checked.locate), state: checked.state };
 }
 
 /** listTasks for source already read. */
@@ -174,14 +179,41 @@ export async function parseTaskList(
 }
 
 /** A checked task whose provider_ref and provider rendered (strict and lenient policies). */
-function toTask({ name, fields }: CheckedTask, location: ConfigLocation): Task {
+function toTask(
+  { name, fields }: CheckedTask,
+  location: ConfigLocation,
+  locate: CheckedConfig["locate"],
+): Task {
   const folder = dirname(location.path);
   const spec = (role: ProviderRole): ProviderSpec => ({
     role,
     source: providerSource(fields[role], folder),
     config: fields[role].config as Record<string, JsonValue>,
+    positions: settingPositions(fields[role].config as JsonValue, ["task", name, role], locate),
   });
   return { name, type: fields.type, input: spec("input"), output: spec("output") };
+}
+
+/** Where a provider block's config and each of its settings were written (see ProviderSpec). */
+function settingPositions(
+  config: JsonValue,
+  provider: ValuePath,
+  locate: CheckedConfig["locate"],
+): Record<string, string> {
+  const at = (setting: ValuePath) => locate([...provider, "config", ...setting]);
+  const positions: Record<string, string> = { "": at([]) };
+  const walk = (value: JsonValue, setting: ValuePath) => {
+    if (Array.isArray(value)) {
+      for (const [index, item] of value.entries()) walk(item, [...setting, index]);
+    } else if (value !== null && typeof value === "object") {
+      for (const [key, item] of Object.entries(value)) {
+        setOwn(positions, [...setting, key].join("."), at([...setting, key]));
+        walk(item, [...setting, key]);
+      }
+    }
+  };
+  walk(config, []);
+  return positions;
 }
 
 function providerSource(provider: TaskInput["input"], folder: string): ProviderSource {

@@ -36,6 +36,15 @@ export class ProblemReport {
     return undefined;
   }
 
+  /** `file:line:col` of `path` (or of the nearest written block around it); `file` when unknown. */
+  locate(path: ValuePath, occurrence?: number): string {
+    return this.where(this.positionOf(path, occurrence));
+  }
+
+  private where(position: SourcePosition | undefined): string {
+    return position ? `${this.display}:${position.line}:${position.column}` : this.display;
+  }
+
   add(
     path: ValuePath,
     message: string,
@@ -43,13 +52,10 @@ export class ProblemReport {
   ) {
     const position = options.at ?? this.positionOf(path, options.occurrence);
     const suffix = options.firstLine ? ` (first defined on line ${options.firstLine})` : "";
-    const where = position
-      ? `${this.display}:${position.line}:${position.column}: `
-      : `${this.display}: `;
     this.problems.push({
       line: position?.line ?? 0,
       column: position?.column ?? 0,
-      text: `${where}${describePath(path)}: ${message}${suffix}`,
+      text: `${this.where(position)}: ${describePath(path)}: ${message}${suffix}`,
     });
   }
 

@@ -29,6 +29,8 @@ export interface LifecycleOptions {
   timeoutMs: number;
   /** Told how each provider download goes (the CLI draws a bar on a terminal). */
   onDownload?: ResolveOptions["onDownload"];
+  /** Told what is worth a warning, e.g. processes a provider left running, killed (stderr). */
+  notice?: (line: string) => void;
 }
 
 /** How one provider answered a lifecycle command (the SDK's LifecycleOutcome is a hook's return). */
@@ -150,7 +152,12 @@ async function askOne(
     lockFilePath: lockFilePathFor(options.configPath),
     ...(options.onDownload ? { onDownload: options.onDownload } : {}),
   });
-  const provider = new ProviderProcess(providerLaunch(task, role, resolved, command));
+  const notice = options.notice;
+  const provider = new ProviderProcess(
+    providerLaunch(task, role, resolved, command),
+    undefined,
+    notice ? (line) => notice(`task "${task.name}": ${line}`) : undefined,
+  );
   const { result: ended, timedOut } = await supervise(ask(provider), signals, {
     deadlineMs: options.timeoutMs,
   });

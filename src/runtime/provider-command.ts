@@ -100,16 +100,26 @@ export async function builtinConfigProblemsOf(
 ): Promise<string[]> {
   const problems: string[] = [];
   for (const role of roles) {
-    const { source, config } = task[role];
+    const { source, config, positions } = task[role];
     if (source.kind !== "builtin") continue;
     for (const problem of await builtinConfigProblems(source.name, role, config)) {
-      const where = ["config", ...(problem.path ? problem.path.split(".") : [])].join(" › ");
+      const setting = problem.path ? problem.path.split(".") : [];
+      const where = ["config", ...setting].join(" › ");
       problems.push(
-        `task "${task.name}" › ${role} (${source.name}) › ${where}: ${problem.message}`,
+        `${settingPosition(positions, setting)}: task "${task.name}" › ${role} (${source.name}) › ${where}: ${problem.message}`,
       );
     }
   }
   return problems;
+}
+
+/** Where a setting was written; a missing one: where the nearest setting or block around it was. */
+function settingPosition(positions: Record<string, string>, setting: readonly string[]): string {
+  for (let length = setting.length; length > 0; length--) {
+    const path = setting.slice(0, length).join(".");
+    if (Object.hasOwn(positions, path)) return positions[path] ?? "";
+  }
+  return positions[""] ?? "";
 }
 
 /** dstream.lock.hcl sits beside the config file. */

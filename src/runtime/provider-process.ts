@@ -2,6 +2,7 @@
 // stderr forwarded with a [task/role] prefix and its last lines kept for error reports.
 import { existsSync, readFileSync } from "node:fs";
 import type { FileSink, Subprocess } from "bun";
+import { waitAtMost } from "../bounded-wait.ts";
 import { DstreamError, errorCode, messageOf } from "../errors.ts";
 import { describeGroup, groupAlive, killGroup } from "./process-group.ts";
 import type { ProviderExit } from "./provider-exit.ts";
@@ -30,6 +31,8 @@ export interface ProviderStdio {
 
 /** How long what a provider left running after its exit may go on before it is killed. */
 export const LEFTOVER_GRACE_MS = 2000;
+/** Past that grace, how long its stderr may take to end (its leftovers killed) before it is let go. */
+const STDERR_END_WAIT_MS = 1000;
 
 export class ProviderProcess {
   readonly process: Subprocess;
@@ -136,9 +139,26 @@ export class ProviderProcess {
     }
   }
 
+  /**
+   * How it exited, as soon as it did: its stderr may still be open (a child it left running holds
+   * it until it is killed), so the tail may lack its last lines. For judging; reports use exited().
+   */
+  async exitStatus(): Promise<ProviderExit> {
+    await this.process.exited;
+    return this.exitNow();
+  }
+
+  /**
+   * How it exited, once its stderr has ended too, so the tail is whole. A holder outside its
+   * process group (never killed for it) is waited for a bounded time, then the tail taken as is.
+   */
   async exited(): Promise<ProviderExit> {
     await this.process.exited;
-    await this.stderrDone;
+    await waitAtMost(this.stderrDone, LEFTOVER_GRACE_MS + STDERR_END_WAIT_MS);
+    return this.exitNow();
+  }
+
+  private exitNow(): ProviderExit {
     const signal = this.process.signalCode;
     return {
       exitCode: this.process.exitCode,

@@ -1,6 +1,8 @@
-// A provider's stderr: forwarded line by line with its [task/role] prefix, the last lines kept for
-// error reports. Memory stays bounded however long a line grows (a \r progress bar never ends one).
+// A provider's stderr: forwarded line by line with its [task/role] prefix (control characters
+// escaped), the last lines kept for error reports. Memory stays bounded however long a line grows
+// (a \r progress bar never ends one).
 import { writeLogLine } from "./live-line.ts";
+import { oneLine } from "./one-line.ts";
 
 export const STDERR_TAIL_LINES = 20;
 /** What is kept of one line; the rest is counted, and the line says how much was left out. */
@@ -69,7 +71,8 @@ export async function forwardStderr(
   const emit = () => {
     const text = line.take();
     tail.push(text);
-    write(`${prefix} ${text}`);
+    // A provider's \r or terminal escape must not rewrite the user's screen: escaped, tabs kept.
+    write(`${prefix} ${oneLine(text, { keepTabs: true })}`);
   };
   try {
     for await (const chunk of stream) {

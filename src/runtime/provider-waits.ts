@@ -13,7 +13,7 @@ export async function exitWithin(
   provider: ProviderProcess,
   ms: number,
 ): Promise<ProviderExit | undefined> {
-  const exit = await waitAtMost(provider.exited(), ms);
+  const exit = await waitAtMost(provider.exitStatus(), ms);
   return exit === TIMED_OUT ? undefined : exit;
 }
 

@@ -144,7 +144,9 @@ async function runLocked(
   const error = lost?.aborted
     ? (lost.reason as DstreamError)
     : judge(task, outcome, options.shutdownTimeoutMs);
-  options.log(`${task.name}: ${formatSummary(stats)}`);
+  // A failed run's figures must not read as a success: its error line follows.
+  const summary = formatSummary(stats);
+  options.log(`${task.name}: ${error ? `failed after ${summary}` : summary}`);
   const statsProblem = options.statsJsonPath
     ? await writeStats(options.statsJsonPath, stats, error)
     : undefined;

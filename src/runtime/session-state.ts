@@ -170,7 +170,11 @@ export class SessionState {
         );
         return;
       case "output-closed":
-        this.failOutput(`output provider ${output} stopped reading its input (${end.message})`);
+        this.failBare("output", {
+          code: "PROVIDER_FAILED",
+          role: "output",
+          message: `output provider ${output} stopped reading its input (${end.message})`,
+        });
         return;
       default: {
         const unknown: never = end;
@@ -182,14 +186,18 @@ export class SessionState {
   /** After a broken pipe to the output: its exit status, if it just ended, says more. */
   outputExitExplainsClose(exit: ProviderExit): void {
     const failure = this.firstFailure;
-    if (failure?.role !== "output" || failure.code !== "PROVIDER_FAILED") return;
+    if (this.bareFailureOf !== "output" || !failure) return;
+    // Still a bare end: words the output wrote before it (an error handshake) may replace it.
     this.firstFailure = { ...failure, message: this.outputEndedWhileSendingMessage(exit) };
   }
 
   /** The output exited while the relay still ran: nothing more can be delivered. */
   outputExitedWhileSending(exit: ProviderExit): void {
-    if (!this.firstFailure) this.exitFailureOf = "output";
-    this.failOutput(this.outputEndedWhileSendingMessage(exit));
+    this.failBare("output", {
+      code: "PROVIDER_FAILED",
+      role: "output",
+      message: this.outputEndedWhileSendingMessage(exit),
+    });
   }
 
   private outputEndedWhileSendingMessage(exit: ProviderExit): string {
@@ -203,18 +211,27 @@ export class SessionState {
       role,
       message: `${role} provider ${this.options.labels[role]} reported an error: ${message || "(no message)"}`,
     };
-    // A provider that says why and exits at once: its exit can be judged before its words arrive
-    // (they come through the relay). Its own message is what the user must see.
-    if (this.firstFailure && this.exitFailureOf === role) {
+    // A provider that says why and exits at once: its exit (or the broken pipe to it) can be judged
+    // before its words arrive. Its own message is what the user must see.
+    if (this.firstFailure && this.bareFailureOf === role) {
       this.firstFailure = failure;
-      this.exitFailureOf = undefined;
+      this.bareFailureOf = undefined;
       return;
     }
     this.fail(failure);
   }
 
-  /** The role whose bare exit status is the first failure, until that provider's words replace it. */
-  private exitFailureOf: "input" | "output" | undefined;
+  /**
+   * The role whose bare end (its exit status, or the broken pipe to it) is the first failure,
+   * until that provider's own words replace it.
+   */
+  private bareFailureOf: "input" | "output" | undefined;
+
+  /** A failure that says only that `role` ended: its own words, arriving later, replace it. */
+  private failBare(role: "input" | "output", failure: SessionFailure): void {
+    if (!this.firstFailure) this.bareFailureOf = role;
+    this.fail(failure);
+  }
 
   /** The input closed its stdout but still ran a stop timeout after the relay ended. */
   inputLingered(): void {
@@ -243,9 +260,7 @@ export class SessionState {
   /** The input exited; a failed input fails the run at once (the output may still run). */
   inputExited(exit: ProviderExit): void {
     const failure = this.inputExitFailure(exit);
-    if (!failure) return;
-    if (!this.firstFailure) this.exitFailureOf = "input";
-    this.fail(failure);
+    if (failure) this.failBare("input", failure);
   }
 
   /** Clean: exit 0, or the SIGTERM dstream sent it (a stop or a failure), by signal or as 143. */

@@ -175,28 +175,29 @@ export class Session {
     });
   }
 
-  /** Tells the state each provider's exit as it comes; returns both exits. */
+  /**
+   * Tells the state each provider's exit as it comes (its status: a child it left may hold its
+   * stderr open a while); returns both exits with their whole stderr tails, for the report.
+   */
   private watchExits(
     input: ProviderProcess,
     output: ProviderProcess,
     relay: Relay,
   ): [Promise<ProviderExit>, Promise<ProviderExit>] {
-    const inputExit = input.exited();
-    void inputExit.then((exit) => {
+    void input.exitStatus().then((exit) => {
       // The relay keeps a last line without newline only from an input that ended cleanly.
       markInputEnd(this.config.counters, exit.exitCode === 0);
       // A failed input fails the run now: the kill timer then bounds the wait for the output.
       this.state.inputExited(exit);
     });
-    const outputExit = output.exited();
     // An output that ends while the input still sends: nothing more can be delivered. Its exit can
     // overtake the relay's own report of a clean end, so that report gets a moment to arrive.
-    void outputExit.then(async (exit) => {
+    void output.exitStatus().then(async (exit) => {
       if (this.state.relayHasEnded) return;
       if (await settlesWithin(relay.result, OUTPUT_EXIT_WAIT_MS)) return;
       this.state.outputExitedWhileSending(exit);
     });
-    return [inputExit, outputExit];
+    return [input.exited(), output.exited()];
   }
 
   /** The relay's result, told to the state; undefined when the relay itself broke. */

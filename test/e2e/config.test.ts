@@ -264,6 +264,20 @@ describe("stdout closed or full", () => {
     expect((await withStdout(">/dev/null", args)).exitCode).toBe(0);
   });
 
+  test.skipIf(process.platform !== "linux").each([
+    [[], /^dstream \S+: declarative data streaming pipelines\n[\s\S]*\nUSAGE dstream <command>/],
+    [["providers"], /USAGE/],
+    [["frobnicate"], /^error: unknown command "frobnicate" \(see dstream --help\)\n$/],
+  ])("%j with stdout closed: the usage error comes first (stderr, exit 2)", async (args, said) => {
+    const result = await withStdout(">&-", args);
+    expect({ exitCode: result.exitCode, stdout: result.stdout }).toEqual({
+      exitCode: 2,
+      stdout: "",
+    });
+    expect(result.stderr).toMatch(said);
+    expect(result.stderr).not.toContain("stdout: it is closed");
+  });
+
   test("a failing command into a closed pipe keeps its own exit code", async () => {
     expect(await intoClosedPipe(["list", "-c", "missing.hcl"])).toEqual(
       usageError("config file not found: tried missing.hcl (from --config)"),

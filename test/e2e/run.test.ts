@@ -102,6 +102,40 @@ describe.each([
     expect(result.stderr).toMatch(/t: 1 lines, 11 B in \d+\.\d s \(.*\), 0 backpressure waits/);
   });
 
+  test("a failed run's summary says it failed, before its error line; --stats-json is unchanged", async () => {
+    script("fails.sh", "#!/bin/sh\nread -r envelope\necho '{\"data\":1}'\nexit 3\n");
+    pipeline("fails.hcl", '    provider_path = "./fails.sh"', '    provider = "null"');
+    const stats = join(workspace.folder, "fails-stats.json");
+    const result = await run(["run", "t", "-c", "fails.hcl", "--stats-json", stats], {
+      env: { NO_COLOR: "1" },
+    });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(
+      /\n\[info\] t: failed after 1 lines, 11 B in \d+\.\d s \([^\n]*\), 0 backpressure waits\nerror: task "t": input provider \.\/fails\.sh exited with code 3 \(1 lines relayed, 0 in flight\)\n$/,
+    );
+    expect(JSON.parse(readFileSync(stats, "utf8"))).toMatchObject({
+      task: "t",
+      lines: 1,
+      ok: false,
+      error:
+        'task "t": input provider ./fails.sh exited with code 3 (1 lines relayed, 0 in flight)',
+    });
+  });
+
+  test("a provider's stderr line with a carriage return and a terminal escape: forwarded escaped, tabs kept", async () => {
+    script(
+      "escapes.sh",
+      "#!/bin/sh\nread -r envelope\nprintf 'error: bad\\r\\033[2Jthing\\n' >&2\nprintf 'a\\tb\\n' >&2\necho '{\"data\":1}'\n",
+    );
+    pipeline("escapes.hcl", '    provider_path = "./escapes.sh"', '    provider = "null"');
+    const result = await run(["run", "t", "-c", "escapes.hcl", "--quiet"]);
+    expect(result).toMatchObject({
+      exitCode: 0,
+      stderr:
+        "[t/input] error: bad\\r\\u001b[2Jthing\n[t/input] a\tb\n[t/output] discarded 1 lines (11 bytes)\n",
+    });
+  });
+
   test("1,000,000 lines file -> file arrive byte for byte (sha256 equal), counted in --stats-json", async () => {
     const lines: string[] = [];
     for (let index = 0; index < 1_000_000; index++) {

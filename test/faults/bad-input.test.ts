@@ -230,9 +230,9 @@ const builtinConfigs: Row[] = [
     name: "built-in configs checked by their own schemas, every problem at once",
     hcl: 'task "x" {\n  input {\n    provider = "counter"\n    config {\n      intervall = 5\n      maxCount = "ten"\n    }\n  }\n  output {\n    provider = "console"\n    config { outputFormat = "fancy" }\n  }\n}\n',
     expected: [
-      'task "x" › input (counter) › config › maxCount: must be a number (got the string "ten": a {{ }} template always gives a string, so write the number itself, without quotes)',
-      'task "x" › input (counter) › config › intervall: unknown setting (allowed: interval, maxCount)',
-      'task "x" › output (console) › config › outputFormat: must be "simple", "structured" or "json"',
+      '{file}:6:7: task "x" › input (counter) › config › maxCount: must be a number (got the string "ten": a {{ }} template always gives a string, so write the number itself, without quotes)',
+      '{file}:5:7: task "x" › input (counter) › config › intervall: unknown setting (allowed: interval, maxCount)',
+      '{file}:11:14: task "x" › output (console) › config › outputFormat: must be "simple", "structured" or "json"',
     ],
   },
 ];
@@ -242,7 +242,7 @@ builtinConfigs.push({
   hcl: 'task "x" {\n  input {\n    provider = "counter"\n    config {\n      interval = "{{ env \\"INTERVAL\\" }}"\n    }\n  }\n  output {\n    provider = "console"\n  }\n}\n',
   env: { INTERVAL: "250" },
   expected: [
-    'task "x" › input (counter) › config › interval: must be a number (got the string "250": a {{ }} template always gives a string, so write the number itself, without quotes)',
+    '{file}:5:7: task "x" › input (counter) › config › interval: must be a number (got the string "250": a {{ }} template always gives a string, so write the number itself, without quotes)',
   ],
 });
 

@@ -2,9 +2,18 @@
 // inherited, or detached from its stdio), which is named and killed in a bounded time, whichever
 // side started it; and an output that exits 0 before reading all it was sent, which fails the run.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync } from "node:fs";
+import { chmodSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { createWorkspace, type Workspace } from "../e2e/helpers.ts";
-import { recorded, relays, survivors } from "./harness.ts";
+import {
+  recorded,
+  relays,
+  runFolder,
+  startRun,
+  survivors,
+  taskHcl,
+  waitForFile,
+} from "./harness.ts";
 import { faultPipelines, numberedInput, recorder } from "./pipelines.ts";
 
 let workspace: Workspace;
@@ -22,6 +31,12 @@ function shellProvider(name: string, body: string): string {
   chmodSync(path, 0o755);
   return path;
 }
+
+/** What an output that died or exited left unread in its stdin, said on raw pipes (Linux). */
+const UNREAD = "(?:; the (?:killed )?output had not read [\\d.]+ (?:B|KiB|MiB) of its stdin)?";
+
+/** Written by a provider once its lines are out and its child started: a signal may come. */
+const markStarted = 'touch "$FAULT_PID_DIR/started"\n';
 
 const threeLines =
   'read -r envelope\necho \'{"data":{"n":1}}\'\necho \'{"data":{"n":2}}\'\necho \'{"data":{"n":3}}\'\n';
@@ -70,6 +85,89 @@ describe.each(relays)("%s relay", (relay, relayEnv) => {
       stderr: "",
     });
     expect(recorded(run)).toBe('{"data":{"n":1}}\n{"data":{"n":2}}\n{"data":{"n":3}}\n');
+    expect(await survivors(run)).toEqual([]);
+  }, 40_000);
+
+  test.each([
+    ["input", "exited with code 3"],
+    ["output", "exited with code 4 while the input was still sending"],
+  ])(
+    "an %s that leaves a child and then fails: its own exit is the error, the child is named and killed",
+    async (role, said) => {
+      // The child holds the provider's stdout and stderr: the exit must be judged without them.
+      const failing = shellProvider(
+        `fails-leaving-child-${tag}-${role}.sh`,
+        role === "input"
+          ? `${threeLines}( sleep 61 ) &\nexit 3\n`
+          : "read -r envelope\n( sleep 61 ) &\nhead -n 2 >/dev/null\nexit 4\n",
+      );
+      const run = pipeline(
+        `${role}-fails-leaving-child`,
+        role === "input" ? { path: failing } : { path: numberedInput, config: { count: 100_000 } },
+        role === "input" ? recorder() : { path: failing },
+      );
+      const result = await start(run, [], 30_000).finished;
+      expect({ exitCode: result.exitCode, timedOut: result.timedOut }).toEqual({
+        exitCode: 1,
+        timedOut: false,
+      });
+      expect(result.stderr).toMatch(
+        new RegExp(
+          `^\\[warn\\] task "t": ${role} provider \\S+ exited, but processes it started were still running 2 s later \\((?:sh|sleep) \\(pid \\d+\\)(?:, (?:sh|sleep) \\(pid \\d+\\))*\\); they were killed: a provider's children must end with it\\n` +
+            `error: task "t": ${role} provider \\S+ ${said} \\(\\d+ lines relayed, \\d+ in flight${UNREAD}\\)\\n$`,
+        ),
+      );
+      expect(await survivors(run)).toEqual([]);
+    },
+    40_000,
+  );
+
+  test.each([
+    ["dies with it", "( sleep 61 ) &\n"],
+    ["ignores SIGTERM", "( trap '' TERM; sleep 61 ) &\n"],
+  ])(
+    "a SIGTERM to a run whose input left a child that %s: a clean stop, no process survives",
+    async (what, child) => {
+      const input = shellProvider(
+        `stopped-leaving-child-${tag}-${what.length}.sh`,
+        `${threeLines}${child}${markStarted}while :; do sleep 0.1; done\n`,
+      );
+      const run = pipeline(`stopped-leaving-child-${what.length}`, { path: input }, recorder());
+      const started = start(run, [], 30_000);
+      await waitForFile(join(run.folder, "started"));
+      started.signal("SIGTERM");
+      const result = await started.finished;
+      expect({ exitCode: result.exitCode, timedOut: result.timedOut }).toEqual({
+        exitCode: 0,
+        timedOut: false,
+      });
+      expect(recorded(run)).toBe('{"data":{"n":1}}\n{"data":{"n":2}}\n{"data":{"n":3}}\n');
+      // A child that outlived the input's stop is named; one that died with it needs no word.
+      expect(result.stderr).toMatch(
+        /^(?:\[warn\] task "t": input provider \S+ exited, but processes it started were still running 2 s later [^\n]*; they were killed: a provider's children must end with it\n)?$/,
+      );
+      expect(await survivors(run)).toEqual([]);
+    },
+    40_000,
+  );
+
+  test("a run whose input left a child, both deaf to SIGTERM: killed at --shutdown-timeout, no process survives", async () => {
+    const input = shellProvider(
+      `deaf-leaving-child-${tag}.sh`,
+      `${threeLines}trap '' TERM\n( sleep 61 ) &\n${markStarted}while :; do sleep 0.1; done\n`,
+    );
+    const run = pipeline("deaf-leaving-child", { path: input }, recorder());
+    const started = start(run, ["--shutdown-timeout", "1s"], 30_000);
+    await waitForFile(join(run.folder, "started"));
+    started.signal("SIGTERM");
+    const result = await started.finished;
+    expect({ exitCode: result.exitCode, timedOut: result.timedOut }).toEqual({
+      exitCode: 1,
+      timedOut: false,
+    });
+    expect(result.stderr).toBe(
+      'error: task "t": providers did not stop within 1 s of SIGTERM and were killed (3 lines relayed, 0 in flight)\n',
+    );
     expect(await survivors(run)).toEqual([]);
   }, 40_000);
 
@@ -133,4 +231,28 @@ describe("an output that exits 0 before reading all it was sent (raw pipes relay
     },
     40_000,
   );
+});
+
+describe("a lifecycle command whose provider leaves a child", () => {
+  test("the answer comes, the child is named in a warning and killed, no process survives", async () => {
+    const output = shellProvider(
+      "lifecycle-leaves-child.sh",
+      'read -r envelope\n( sleep 61 ) &\necho \'{"status":"Success","message":"ready"}\'\nexit 0\n',
+    );
+    const run = runFolder(workspace, "lifecycle-leaves-child");
+    writeFileSync(run.config, taskHcl({ builtin: "counter" }, { path: output }));
+    const result = await startRun(workspace, ["init", "t", "-c", run.config], {
+      env: run.env,
+      timeoutMs: 30_000,
+    }).finished;
+    expect(result).toMatchObject({
+      exitCode: 0,
+      timedOut: false,
+      stdout: `output (${output}): Success - ready\n`,
+    });
+    expect(result.stderr).toMatch(
+      /^\[warn\] task "t": output provider \S+ exited, but processes it started were still running 2 s later \((?:sh|sleep) \(pid \d+\)(?:, (?:sh|sleep) \(pid \d+\))*\); they were killed: a provider's children must end with it\n$/,
+    );
+    expect(await survivors(run)).toEqual([]);
+  }, 40_000);
 });

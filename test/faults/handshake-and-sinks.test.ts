@@ -61,6 +61,34 @@ describe.each(relays)("%s relay", (relay, relayEnv) => {
       expect(await survivors(run)).toEqual([]);
     }, 60_000);
 
+    test("an output that says why and exits at once while the input sends: its message every time", async () => {
+      // The broken pipe to it, and its exit explaining that pipe, can both be judged before its
+      // first line has been read: neither may hide its own words.
+      const tag = relay.replace(" ", "-");
+      const input = workspace.write(
+        `sends-200-${tag}.sh`,
+        '#!/bin/sh\nread -r envelope\ni=0\nwhile [ $i -lt 200 ]; do echo "{\\"data\\":{\\"n\\":$i}}"; i=$((i+1)); done\n',
+      );
+      const output = workspace.write(
+        `output-says-why-${tag}.sh`,
+        '#!/bin/sh\nread -r envelope\necho \'{"status":"error","message":"topic missing"}\'\nexit 1\n',
+      );
+      chmodSync(input, 0o755);
+      chmodSync(output, 0o755);
+      const run = pipeline("output-says-why", { path: input }, { path: output });
+      const expected = new RegExp(
+        `^error: task "t": output provider ${escapeRegExp(output)} reported an error: topic missing \\(\\d+ lines relayed, \\d+ in flight${UNREAD}\\)\\n$`,
+      );
+      const wrong: string[] = [];
+      for (let attempt = 0; attempt < 12; attempt++) {
+        const result = await start(run).finished;
+        expect(result.exitCode).toBe(1);
+        if (!expected.test(result.stderr)) wrong.push(result.stderr);
+      }
+      expect(wrong).toEqual([]);
+      expect(await survivors(run)).toEqual([]);
+    }, 90_000);
+
     test('an output\'s {"status":"error"}: exit 1 with its message, the input is stopped', async () => {
       const run = pipeline(
         "output-handshake-error",

@@ -9,6 +9,7 @@ import {
 } from "../../runtime/index.ts";
 import { configArgs, globalArgs, jsonArgs } from "../args.ts";
 import { withHelp } from "../help.ts";
+import { logger } from "../logger.ts";
 import { downloadProgressBar } from "../progress-bar.ts";
 import { parseDuration } from "../units.ts";
 
@@ -63,6 +64,7 @@ export function lifecycleCommand(command: LifecycleCommand) {
           target: String(args.provider) as "input" | "output" | "both",
           timeoutMs,
           ...(onDownload ? { onDownload } : {}),
+          notice: (line) => logger.warn(line),
         });
         if (args.json) {
           process.stdout.write(`${JSON.stringify(answers)}\n`);

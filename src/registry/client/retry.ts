@@ -16,12 +16,25 @@ export function isRetryableStatus(status: number): boolean {
   return retryStatuses.has(status);
 }
 
-/** fetch's errors that another try cannot change: the URL itself is malformed. */
-const permanentCodes = new Set(["ERR_INVALID_URL"]);
+/**
+ * fetch's errors that another try cannot change: a malformed URL, a server that does not speak TLS
+ * (EPROTO), and a certificate refused (self-signed or unknown CA, expired, for another host).
+ */
+const permanentCodes = new Set(["ERR_INVALID_URL", "EPROTO"]);
+
+/** The codes Bun gives a certificate it refuses, e.g. DEPTH_ZERO_SELF_SIGNED_CERT, CERT_HAS_EXPIRED. */
+const certificateCode =
+  /^(CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED|SELF_SIGNED_CERT|ERR_TLS_CERT_|HOSTNAME_MISMATCH)/;
+
+export function isCertificateError(error: unknown): boolean {
+  const code = errorCode(error);
+  return code !== undefined && certificateCode.test(code);
+}
 
 export function isRetryableError(error: unknown): boolean {
   const code = errorCode(error);
-  return !(code !== undefined && permanentCodes.has(code));
+  if (code === undefined) return true;
+  return !permanentCodes.has(code) && !certificateCode.test(code);
 }
 
 /** The registry sent nothing for a whole timeout: no answer, or no byte of a body. */

@@ -8,7 +8,7 @@ import {
   RegistryTimeout,
   uploadBody,
 } from "./progress-timeout.ts";
-import { isRetryableError, isRetryableStatus, RetryBudget } from "./retry.ts";
+import { isCertificateError, isRetryableError, isRetryableStatus, RetryBudget } from "./retry.ts";
 
 export type Env = Record<string, string | undefined>;
 
@@ -68,7 +68,26 @@ export interface RequestOptions extends RequestInit {
 /** A URL, or how to get a fresh one for each attempt (an upload session is good for one PUT). */
 export type RequestTarget = string | (() => Promise<string>);
 
-const tlsFailure = /^(EPROTO|ERR_TLS|ERR_SSL|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED)/;
+/** What to do about a certificate the registry's HTTPS was refused for, by Bun's code. */
+function certificateHint(code: string, registry: string): string {
+  if (code === "CERT_HAS_EXPIRED" || code === "CERT_NOT_YET_VALID") {
+    return `the certificate of registry ${registry} is outside its validity dates: the registry must renew it (or this machine's clock is wrong)`;
+  }
+  if (code === "ERR_TLS_CERT_ALTNAME_INVALID" || code === "HOSTNAME_MISMATCH") {
+    return `the certificate of registry ${registry} is not issued for that name: use the name it was issued for`;
+  }
+  return `the certificate of registry ${registry} is not signed by a CA dstream trusts: add that CA with NODE_EXTRA_CA_CERTS=<file.pem>`;
+}
+
+/** The fix for a failure to reach a registry, by the error's code. */
+function unreachableHint(url: string, registry: string, error: unknown): string {
+  const name = errorCode(error);
+  if (name !== undefined && isCertificateError(error)) return certificateHint(name, registry);
+  if (url.startsWith("https:") && name !== undefined && /^(EPROTO|ERR_TLS|ERR_SSL)/.test(name)) {
+    return `the HTTPS handshake failed; if the registry serves plain HTTP, list ${registry} in DSTREAM_INSECURE_REGISTRIES`;
+  }
+  return "check the address and that the registry is up";
+}
 
 function unreachable(
   url: string,
@@ -87,10 +106,7 @@ function unreachable(
   }
   const name = errorCode(error);
   const reason = name === "ECONNREFUSED" ? "connection refused" : (name ?? messageOf(error));
-  const hint =
-    url.startsWith("https:") && name && tlsFailure.test(name)
-      ? `the HTTPS handshake failed; if the registry serves plain HTTP, list ${options.registry} in DSTREAM_INSECURE_REGISTRIES`
-      : "check the address and that the registry is up";
+  const hint = unreachableHint(url, options.registry, error);
   return new DstreamError(
     "REGISTRY",
     `cannot reach registry ${options.registry} for ${options.subject}: ${reason} (${hint}; ${tried})`,

@@ -18,7 +18,7 @@ describe("HTTPS unless loopback or DSTREAM_INSECURE_REGISTRIES", () => {
     const reference = `${host}/acme/absent:v1`;
     const overHttps = await runDstream(["providers", "inspect", reference]);
     expect(overHttps.stderr).toBe(
-      `error: cannot reach registry ${host} for ${reference}: EPROTO (the HTTPS handshake failed; if the registry serves plain HTTP, list ${host} in DSTREAM_INSECURE_REGISTRIES; dstream tried 4 times)\n`,
+      `error: cannot reach registry ${host} for ${reference}: EPROTO (the HTTPS handshake failed; if the registry serves plain HTTP, list ${host} in DSTREAM_INSECURE_REGISTRIES; dstream tried 1 time)\n`,
     );
     expect(overHttps.exitCode).toBe(1);
 

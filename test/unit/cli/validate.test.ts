@@ -62,9 +62,9 @@ describe("dstream validate", () => {
       exitCode: 2,
       stdout: "",
       stderr: [
-        'error: task "a" › input (counter) › config › intervall: unknown setting (allowed: interval, maxCount)',
-        'error: task "b" › input (file) › config › path: is required',
-        'error: task "b" › output (console) › config › outputFormat: must be "simple", "structured" or "json"',
+        'error: builtin.hcl:4:14: task "a" › input (counter) › config › intervall: unknown setting (allowed: interval, maxCount)',
+        'error: builtin.hcl:11:3: task "b" › input (file) › config › path: is required',
+        'error: builtin.hcl:16:14: task "b" › output (console) › config › outputFormat: must be "simple", "structured" or "json"',
         "",
       ].join("\n"),
       timedOut: false,

@@ -320,17 +320,32 @@ describe("provider sources", () => {
     });
   });
 
+  test("a provider's settings are located at their line and column, a missing one at its block", async () => {
+    const [task] = await loadTasks(
+      'task "a" {\n  input {\n    provider = "counter"\n    config {\n      maxCount = "3"\n      nested { deep = 1 }\n    }\n  }\n  output {\n    provider = "console"\n  }\n}\n',
+    );
+    expect(task?.input.positions).toEqual({
+      "": "dstream.hcl:4:5",
+      maxCount: "dstream.hcl:5:7",
+      nested: "dstream.hcl:6:7",
+      "nested.deep": "dstream.hcl:6:16",
+    });
+    expect(task?.output.positions).toEqual({ "": "dstream.hcl:9:3" });
+  });
+
   test("a built-in carries its name and role; config defaults to {}", async () => {
     const [task] = await loadTasks(`task "a" {\n${counterToConsole}\n}\n`);
     expect(task?.input).toEqual({
       role: "input",
       source: { kind: "builtin", name: "counter" },
       config: {},
+      positions: { "": "dstream.hcl:2:3" },
     });
     expect(task?.output).toEqual({
       role: "output",
       source: { kind: "builtin", name: "console" },
       config: {},
+      positions: { "": "dstream.hcl:5:3" },
     });
   });
 

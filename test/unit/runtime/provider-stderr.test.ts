@@ -61,3 +61,18 @@ test("the tail keeps the last lines only", async () => {
   const { tail } = await forward(["1\n2\n3\n4\n5\n"]);
   expect(tail).toEqual(["3", "4", "5"]);
 });
+
+test("control characters are escaped as in dstream's error lines; tabs and Unicode are kept", async () => {
+  const { written, tail } = await forward([
+    "error: bad\r\u001b[2Jthing\n",
+    "col1\tcol2 « tâche » 注文\n",
+    "bell\u0007 nul\u0000 c1\u0085 sep\u2028\n",
+  ]);
+  expect(written).toEqual([
+    "[t/input] error: bad\\r\\u001b[2Jthing",
+    "[t/input] col1\tcol2 « tâche » 注文",
+    "[t/input] bell\\u0007 nul\\0 c1\\u0085 sep\\u2028",
+  ]);
+  // The tail keeps the words as written: the error report escapes them where it prints them.
+  expect(tail[0]).toBe("error: bad\r\u001b[2Jthing");
+});

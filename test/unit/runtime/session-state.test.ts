@@ -160,6 +160,31 @@ describe("SessionState failures", () => {
     },
   );
 
+  test("the output's error message replaces the broken pipe to it, even once its exit explained the pipe", () => {
+    const { state, told } = session();
+    state.started();
+    state.relayEnded({ kind: "output-closed", message: "EPIPE" });
+    state.outputExitExplainsClose(exited(1));
+    state.handshakeError("output", "topic missing");
+    expect(state.failure).toEqual({
+      code: "HANDSHAKE_FAILED",
+      role: "output",
+      message: "output provider out reported an error: topic missing",
+    });
+    expect(told.map(({ first }) => first)).toEqual([true]);
+  });
+
+  test("a failure that is more than a bare end is not rewritten by the output's exit", () => {
+    const { state } = session();
+    state.started();
+    state.stdoutCopyFailed("EPIPE: broken pipe, write");
+    state.relayEnded({ kind: "output-closed", message: "EPIPE" });
+    state.outputExitExplainsClose(exited(1));
+    expect(state.failure?.message).toBe(
+      "cannot copy the stdout of output provider out to dstream's stdout (EPIPE: broken pipe, write)",
+    );
+  });
+
   test("another provider's words do not replace the first failure", () => {
     const { state } = session();
     state.started();

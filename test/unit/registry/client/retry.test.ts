@@ -63,6 +63,18 @@ describe("what is worth another try", () => {
   test.each([400, 401, 403, 404, 409])("not status %d", (status) => {
     expect(isRetryableStatus(status)).toBe(false);
   });
+  test.each([
+    "EPROTO",
+    "DEPTH_ZERO_SELF_SIGNED_CERT",
+    "SELF_SIGNED_CERT_IN_CHAIN",
+    "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+    "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+    "CERT_HAS_EXPIRED",
+    "CERT_NOT_YET_VALID",
+    "ERR_TLS_CERT_ALTNAME_INVALID",
+  ])("never a failed TLS handshake or a refused certificate: %s", (code) => {
+    expect(isRetryableError(Object.assign(new TypeError("x"), { code }))).toBe(false);
+  });
   test("a refused or reset connection, a timeout; never a malformed URL", () => {
     expect(isRetryableError(Object.assign(new Error("x"), { code: "ECONNREFUSED" }))).toBe(true);
     expect(isRetryableError(new RegistryTimeout("answer", "r", 1000))).toBe(true);

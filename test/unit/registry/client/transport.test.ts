@@ -1,4 +1,6 @@
 import { afterAll, describe, expect, spyOn, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { registryBaseUrl, requestWithRetry } from "../../../../src/registry/client/transport.ts";
 
 describe("registryBaseUrl: HTTPS except loopback and DSTREAM_INSECURE_REGISTRIES", () => {
@@ -88,5 +90,70 @@ describe("requestWithRetry: what another try cannot change", () => {
     // No backoff was slept (the first retry alone would wait 200 ms).
     expect(sleeps).not.toHaveBeenCalled();
     sleeps.mockRestore();
+  });
+});
+
+describe("requestWithRetry: a TLS failure is tried once", () => {
+  const tls = join(import.meta.dir, "../../../integration/providers/http-tls");
+  /** A server that closes every connection: `tls` makes it speak TLS with a self-signed cert. */
+  function server(withTls: boolean) {
+    let connections = 0;
+    const listener = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      ...(withTls
+        ? {
+            tls: {
+              cert: readFileSync(join(tls, "cert.pem"), "utf8"),
+              key: readFileSync(join(tls, "key.pem"), "utf8"),
+            },
+          }
+        : {}),
+      socket: {
+        data(socket) {
+          socket.end("HTTP/1.1 400 Bad Request\r\n\r\n");
+        },
+        close() {
+          connections++;
+        },
+      },
+    });
+    return { listener, connections: () => connections };
+  }
+
+  test.each([
+    [
+      "a plain TCP server on the port",
+      false,
+      "EPROTO (the HTTPS handshake failed; if the registry serves plain HTTP, list {registry} in DSTREAM_INSECURE_REGISTRIES; dstream tried 1 time)",
+    ],
+    [
+      "a self-signed certificate",
+      true,
+      "DEPTH_ZERO_SELF_SIGNED_CERT (the certificate of registry {registry} is not signed by a CA dstream trusts: add that CA with NODE_EXTRA_CA_CERTS=<file.pem>; dstream tried 1 time)",
+    ],
+  ])("%s: one try, no backoff, the fix named", async (_name, withTls, said) => {
+    const { listener, connections } = server(withTls);
+    const registry = `127.0.0.1:${listener.port}`;
+    const sleeps = spyOn(Bun, "sleep");
+    try {
+      const failed = requestWithRetry(`https://${registry}/v2/`, {
+        subject: `${registry}/a:v1`,
+        registry,
+        timeoutMs: 5_000,
+      });
+      await expect(failed).rejects.toThrow(
+        `cannot reach registry ${registry} for ${registry}/a:v1: ${said.replaceAll("{registry}", registry)}`,
+      );
+      expect(sleeps).not.toHaveBeenCalled();
+      // The server saw its one connection close (bounded wait for the event).
+      for (let waited = 0; connections() < 1 && waited < 2_000; waited += 20) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(connections()).toBe(1);
+    } finally {
+      sleeps.mockRestore();
+      listener.stop(true);
+    }
   });
 });

@@ -1,7 +1,7 @@
 // Outside text in an error line: every character that could break the line or drive the terminal
 // is escaped; everything else is kept.
 import { expect, test } from "bun:test";
-import { oneLine } from "../../../src/cli/one-line.ts";
+import { oneLine } from "../../../src/runtime/one-line.ts";
 
 test.each([
   ["plain text", "config file dstream.hcl", "config file dstream.hcl"],
@@ -16,4 +16,8 @@ test.each([
   ["Unicode line and paragraph separators", "a\u2028b\u2029c", "a\\u2028b\\u2029c"],
 ])("%s", (_name, text, expected) => {
   expect(oneLine(text)).toBe(expected);
+});
+
+test("keepTabs keeps tabs and escapes every other control character", () => {
+  expect(oneLine("a\tb\r\u001b[2Jc\n", { keepTabs: true })).toBe("a\tb\\r\\u001b[2Jc\\n");
 });
