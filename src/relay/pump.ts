@@ -82,7 +82,11 @@ export class LinePump {
   ): Promise<void> {
     if (checkpoints) this.relayCheckpoints(checkpoints);
     const emit = (bytes: Uint8Array, lines: number) => {
-      const written = sink.write(bytes);
+      const written: unknown = sink.write(bytes);
+      if (!(written instanceof Promise) && typeof written !== "number") {
+        // Bun's FileSink answers a boolean, not a count, once the pipe is gone: nothing was written.
+        throw new Error("it closed its stdin");
+      }
       this.linesOut += lines;
       if (typeof written === "number") {
         this.counters.add(Slot.LINES, lines);

@@ -293,4 +293,13 @@ describe("LinePump backpressure", () => {
     const { error } = await pump({ batches: [["a\n"]], sink });
     expect((error as Error).message).toBe("EPIPE: broken pipe");
   });
+
+  test("a sink whose pipe is gone answers a boolean (Bun's FileSink): the pump fails saying so", async () => {
+    const sink = {
+      write: () => false,
+      flush: () => 0,
+    } as unknown as ChunkSink;
+    const { error } = await pump({ batches: [["a\n", "b\n"]], sink });
+    expect((error as Error).message).toBe("it closed its stdin");
+  });
 });
