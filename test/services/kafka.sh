@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Starts Apache Kafka 4 (KRaft, one node, 127.0.0.1) from its jars on Maven Central, once: a second
 # call finds it running. Prints the bootstrap address (127.0.0.1:PORT) on stdout; exits non-zero
-# with one line on stderr when it cannot. Also installs kcat, the client the tests check with.
+# with one line on stderr when it cannot. Also installs kcat, the client the tests check with, and
+# strace.
 # Listeners: PORT plaintext; PORT+2 SASL_PLAINTEXT (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512; user
 # "dstream", password "dstream-secret"); PORT+3 SSL with a self-signed certificate for 127.0.0.1
 # whose PEM is $RUN/tls/ca.pem. A broker of an older version of this script (no SASL port) is
-# restarted. Stop it with: test/services/kafka.sh stop
+# restarted. DSTREAM_KAFKA_AUTO_CREATE_TOPICS=true starts it with auto.create.topics.enable=true
+# (Kafka's own default; the tests' broker is false). Stop it with: test/services/kafka.sh stop
 set -euo pipefail
 
 KAFKA_VERSION=4.1.1
@@ -18,11 +20,17 @@ SASL_PASSWORD=dstream-secret
 CACHE=${DSTREAM_SERVICES_CACHE:-/var/cache/dstream-services}/kafka
 RUN=${DSTREAM_KAFKA_RUN:-/tmp/dstream-kafka-$PORT}
 READY_SECONDS=${DSTREAM_KAFKA_READY_SECONDS:-90}
+AUTO_CREATE_TOPICS=${DSTREAM_KAFKA_AUTO_CREATE_TOPICS:-false}
 
 fail() {
   echo "kafka.sh: $*" >&2
   exit 1
 }
+
+case "$AUTO_CREATE_TOPICS" in
+  true | false) ;;
+  *) fail "DSTREAM_KAFKA_AUTO_CREATE_TOPICS must be true or false, not \"$AUTO_CREATE_TOPICS\"" ;;
+esac
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -43,6 +51,9 @@ if [ "${1:-}" = "stop" ]; then
 fi
 
 if running && port_open "$PORT"; then
+  # Never restarted for this: other tests may be using it.
+  grep -qx "auto.create.topics.enable=$AUTO_CREATE_TOPICS" "$RUN/server.properties" \
+    || fail "the broker on port $PORT runs with another auto.create.topics.enable; use another DSTREAM_KAFKA_PORT"
   if port_open "$SASL_PORT" && port_open "$SSL_PORT"; then
     echo "127.0.0.1:$PORT"
     exit 0
@@ -57,6 +68,8 @@ install_apt() {
     || fail "apt-get install $* failed (run it by hand to see why)"
 }
 command -v kcat >/dev/null || install_apt kcat
+# The tests read the acks field of dstream's produce requests off its socket writes.
+command -v strace >/dev/null || install_apt strace
 command -v java >/dev/null || install_apt openjdk-17-jre-headless
 command -v mvn >/dev/null || install_apt maven
 
@@ -126,7 +139,7 @@ transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
 share.coordinator.state.topic.replication.factor=1
 group.initial.rebalance.delay.ms=0
-auto.create.topics.enable=false
+auto.create.topics.enable=$AUTO_CREATE_TOPICS
 log.retention.check.interval.ms=300000
 EOF
 cat >"$RUN/log4j2.properties" <<EOF

@@ -53,7 +53,12 @@ export function clientOptions(config: KafkaConnectionConfig) {
       _attempt: number,
       _retries: number,
       error: Error,
-    ) => (isAuthenticationFailure(error) || untrustedCertificate(error) ? 0 : 1000),
+    ) =>
+      isAuthenticationFailure(error) || untrustedCertificate(error) || closedAtOnce(error)
+        ? 0
+        : 1000,
+    // A consumer or a lifecycle command that creates the topics it asks about is a surprise; the
+    // output turns this on for its producer.
     autocreateTopics: false,
     // The client's own JSON-schema check of every send's options cost 17% of producing: dstream
     // builds those options itself, from settings valibot already checked.
@@ -103,6 +108,22 @@ export function untrustedCertificate(error: unknown): string | undefined {
   )?.code;
 }
 
+/**
+ * The brokers accepted the connection and closed it on the first request, every time: what a SASL
+ * listener does with a client that sends anything but a SASL handshake (and a dying broker once,
+ * after which connecting is refused, which this does not match).
+ */
+export function closedAtOnce(error: unknown): boolean {
+  const nodes = errorsIn(error);
+  const network = nodes.filter(
+    (node) =>
+      node.code === "PLT_KFK_NETWORK" ||
+      node.code === "PLT_KFK_TIMEOUT" ||
+      (typeof node.code === "string" && /^E[A-Z]+$/.test(node.code)),
+  );
+  return network.length > 0 && network.every((node) => node.message === "Connection closed");
+}
+
 /** The broker's error id (UNKNOWN_TOPIC_OR_PARTITION, MESSAGE_TOO_LARGE...) somewhere in `error`. */
 export function protocolErrorId(error: unknown, ids: readonly string[]): string | undefined {
   return errorsIn(error).find((node) => node.apiId && ids.includes(node.apiId))?.apiId;
@@ -148,6 +169,17 @@ export function describeKafkaError(
   }
   if (nodes.some((node) => node.apiId === "TOPIC_AUTHORIZATION_FAILED")) {
     return `kafka: not authorized to ${doing}; grant the user access to the topic`;
+  }
+  if (nodes.some((node) => node.message === "Broker requires TLS.")) {
+    return `kafka: the brokers ${brokers} answered in TLS; set tls (true, or tls { ca_file = ... })`;
+  }
+  if (closedAtOnce(error)) {
+    const missing = [config.sasl ? "" : "sasl { }", config.tls ? "" : "tls"].filter(Boolean);
+    const fix =
+      missing.length > 0
+        ? `does it require SASL or TLS? set ${missing.join(" or ")}`
+        : "check the SASL mechanism and TLS settings against its listener";
+    return `kafka: the brokers ${brokers} closed the connection at once: ${fix}`;
   }
   const reason = networkReason(error);
   if (reason) {

@@ -21,6 +21,12 @@ const maxSendsInFlight = 8;
 
 const acksValue = { all: -1, leader: 1, none: 0 } as const;
 
+/**
+ * How long a topic the brokers do not know is asked about again: a broker that creates topics on
+ * its own answers "unknown" to the request that makes it, and knows it a moment later.
+ */
+const topicCreationWaitMs = 3000;
+
 function missingTopicMessage(topics: string): string {
   return `kafka: topic ${topics} does not exist and the brokers do not create topics on their own; create it (dstream init) or enable auto.create.topics.enable`;
 }
@@ -54,6 +60,25 @@ function sendFailure(
   return new Error(describeKafkaError(error, config, `send to topic ${topics}`), { cause: error });
 }
 
+/**
+ * Looks `topic` up, asking the brokers to create it when they lack it (they do when
+ * auto.create.topics.enable is on, as kcat and Kafka Connect let them); throws their "unknown"
+ * when they still lack it after topicCreationWaitMs.
+ */
+async function lookUpTopic(producer: Producer, topic: string): Promise<void> {
+  const deadline = Date.now() + topicCreationWaitMs;
+  for (;;) {
+    try {
+      await producer.metadata({ topics: [topic], autocreateTopics: true, retries: 0 });
+      return;
+    } catch (error) {
+      const creating = isUnknownTopic(error) || protocolErrorId(error, ["LEADER_NOT_AVAILABLE"]);
+      if (!creating || Date.now() >= deadline) throw error;
+      await Bun.sleep(100);
+    }
+  }
+}
+
 export const kafkaOutput = defineOutput({
   schema: kafkaOutputConfigSchema,
   batch: { maxLines: 5000, maxBytes: 512 * 1024 },
@@ -64,6 +89,8 @@ export const kafkaOutput = defineOutput({
       idempotent: config.idempotent,
       acks: acksValue[config.acks],
       compression: config.compression as CompressionAlgorithmValue,
+      // A topic the brokers lack is theirs to create or refuse (auto.create.topics.enable).
+      autocreateTopics: true,
     });
     const brokers = brokerList(config).join(", ");
     // Fail at start, within the bound, when the brokers are away or the one topic is missing.
@@ -71,8 +98,7 @@ export const kafkaOutput = defineOutput({
       await within(
         (async () => {
           await producer.metadata({ topics: [] });
-          // The brokers answer: a missing topic need not be asked about again and again.
-          if (config.topic) await producer.metadata({ topics: [config.topic], retries: 0 });
+          if (config.topic) await lookUpTopic(producer, config.topic);
         })(),
         config.connect_timeout_ms,
         () =>
@@ -87,7 +113,7 @@ export const kafkaOutput = defineOutput({
       throw new Error(describeKafkaError(error, config, "connect"), { cause: error });
     }
 
-    // topic_prefix: each table's topic is looked up once, so a missing one fails at once by name.
+    // topic_prefix: each table's topic is looked up once, so a missing one fails by name.
     const knownTopics = new Set<string>();
     const checkTopics = async (messages: { topic: string }[]) => {
       const unseen = [...new Set(messages.map((message) => message.topic))].filter(
@@ -95,7 +121,7 @@ export const kafkaOutput = defineOutput({
       );
       for (const topic of unseen) {
         try {
-          await producer.metadata({ topics: [topic], retries: 0 });
+          await lookUpTopic(producer, topic);
         } catch (error) {
           if (isUnknownTopic(error)) throw new Error(missingTopicMessage(`"${topic}"`));
           throw new Error(describeKafkaError(error, config, `look up topic "${topic}"`), {

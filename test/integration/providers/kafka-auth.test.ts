@@ -1,6 +1,7 @@
 // kafka over the broker's SASL_PLAINTEXT listener (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512) and its SSL
 // listener: the output produces and the input consumes; a refused password or certificate is one
-// line, with no password in it, within seconds.
+// line, with no password in it, within seconds; so is a listener reached without the SASL or TLS
+// it requires.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -172,6 +173,45 @@ describe("kafka authentication errors (compiled binary, real broker)", () => {
     },
     60_000,
   );
+
+  test.each(["output", "input"] as const)(
+    "the %s on the SASL listener without a sasl block: the broker closes the connection at once, said in one line within seconds",
+    async (role) => {
+      const started = Date.now();
+      const provider = startProvider([binary, "__provider", "kafka"], {
+        role,
+        firstLine: envelope({
+          bootstrap_servers: sasl,
+          ...(role === "output" ? { topic: "t" } : { topics: ["t"], group_id: "g" }),
+        }),
+      });
+      if (role === "output") provider.write(`${event(1)}\n`);
+      provider.end();
+      const result = await provider.finish(40_000);
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toBe(
+        `error: kafka: the brokers ${sasl} closed the connection at once: does it require SASL or TLS? set sasl { } or tls\n`,
+      );
+      expect(Date.now() - started).toBeLessThan(5000);
+    },
+    60_000,
+  );
+
+  test("plaintext to the SSL listener: one line saying it answered in TLS, within seconds", async () => {
+    const started = Date.now();
+    const provider = startProvider([binary, "__provider", "kafka"], {
+      role: "output",
+      firstLine: envelope({ bootstrap_servers: tls.address, topic: "t" }),
+    });
+    provider.write(`${event(1)}\n`);
+    provider.end();
+    const result = await provider.finish(40_000);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toBe(
+      `error: kafka: the brokers ${tls.address} answered in TLS; set tls (true, or tls { ca_file = ... })\n`,
+    );
+    expect(Date.now() - started).toBeLessThan(5000);
+  }, 60_000);
 
   test("TLS without the broker's CA: one line saying its certificate is not trusted", async () => {
     const started = Date.now();

@@ -1,5 +1,6 @@
 // The real Kafka broker for the kafka tests (test/services/kafka.sh), and kcat, the client that
 // checks what dstream wrote and feeds what it reads. Topic setup goes through the client library.
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { Admin } from "@platformatic/kafka";
 import { type RunResult, runProcess } from "../../helpers/binary.ts";
@@ -36,6 +37,66 @@ export async function tlsBroker(): Promise<{ address: string; caFile: string }> 
   return { address: `${host}:${Number(port) + 3}`, caFile: `${run}/tls/ca.pem` };
 }
 
+/** A broker of one test file's own (to freeze, stop or reconfigure), apart from the shared one. */
+export interface OwnKafka {
+  address: string;
+  /** kafka.sh's run folder: log dirs under data/, the pid in pid. */
+  runDir: string;
+  pid: number;
+  /** Resumes it if frozen, then stops it and removes its run folder. */
+  stop(): void;
+}
+
+const kafkaScript = resolve(repoRoot, "test/services/kafka.sh");
+
+/** Starts a broker on `port` (and the three above it) with kafka.sh. */
+export function startOwnKafka(
+  port: number,
+  options: { autoCreateTopics?: boolean } = {},
+): OwnKafka {
+  const runDir = `/tmp/dstream-kafka-test-${port}`;
+  const env = {
+    ...process.env,
+    DSTREAM_KAFKA_PORT: String(port),
+    DSTREAM_KAFKA_RUN: runDir,
+    DSTREAM_KAFKA_AUTO_CREATE_TOPICS: String(options.autoCreateTopics ?? false),
+  } as Record<string, string>;
+  const service = (...args: string[]) => {
+    const result = Bun.spawnSync(["bash", kafkaScript, ...args], {
+      env,
+      stdout: "pipe",
+      stderr: "pipe",
+      timeout: 300_000,
+    });
+    if (result.exitCode !== 0) {
+      throw new Error(`kafka.sh ${args.join(" ")} failed: ${result.stderr.toString()}`);
+    }
+  };
+  service();
+  const pid = Number(readFileSync(`${runDir}/pid`, "utf8").trim());
+  return {
+    address: `127.0.0.1:${port}`,
+    runDir,
+    pid,
+    stop() {
+      try {
+        process.kill(pid, "SIGCONT");
+      } catch {
+        // Already gone.
+      }
+      service("stop");
+    },
+  };
+}
+
+/** Runs kcat against the broker at `address`. */
+export async function kcatAt(address: string, args: string[], input?: string): Promise<KcatResult> {
+  return runProcess(["kcat", "-b", address, ...args], {
+    ...(input === undefined ? {} : { stdin: input }),
+    timeoutMs: 60_000,
+  });
+}
+
 let topicCount = 0;
 
 /** A fresh topic name for one test. */
@@ -70,10 +131,7 @@ export type KcatResult = RunResult;
 
 /** Runs kcat against the test broker with `args`, `input` on its stdin. */
 export async function kcat(args: string[], input?: string): Promise<KcatResult> {
-  return runProcess(["kcat", "-b", await startKafka(), ...args], {
-    ...(input === undefined ? {} : { stdin: input }),
-    timeoutMs: 60_000,
-  });
+  return kcatAt(await startKafka(), args, input);
 }
 
 /** Every message of `topic` as "partition offset key value" lines, sorted, read by kcat. */

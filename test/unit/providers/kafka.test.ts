@@ -1,7 +1,11 @@
 // kafka pieces without a broker: the checkpoint's shape both ways, positions that stay what they
 // were when made, topic names from topic_prefix, and the one-line errors of message building.
 import { describe, expect, test } from "bun:test";
-import { brokerList } from "../../../src/providers/kafka/connection.ts";
+import {
+  brokerList,
+  closedAtOnce,
+  describeKafkaError,
+} from "../../../src/providers/kafka/connection.ts";
 import { messagesOf, topicFor } from "../../../src/providers/kafka/messages.ts";
 import {
   OffsetsPosition,
@@ -95,5 +99,42 @@ describe("kafka messages", () => {
     const base = { client_id: "d", connect_timeout_ms: 1000 };
     expect(brokerList({ ...base, bootstrap_servers: "a:1, b" })).toEqual(["a:1", "b:9092"]);
     expect(brokerList({ ...base, bootstrap_servers: ["c:3"] })).toEqual(["c:3"]);
+  });
+});
+
+describe("kafka connection failures", () => {
+  const closed = { code: "PLT_KFK_NETWORK", message: "Connection closed" };
+  const refused = {
+    code: "PLT_KFK_NETWORK",
+    message: "Connection to 127.0.0.1:9092 failed.",
+    cause: { code: "ECONNREFUSED", message: "connect ECONNREFUSED 127.0.0.1:9092" },
+  };
+  const retried = (...errors: unknown[]) => ({
+    code: "PLT_KFK_MULTIPLE",
+    message: "metadata failed 3 times.",
+    errors,
+  });
+  test.each([
+    ["every attempt closed at once", retried(closed, closed, closed), true],
+    ["one attempt", closed, true],
+    ["closed once, then refused (a broker going away)", retried(closed, refused), false],
+    ["refused", retried(refused, refused), false],
+    ["not a network error", { code: "PLT_KFK_USER", message: "Unknown topic t." }, false],
+  ])("closedAtOnce: %s", (_, error, expected) => {
+    expect(closedAtOnce(error)).toBe(expected);
+  });
+
+  const base = { bootstrap_servers: "127.0.0.1:9094", client_id: "dstream", connect_timeout_ms: 1 };
+  test.each([
+    [{}, "does it require SASL or TLS? set sasl { } or tls"],
+    [{ tls: true }, "does it require SASL or TLS? set sasl { }"],
+    [
+      { sasl: { mechanism: "PLAIN" as const, username: "u", password: "p" }, tls: true },
+      "check the SASL mechanism and TLS settings against its listener",
+    ],
+  ])("a connection closed at once with %j says what to set", (settings, fix) => {
+    expect(describeKafkaError(retried(closed, closed), { ...base, ...settings }, "connect")).toBe(
+      `kafka: the brokers 127.0.0.1:9094 closed the connection at once: ${fix}`,
+    );
   });
 });
