@@ -2,7 +2,7 @@
 // consola is loaded with the first line actually logged: it costs ~20 ms of start-up that
 // `version`, `list` and every built-in provider process would otherwise pay for nothing.
 import type { ConsolaInstance, ConsolaReporter, LogObject } from "consola";
-import { oneLine } from "../runtime/one-line.ts";
+import { oneLine } from "../one-line.ts";
 
 export const logLevels = ["debug", "info", "warn", "error"] as const;
 export type LogLevel = (typeof logLevels)[number];

@@ -1,7 +1,7 @@
 // Dispatches argv to a command and decides the exit code; the only place that knows about exiting.
 import { runCommand } from "citty";
 import { DstreamError, ExitCode, errorCode, messageOf } from "../errors.ts";
-import { oneLine } from "../runtime/one-line.ts";
+import { oneLine } from "../one-line.ts";
 import { versionInfo } from "../version.ts";
 import { stdoutWasClosed } from "./closed-stdout.ts";
 import { commands, hiddenCommands } from "./commands/index.ts";

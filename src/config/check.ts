@@ -1,8 +1,8 @@
 // Checks a parsed config: task blocks, their schema, values and templates; every problem at once.
 import * as v from "valibot";
 import { DstreamError } from "../errors.ts";
+import { outlineHcl } from "../hcl/index.ts";
 import type { ConfigLocation } from "./discover.ts";
-import { outlineHcl } from "./outline.ts";
 import { type ParseOptions, parseSource } from "./parse-file.ts";
 import { ProblemReport } from "./problem-report.ts";
 import { droppedKeyIssues, type TaskInput, taskSchema, UNKNOWN_KEY } from "./schema.ts";

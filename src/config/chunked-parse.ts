@@ -1,6 +1,6 @@
 // A large file parsed a group of top-level blocks at a time: the Go parser's heap then holds one
 // group, not the whole file (20,000 tasks took 480 MB at once), and the result is the same JSON.
-import type { Outline, TopLevelBlock } from "./outline.ts";
+import type { Outline, TopLevelBlock } from "../hcl/index.ts";
 import { setOwn } from "./values.ts";
 
 /** Files up to this size are parsed whole: the split only pays for itself on large ones. */

@@ -2,10 +2,10 @@
 // `file:line:col: summary` problems; hcl2json's label errors, which carry no position, get theirs
 // from the outline.
 import { DstreamError } from "../errors.ts";
+import type { LabelConflict, Outline } from "../hcl/index.ts";
 import { type HclDiagnostic, HclSyntaxError, parseHcl } from "../hcl/index.ts";
 import { parseInGroups } from "./chunked-parse.ts";
 import type { ConfigLocation } from "./discover.ts";
-import type { LabelConflict, Outline } from "./outline.ts";
 import { openParseCache } from "./parse-cache.ts";
 import { ProblemReport } from "./problem-report.ts";
 import { mislabelledTasks, reportMislabelledTasks, withoutBlocks } from "./task-labels.ts";

@@ -1,6 +1,6 @@
 // Collects config problems with their source position and path, and throws them all at once.
 import { DstreamError } from "../errors.ts";
-import { type Outline, outlineKey, type SourcePosition } from "./outline.ts";
+import { type Outline, outlineKey, type SourcePosition } from "../hcl/index.ts";
 import type { ValuePath } from "./values.ts";
 
 /** Collects problems with their source positions and path, and throws them all at once. */

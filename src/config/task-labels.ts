@@ -1,6 +1,6 @@
 // Task blocks without exactly one name (`task { }`, `task "a" "b" { }`), found by the outline so
 // that each is reported at its own line and the rest of the file is still checked.
-import type { Outline, TopLevelBlock } from "./outline.ts";
+import type { Outline, TopLevelBlock } from "../hcl/index.ts";
 import type { ProblemReport } from "./problem-report.ts";
 
 export function mislabelledTasks(outline: Outline): TopLevelBlock[] {

@@ -1,6 +1,6 @@
 // Turns hcl2json's encoding of config values into plain JSON, once: blocks become objects (or lists
 // when repeated), HCL's "$${" escapes are undone, and {{ }} templates are rendered.
-import { type Outline, outlineKey } from "./outline.ts";
+import { type Outline, outlineKey } from "../hcl/index.ts";
 import { renderTemplate, type TemplateContext } from "./template.ts";
 
 export type JsonValue =

@@ -10,7 +10,7 @@ import type { ProviderLaunch } from "./provider-process.ts";
 import { selfCommand } from "./self-command.ts";
 
 /** A provider ready to start: its argv, and how the user wrote it. */
-export interface ResolvedProvider {
+export interface LaunchableProvider {
   argv: string[];
   /** How the user wrote the provider: built-in name, path as written, or OCI reference. */
   label: string;
@@ -63,7 +63,7 @@ export async function resolveProvider(
   task: Task,
   spec: ProviderSpec,
   registry: RegistryOptions,
-): Promise<ResolvedProvider> {
+): Promise<LaunchableProvider> {
   const label = describeSource(spec.source);
   const { source } = spec;
   switch (source.kind) {
@@ -135,7 +135,7 @@ export function lockFilePathFor(configPath: string): string {
 export function providerLaunch(
   task: Task,
   role: "input" | "output",
-  provider: ResolvedProvider,
+  provider: LaunchableProvider,
   envelopeCommand: EnvelopeCommand,
   checkpoint: string | undefined = undefined,
 ): ProviderLaunch {

@@ -1,8 +1,9 @@
 // A provider's stderr: forwarded line by line with its [task/role] prefix (control characters
 // escaped), the last lines kept for error reports. Memory stays bounded however long a line grows
 // (a \r progress bar never ends one).
+
+import { oneLine } from "../one-line.ts";
 import { writeLogLine } from "./live-line.ts";
-import { oneLine } from "./one-line.ts";
 
 export const STDERR_TAIL_LINES = 20;
 /** What is kept of one line; the rest is counted, and the line says how much was left out. */

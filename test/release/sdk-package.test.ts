@@ -78,6 +78,11 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
+/** tsc on the example takes about 9 s on an idle machine; the bound leaves room for a busy one. */
+const TSC_TIMEOUT_MS = 60_000;
+/** A test that runs tsc once, with room to report its failure. */
+const TSC_TEST_TIMEOUT_MS = TSC_TIMEOUT_MS + 10_000;
+
 test("the tarball holds the bundle, the public declarations, the manifest and the README", () => {
   expect(tarballFiles).toEqual(
     [
@@ -110,14 +115,19 @@ test("the tarball holds the bundle, the public declarations, the manifest and th
   expect([...new Set(imports)].sort()).toEqual(["bun:ffi", "fs", "valibot"]);
 });
 
-test("the example typechecks against the package's declarations, and they are not any", async () => {
-  const check = await runProcess([tsc, "-p", project, "--skipLibCheck", "false", "--listFiles"], {
-    cwd: project,
-  });
-  expect(check.stdout.split("\n").filter((line) => /error TS\d+/.test(line))).toEqual([]);
-  expect(check.exitCode).toBe(0);
-  expect(check.stdout).toContain(join(installed(), "types/sdk/index.d.ts"));
-});
+test(
+  "the example typechecks against the package's declarations, and they are not any",
+  async () => {
+    const check = await runProcess([tsc, "-p", project, "--skipLibCheck", "false", "--listFiles"], {
+      cwd: project,
+      timeoutMs: TSC_TIMEOUT_MS,
+    });
+    expect(check.stdout.split("\n").filter((line) => /error TS\d+/.test(line))).toEqual([]);
+    expect(check.exitCode).toBe(0);
+    expect(check.stdout).toContain(join(installed(), "types/sdk/index.d.ts"));
+  },
+  TSC_TEST_TIMEOUT_MS,
+);
 
 test("the example builds into the provider the docs describe, which speaks protocol v2", async () => {
   const build = await runProcess([process.execPath, "build.ts"], {
@@ -153,18 +163,23 @@ test("the example builds into the provider the docs describe, which speaks proto
   expect(lines).toHaveLength(10);
   expect(lines[0]).toBe('Message #1: {"word":"hello","round":1}');
   expect(lines[9]).toBe('Message #10: {"word":"provider","round":2}');
-});
+}, 120_000);
 
-test("a package that lacks a declaration file fails the typecheck, naming it", async () => {
-  const messages = join(installed(), "types/protocol/messages.d.ts");
-  renameSync(messages, `${messages}.away`);
-  try {
-    const check = await runProcess([tsc, "-p", project, "--skipLibCheck", "false"], {
-      cwd: project,
-    });
-    expect(check.stdout).toContain("'./messages.js'");
-    expect(check.exitCode).not.toBe(0);
-  } finally {
-    renameSync(`${messages}.away`, messages);
-  }
-});
+test(
+  "a package that lacks a declaration file fails the typecheck, naming it",
+  async () => {
+    const messages = join(installed(), "types/protocol/messages.d.ts");
+    renameSync(messages, `${messages}.away`);
+    try {
+      const check = await runProcess([tsc, "-p", project, "--skipLibCheck", "false"], {
+        cwd: project,
+        timeoutMs: TSC_TIMEOUT_MS,
+      });
+      expect(check.stdout).toContain("'./messages.js'");
+      expect(check.exitCode).not.toBe(0);
+    } finally {
+      renameSync(`${messages}.away`, messages);
+    }
+  },
+  TSC_TEST_TIMEOUT_MS,
+);

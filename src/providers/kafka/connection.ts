@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { TIMED_OUT, waitAtMost } from "../../bounded-wait.ts";
 import { errorCode } from "../../errors.ts";
+import { collapseWhitespace } from "../../one-line.ts";
 import type { KafkaConnectionConfig } from "./schema.ts";
 
 /** The broker addresses of the settings, as "host:port" (port 9092 when none is given). */
@@ -187,11 +188,7 @@ export function describeKafkaError(
   }
   const first = nodes.find((node) => node.apiId) ?? nodes[nodes.length - 1];
   const detail = first?.apiId ?? first?.message ?? String(error);
-  return `kafka: cannot ${doing}: ${oneLine(detail)}`;
-}
-
-export function oneLine(text: string): string {
-  return text.replace(/\s+/g, " ").trim();
+  return `kafka: cannot ${doing}: ${collapseWhitespace(detail)}`;
 }
 
 /** Rejects after `ms` with `message`: the client library's own retries may take longer. */

@@ -2,13 +2,13 @@
 // to the group only in onCommit (never auto-commit). A restart resumes after the later of the
 // task's checkpoint and the group's committed offset, so a clean stop delivers nothing twice.
 import { Consumer, type Message, type MessagesStream } from "@platformatic/kafka";
+import { collapseWhitespace } from "../../one-line.ts";
 import { defineInput, type InputItem } from "../../sdk/index.ts";
 import {
   brokerList,
   clientOptions,
   describeKafkaError,
   isUnknownTopic,
-  oneLine,
   within,
 } from "./connection.ts";
 import { inputLifecycle } from "./lifecycle.ts";
@@ -193,7 +193,7 @@ export const kafkaInput = defineInput({
     } catch (error) {
       // A rebalance between the checkpoint and now: the next commit carries the same offsets on.
       context.log(
-        oneLine(
+        collapseWhitespace(
           describeKafkaError(
             error,
             context.config,

@@ -2,6 +2,7 @@
 // snapshot when there is no checkpoint, then the stream. Every chunk handed to the SDK ends with
 // the checkpoint line of its own position, so a stop can never separate events from their position.
 import type pg from "pg";
+import { errorCode } from "../../errors.ts";
 import type { ProviderContext } from "../../sdk/index.ts";
 import { ChangeAssembler } from "./changes.ts";
 import { type CdcPosition, parseCheckpoint, positionLine } from "./checkpoint.ts";
@@ -188,7 +189,8 @@ function describeStreamError(
   config: PostgresCdcConfig,
   names: ResourceNames,
 ): Error {
-  const { code, message = "" } = (error ?? {}) as { code?: string; message?: string };
+  const code = errorCode(error);
+  const message = error instanceof Error ? error.message : "";
   if (code === "55006") {
     const pid = /PID (\d+)/i.exec(message)?.[1];
     return new Error(slotActiveMessage(names.slot, pid === undefined ? null : Number(pid)));

@@ -1,6 +1,7 @@
 // Connections of postgres-cdc (node-postgres): session settings the value mapping relies on, where
 // a connection goes without its password, and PostgreSQL errors as one line with the fix.
 import pg from "pg";
+import { errorCode } from "../../errors.ts";
 import type { PostgresCdcConfig } from "./schema.ts";
 
 /** Every session speaks the text formats values.ts reads: ISO dates in UTC, hex bytea. */
@@ -51,24 +52,18 @@ export function maskSecrets(message: string, config: PostgresCdcConfig): string 
   return masked;
 }
 
-interface PostgresErrorFields {
-  code?: string;
-  message?: string;
-  errno?: string;
-}
-
 /** One line saying what failed and how to fix it; `doing` says what dstream was doing. */
 export function describePostgresError(
   error: unknown,
   config: PostgresCdcConfig,
   doing: string,
 ): string {
-  const fields = (error ?? {}) as PostgresErrorFields & { code?: string };
+  const code = errorCode(error);
   const message = error instanceof Error ? error.message : String(error);
   const target = targetOf(config);
   const [user] = target.split("@");
   let line: string;
-  switch (fields.code) {
+  switch (code) {
     case "ECONNREFUSED":
       line = `cannot connect to ${target}: connection refused; check connection_string (or PGHOST/PGPORT) and that PostgreSQL is running`;
       break;
@@ -98,7 +93,7 @@ export function describePostgresError(
     default:
       line = /timeout/i.test(message)
         ? `cannot connect to ${target} within ${connectTimeoutMs} ms; check connection_string and that PostgreSQL is reachable`
-        : `cannot ${doing}: ${message}${fields.code ? ` (${fields.code})` : ""}`;
+        : `cannot ${doing}: ${message}${code ? ` (${code})` : ""}`;
   }
   return maskSecrets(`postgres-cdc: ${line}`, config);
 }

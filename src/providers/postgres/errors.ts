@@ -1,4 +1,6 @@
 // One-line messages for what PostgreSQL and the client report, with the password masked everywhere.
+import { errorCode } from "../../errors.ts";
+import { collapseWhitespace } from "../../one-line.ts";
 
 /** An event the output cannot apply, found before any SQL ran: its message is final. */
 export class EventError extends Error {
@@ -17,20 +19,14 @@ export interface ServerError {
 }
 
 export function serverError(error: unknown): ServerError | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)
-    ? (error as ServerError)
-    : undefined;
+  const code = errorCode(error);
+  return code !== undefined && /^[0-9A-Z]{5}$/.test(code) ? (error as ServerError) : undefined;
 }
 
 /** The connection is gone (or going): no use asking the server which event it refused. */
 export function isConnectionLoss(error: unknown): boolean {
   const code = serverError(error)?.code;
   return code === undefined || code.startsWith("08") || /^57P0[1-3]$/.test(code);
-}
-
-export function oneLine(text: string): string {
-  return text.replace(/\s+/g, " ").trim();
 }
 
 /** The secrets a message must never show: the URL's password (raw and decoded) and PGPASSWORD. */
@@ -81,13 +77,13 @@ export function describeConnectionError(error: unknown, target: Target, doing: s
   if (server?.code === "3D000") {
     return `postgres: database "${target.database}" does not exist at ${target.host}:${target.port}; create it or fix connection_string`;
   }
-  const system = (error as { code?: unknown } | null)?.code;
-  if (typeof system === "string" && /^E[A-Z]+$/.test(system)) {
+  const system = errorCode(error);
+  if (system !== undefined && /^E[A-Z]+$/.test(system)) {
     return `postgres: cannot connect to ${where} (${system}); check connection_string and that PostgreSQL is running`;
   }
   const message = error instanceof Error ? error.message : String(error);
   if (/timeout/i.test(message)) {
     return `postgres: cannot connect to ${where} (timed out); check connection_string and that PostgreSQL is running`;
   }
-  return `postgres: cannot ${doing} at ${where}: ${oneLine(message)}`;
+  return `postgres: cannot ${doing} at ${where}: ${collapseWhitespace(message)}`;
 }

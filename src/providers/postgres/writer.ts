@@ -1,7 +1,8 @@
 // Applies a batch's runs in one transaction; when the server refuses, finds the event and the
 // column it refused and says so in one line (table, column, metadata.sequence).
 import type pg from "pg";
-import { EventError, isConnectionLoss, oneLine, serverError } from "./errors.ts";
+import { collapseWhitespace } from "../../one-line.ts";
+import { EventError, isConnectionLoss, serverError } from "./errors.ts";
 import type { PlannedEvent, Run } from "./events.ts";
 import {
   deleteStatement,
@@ -162,7 +163,7 @@ async function diagnose(client: pg.Client, plan: BatchPlan, original: unknown): 
   // Every event alone went in: the batch failed as a whole (a deferred constraint, for one).
   const server = serverError(original);
   return new EventError(
-    `postgres: the batch was refused: ${oneLine(server?.message ?? String(original))}`,
+    `postgres: the batch was refused: ${collapseWhitespace(server?.message ?? String(original))}`,
     {
       cause: original,
     },
@@ -223,7 +224,7 @@ async function describeRefusal(
   error: unknown,
 ): Promise<string> {
   const server = serverError(error);
-  const reason = oneLine(server?.message ?? String(error));
+  const reason = collapseWhitespace(server?.message ?? String(error));
   let columns: string[] = [];
   if (server?.column) columns = [server.column];
   else if (server?.constraint) columns = await constraintColumns(client, info, server.constraint);
@@ -235,6 +236,6 @@ async function describeRefusal(
     columns.length === 0
       ? ""
       : `, column${columns.length > 1 ? "s" : ""} ${columns.map((column) => `"${column}"`).join(", ")}`;
-  const detail = server?.detail ? ` (${oneLine(server.detail)})` : "";
+  const detail = server?.detail ? ` (${collapseWhitespace(server.detail)})` : "";
   return `postgres: table ${displayName(info.table)}${where}, event ${event.sequence}: ${reason}${detail}`;
 }

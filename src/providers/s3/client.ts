@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { TIMED_OUT, waitAtMost } from "../../bounded-wait.ts";
+import { errorCode } from "../../errors.ts";
 import { durationMs } from "./schema.ts";
 
 export interface ConnectionSettings {
@@ -186,7 +187,7 @@ function virtualEndpoint(endpoint: string, bucket: string): string {
 export function describeS3Error(error: unknown, target: S3Target, doing: string): Error {
   // fetch's AbortSignal.timeout (CreateBucket) rejects with a DOMException named TimeoutError.
   const timedOut = error instanceof Error && error.name === "TimeoutError";
-  const code = timedOut ? NO_ANSWER : String((error as { code?: unknown }).code ?? "");
+  const code = timedOut ? NO_ANSWER : (errorCode(error) ?? "");
   const message = error instanceof Error ? error.message : String(error);
   const head = `s3: ${doing} in ${target.where} failed`;
   const keys = `credentials from ${target.credentials.source}`;
@@ -233,13 +234,11 @@ export async function explainS3Error(
   target: S3Target,
   doing: string,
 ): Promise<Error> {
-  const code = (error as { code?: string }).code ?? "";
-  if (code === "AccessDenied") {
+  if (errorCode(error) === "AccessDenied") {
     try {
       await answered(target, target.client.list({ maxKeys: 1 }));
     } catch (probe) {
-      if ((probe as { code?: string }).code === "NoSuchBucket")
-        return describeS3Error(probe, target, doing);
+      if (errorCode(probe) === "NoSuchBucket") return describeS3Error(probe, target, doing);
     }
   }
   return describeS3Error(error, target, doing);

@@ -2,6 +2,7 @@
 // missing), plan shows where objects will land, status counts what is there. Bun's S3Client has no
 // CreateBucket, so that one request is signed here (AWS Signature V4, 40 lines, no library).
 import { createHash, createHmac } from "node:crypto";
+import { errorCode } from "../../errors.ts";
 import type { LifecycleOutcome } from "../../sdk/index.ts";
 import { answered, connect, describeS3Error, type S3Target } from "./client.ts";
 import { extension, objectName } from "./naming.ts";
@@ -99,8 +100,7 @@ export const s3Lifecycle = {
     try {
       await answered(target, target.client.list({ maxKeys: 1 }));
     } catch (error) {
-      if ((error as { code?: string }).code !== "NoSuchBucket")
-        throw describeS3Error(error, target, "listing");
+      if (errorCode(error) !== "NoSuchBucket") throw describeS3Error(error, target, "listing");
       try {
         await createBucket(config, target);
         created = true;
@@ -121,8 +121,7 @@ export const s3Lifecycle = {
     try {
       await answered(target, target.client.list({ maxKeys: 1 }));
     } catch (error) {
-      if ((error as { code?: string }).code !== "NoSuchBucket")
-        throw describeS3Error(error, target, "listing");
+      if (errorCode(error) !== "NoSuchBucket") throw describeS3Error(error, target, "listing");
       exists = false;
     }
     const rolled = `a new object every ${config.max_rows} rows, ${config.max_bytes} bytes or ${config.max_age}`;

@@ -4,11 +4,10 @@
 import { rename, writeFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { DstreamError, messageOf } from "../../errors.ts";
-import { HclSyntaxError, parseHcl } from "../../hcl/index.ts";
+import { HclSyntaxError, type Outline, outlineHcl, outlineKey, parseHcl } from "../../hcl/index.ts";
 import { digestFormat, isDigest } from "../../oci/index.ts";
 import { RegistryError } from "../remedy.ts";
 import { type FileLockOptions, LockWaitTimeout, withFileLock } from "./file-lock.ts";
-import { type LockPosition, lockFilePositions, positionKey } from "./lock-file-positions.ts";
 
 export interface LockedPlatform {
   digest: string;
@@ -43,17 +42,17 @@ const kindOf = (value: unknown) =>
 
 /** Reads the checked JSON of the lock file, naming the position of whatever is wrong. */
 class LockReader {
-  private readonly positions: Map<string, LockPosition>;
+  private readonly outline: Outline;
 
   constructor(
     private readonly path: string,
     source: string,
   ) {
-    this.positions = lockFilePositions(source);
+    this.outline = outlineHcl(source);
   }
 
   invalid(where: string[], message: string): RegistryError {
-    const at = this.positions.get(positionKey(where));
+    const at = this.outline.positions.get(outlineKey(where))?.[0];
     const position = at ? `${at.line}:${at.column}:` : "";
     return new RegistryError("CONFIG_INVALID", `${basename(this.path)}:${position} ${message}`, {
       kind: "relock",

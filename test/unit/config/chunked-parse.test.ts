@@ -2,7 +2,7 @@
 // nothing (then the file is parsed whole).
 import { describe, expect, test } from "bun:test";
 import { CHUNKED_PARSE_MIN_BYTES, parseInGroups } from "../../../src/config/chunked-parse.ts";
-import { outlineHcl } from "../../../src/config/outline.ts";
+import { outlineHcl } from "../../../src/hcl/index.ts";
 import { HclSyntaxError, parseHcl } from "../../../src/hcl/parse.ts";
 import { loadProblems } from "./harness.ts";
 

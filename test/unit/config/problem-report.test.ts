@@ -1,7 +1,7 @@
 // ProblemReport: block or attribute, from the outline, for every path a check asks about.
 import { describe, expect, test } from "bun:test";
-import { outlineHcl } from "../../../src/config/outline.ts";
 import { ProblemReport } from "../../../src/config/problem-report.ts";
+import { outlineHcl } from "../../../src/hcl/index.ts";
 
 describe("ProblemReport", () => {
   const report = new ProblemReport(

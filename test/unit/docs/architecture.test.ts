@@ -1,5 +1,6 @@
-// docs/architecture.md stays true: its tree names every folder of src/ and every room of
-// src/registry/, and nothing that is gone; and the import rules it states hold.
+// docs/architecture.md stays true: its tree names every folder and top-level file of src/, every
+// room of src/registry/ and every folder of test/, and nothing that is gone; and the import rules
+// it states hold.
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -10,6 +11,13 @@ const doc = readFileSync(join(repoRoot, "docs/architecture.md"), "utf8");
 
 /** The lines of the tree under `src/`. */
 const tree = (/```\nsrc\/\n([\s\S]*?)\n```/.exec(doc)?.[1] ?? "").split("\n");
+
+/** The text of the tree's `test/` entry, its continuation lines joined. */
+const testEntry = /^test\/ +(.*(?:\n {14}.*)*)/m.exec(doc)?.[1]?.replace(/\n +/g, " ") ?? "";
+
+/** The folders the `test/` entry names (`unit/`, ...); not those inside its parentheses. */
+const testFolders = () =>
+  [...testEntry.replace(/\([^)]*\)/g, "").matchAll(/\b([\w-]+\/)/g)].map((m) => m[1] as string);
 
 /** What the tree names directly under src/ (indented by two spaces). */
 const topEntries = () => tree.flatMap((line) => /^ {2}([\w.-]+\/?)(?: |$)/.exec(line)?.[1] ?? []);
@@ -37,15 +45,20 @@ describe("docs/architecture.md", () => {
     expect(folders(topEntries()).sort()).toEqual(folders(listing(src)));
   });
 
-  test("the top-level files it names exist", () => {
-    const files = topEntries().filter((name) => !name.endsWith("/"));
-    expect(files.length).toBeGreaterThan(0);
-    expect(files.filter((name) => !listing(src).includes(name))).toEqual([]);
+  test("its tree names every top-level file of src/, and no file that is gone", () => {
+    const files = (names: string[]) => names.filter((name) => !name.endsWith("/"));
+    expect(files(topEntries()).length).toBeGreaterThan(0);
+    expect(files(topEntries()).sort()).toEqual(files(listing(src)));
   });
 
   test("its tree names every room of src/registry/, and nothing else", () => {
     const rooms = listing(join(src, "registry")).filter((name) => name.endsWith("/"));
     expect(roomEntries().sort()).toEqual(rooms);
+  });
+
+  test("its test/ line names every folder of test/, and no folder that is gone", () => {
+    const folders = listing(join(repoRoot, "test")).filter((name) => name.endsWith("/"));
+    expect(testFolders().sort()).toEqual(folders);
   });
 });
 
@@ -130,7 +143,8 @@ function statedRules(): {
   const anyLayer = new Set(
     [...importsSection.matchAll(/\((\w+) may use any layer\)/g)].map((m) => m[1] as string),
   );
-  const everyLine = /^- every layer may use (.*)$/m.exec(importsSection)?.[1] ?? "";
+  // The item, with the lines it wraps onto (indented by two spaces).
+  const everyLine = /^- every layer may use (.*(?:\n {2}\S.*)*)/m.exec(importsSection)?.[1] ?? "";
   const everyLayer = [...everyLine.matchAll(/`([^`]+)`/g)].map((m) => m[1] as string);
   return { may, anyLayer, everyLayer };
 }
@@ -157,6 +171,7 @@ describe("the import rules it states", () => {
       "version.ts",
       "cache-dir.ts",
       "bounded-wait.ts",
+      "one-line.ts",
     ]);
   });
 

@@ -179,24 +179,26 @@ describe("pumpOutput with durableLines", () => {
 
   test("while checkpoints wait, durableLines is asked on a timer, not in a busy loop", async () => {
     const { context } = harness();
-    let asked = 0;
+    const askedAt: number[] = [];
     const sink: OutputSink<unknown> = {
       write: () => {},
       durableLines: () => {
-        asked++;
+        askedAt.push(Date.now());
         return 0;
       },
     };
     const feed = new Feed();
     const pumped = pumpOutput({ sink, limits: undefined, data: feed, context, checkpoints: true });
     feed.push(`a\n${checkpoint(1)}`);
-    const waitMs = 1000;
-    await Bun.sleep(waitMs);
+    // Asked again with no new input: a timer does it.
+    await waitFor(() => askedAt.length >= 4, "three asks after the first", 10_000);
     feed.push(null);
     await pumped;
-    expect(asked).toBeGreaterThanOrEqual(waitMs / durableRecheckMs / 2);
-    expect(asked).toBeLessThanOrEqual(waitMs / durableRecheckMs + 3);
-  });
+    // Each ask at least durableRecheckMs after the one before, by the clock the pump reads: a busy
+    // machine can only space them further apart, a busy loop would not space them at all.
+    const gaps = askedAt.slice(1).map((at, index) => at - (askedAt[index] as number));
+    expect(gaps.filter((gap) => gap < durableRecheckMs)).toEqual([]);
+  }, 15_000);
 
   test("nothing waits: durableLines is not asked and the loop sleeps on stdin", async () => {
     const { context } = harness();

@@ -1,7 +1,7 @@
 // The source outline: where each attribute and block starts, past strings, heredocs and comments.
 import { describe, expect, test } from "bun:test";
-import { outlineHcl, outlineKey } from "../../../src/config/outline.ts";
-import { growth, manyTasks } from "./growth.ts";
+import { outlineHcl, outlineKey } from "../../../src/hcl/index.ts";
+import { growth, manyTasks } from "../config/growth.ts";
 
 const source = `# a comment with { braces
 task "a" {

@@ -1,7 +1,7 @@
 // Outside text in an error line: every character that could break the line or drive the terminal
 // is escaped; everything else is kept.
 import { expect, test } from "bun:test";
-import { oneLine } from "../../../src/runtime/one-line.ts";
+import { collapseWhitespace, oneLine } from "../../src/one-line.ts";
 
 test.each([
   ["plain text", "config file dstream.hcl", "config file dstream.hcl"],
@@ -20,4 +20,10 @@ test.each([
 
 test("keepTabs keeps tabs and escapes every other control character", () => {
   expect(oneLine("a\tb\r\u001b[2Jc\n", { keepTabs: true })).toBe("a\tb\\r\\u001b[2Jc\\n");
+});
+
+test("collapseWhitespace folds a multi-line message into one line", () => {
+  expect(collapseWhitespace("  duplicate key\n  DETAIL:\tKey (id)=(1)  \r\n")).toBe(
+    "duplicate key DETAIL: Key (id)=(1)",
+  );
 });
