@@ -75,6 +75,7 @@ export class FdPump {
     // went straight through.
     setNonBlocking(this.config.outputFd, true);
     let end: RelayEnd;
+    let outputFdRetired = false;
     try {
       end = this.pump();
     } catch (error) {
@@ -90,8 +91,8 @@ export class FdPump {
     } finally {
       // The output's EOF: it may now flush and exit. The number stays taken until the main thread
       // closes it (it may cut this end off too, when the output exits early).
-      this.outputFdRetired = retireWriteEnd(this.config.outputFd);
-      if (!this.outputFdRetired) closeQuietly(this.config.outputFd);
+      outputFdRetired = retireWriteEnd(this.config.outputFd);
+      if (!outputFdRetired) closeQuietly(this.config.outputFd);
     }
     // A rejected too-long line is not in flight: it will never be delivered.
     const rejected = end.kind === "line-too-long";
@@ -102,11 +103,9 @@ export class FdPump {
       inFlightBytes: pending + this.unwritten,
       inFlightLines: (pending > 0 ? 1 : 0) + this.unwrittenLines,
       cutLineBytes: this.cutLineBytes,
-      outputFdRetired: this.outputFdRetired,
+      outputFdRetired,
     };
   }
-
-  private outputFdRetired = false;
 
   private pump(): RelayEnd {
     this.writeAll(new TextEncoder().encode(this.config.outputPreamble));
@@ -170,13 +169,9 @@ export class FdPump {
    */
   private tellCheckpoints(now = false): void {
     if (this.untold.length === 0) return;
-    if (!now && this.untold.length < TELL_MAX_UNTOLD) {
-      const at = performance.now();
-      if (at - this.toldAt < TELL_INTERVAL_MS) return;
-      this.toldAt = at;
-    } else {
-      this.toldAt = performance.now();
-    }
+    const at = performance.now();
+    if (!now && this.untold.length < TELL_MAX_UNTOLD && at - this.toldAt < TELL_INTERVAL_MS) return;
+    this.toldAt = at;
     const told = this.untold;
     this.untold = [];
     this.events.onCheckpoints(told);

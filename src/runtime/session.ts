@@ -149,10 +149,10 @@ export class Session {
     );
     const exits = this.watchExits(input, output, relay);
     const result = await this.awaitRelay(relay, output);
-    this.relayDone = true;
     // The worker retired the output's end (its number still taken): it is ours to close now.
     if (result?.outputFdRetired && this.relayOutputFd !== undefined)
       closeQuietly(this.relayOutputFd);
+    this.relayOutputFd = undefined;
     const [inputExit, outputExit] = await this.drain(input, output, exits);
     await outputCopy;
     if (outputExit.exitCode === 0) this.checkpoints.outputEndedCleanly();
@@ -319,9 +319,8 @@ export class Session {
 
   /** The output's stdin as dstream holds it (raw pipes): see start(). */
   private outputStdinProbe: number | undefined;
-  /** The end the relay worker writes the output's stdin through (raw pipes). */
+  /** The end the relay worker writes the output's stdin through (raw pipes), while it runs. */
   private relayOutputFd: number | undefined;
-  private relayDone = false;
 
   private closeOutputStdinProbe(): Uint8Array {
     const probe = this.outputStdinProbe;
@@ -330,7 +329,7 @@ export class Session {
     // The relay may still be writing: cut it off first, or what it writes into the space the read
     // below frees would count as relayed and vanish with the pipe. (Its number stays taken until
     // the relay is done; a write after this fails with EPIPE and counts as in flight.)
-    if (!this.relayDone && this.relayOutputFd !== undefined) retireWriteEnd(this.relayOutputFd);
+    if (this.relayOutputFd !== undefined) retireWriteEnd(this.relayOutputFd);
     const unread = unreadBytesOf(probe, UNREAD_BYTES_READ_MAX);
     // Closed at once: with no reader left, a relay still writing gets its broken pipe.
     closeQuietly(probe);

@@ -4,7 +4,7 @@ import { TIMED_OUT, waitAtMost } from "../bounded-wait.ts";
 import { Session, type SessionConfig, type SessionReport } from "./session.ts";
 
 /** Signals that stop a run in order; SIGHUP too, as when the terminal or SSH session closes. */
-export const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
 /** How long to wait for a result after SIGKILLing what was supervised. */
 const KILL_GRACE_MS = 3000;

@@ -96,14 +96,14 @@ export function errorsIn(error: unknown, found: ClientError[] = []): ClientError
 }
 
 /** The brokers refused the SASL credentials. */
-export function isAuthenticationFailure(error: unknown): boolean {
+function isAuthenticationFailure(error: unknown): boolean {
   return errorsIn(error).some(
     (node) => node.code === "PLT_KFK_AUTHENTICATION" || node.apiId === "SASL_AUTHENTICATION_FAILED",
   );
 }
 
 /** Why the brokers' TLS certificate was refused (Node's verify code), when it was. */
-export function untrustedCertificate(error: unknown): string | undefined {
+function untrustedCertificate(error: unknown): string | undefined {
   return errorsIn(error).find(
     (node) => typeof node.code === "string" && /CERT|SIGNATURE/.test(node.code),
   )?.code;

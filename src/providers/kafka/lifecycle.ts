@@ -46,7 +46,7 @@ function outputTopic(config: KafkaOutputConfig): string {
  * the topic's id, so destroy deletes a topic only when init made this very one (not one that was
  * there before, nor one deleted and made again by someone else since).
  */
-export const createdTopicsLog = "_dstream_created_topics";
+const createdTopicsLog = "_dstream_created_topics";
 
 interface CreatedTopicRecord {
   id: string;
@@ -129,7 +129,6 @@ async function readCreatedTopic(
       if (batches.length === 0) break;
       for (const batch of batches) {
         for (const record of batch.records) {
-          offset = batch.firstOffset + BigInt(record.offsetDelta) + 1n;
           if (record.key?.toString() !== topic) continue;
           found = record.value
             ? (JSON.parse(record.value.toString()) as CreatedTopicRecord)

@@ -3,6 +3,8 @@
 // password or token).
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { waitAtMost } from "../../bounded-wait.ts";
+import { messageOf } from "../../errors.ts";
+import { collapseWhitespace } from "../../one-line.ts";
 import type { NatsConnectionConfig } from "./schema.ts";
 
 export function serverList(config: NatsConnectionConfig): string[] {
@@ -18,8 +20,7 @@ export function shownServers(config: NatsConnectionConfig): string {
 }
 
 export function errorText(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/\s+/g, " ").trim();
+  return collapseWhitespace(messageOf(error));
 }
 
 /** How often the client retries a lost server: several times within the shortest window. */
@@ -66,7 +67,7 @@ export interface ConnectionWatch {
   readonly closed: Promise<void>;
 }
 
-export interface WatchListener {
+interface WatchListener {
   onDisconnect?(): void;
   onReconnect?(): void;
   onLost?(error: Error): void;

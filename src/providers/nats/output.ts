@@ -1,6 +1,6 @@
 // nats output: publishes each event to JetStream and waits for the stream's acks; a checkpoint is
 // acknowledged only once the stream has stored every message before it.
-import { jetstreamManager } from "@nats-io/jetstream";
+import { type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
 import { type Batch, defineOutput } from "../../sdk/index.ts";
 import { closeWithin, connectNats } from "./connection.ts";
 import { outputLifecycle, requireStream } from "./lifecycle.ts";
@@ -46,14 +46,16 @@ export const natsOutput = defineOutput({
   ...outputLifecycle,
   async open({ config }) {
     const connection = await connectNats(config);
+    let jsm: JetStreamManager;
     try {
-      await requireStream(await jetstreamManager(connection), config.stream);
+      jsm = await jetstreamManager(connection);
+      await requireStream(jsm, config.stream);
     } catch (error) {
       await closeWithin(connection);
       throw error;
     }
     const maxPayload = connection.info?.max_payload ?? 1024 * 1024;
-    const publisher = new Publisher(connection, config);
+    const publisher = new Publisher(connection, jsm, config);
     const flush = () => publisher.waitUntilAtMost(0);
     return {
       async write(batch) {

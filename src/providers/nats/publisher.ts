@@ -2,7 +2,7 @@
 // connection what it got on the old one, so once reconnected (and the stream answers again) every
 // publish not yet acked is sent again, in order: an outage shorter than connect_timeout_ms loses
 // nothing (what was stored but not acked before it is stored twice: at least once).
-import { type JetStreamClient, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { type JetStreamClient, type JetStreamManager, jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { type ConnectionWatch, errorText, watchConnection } from "./connection.ts";
 import type { NatsOutputConfig } from "./schema.ts";
@@ -25,14 +25,14 @@ export class Publisher {
   #failure: Error | undefined;
   #wake: (() => void) | undefined;
 
-  private readonly connection: NatsConnection;
   private readonly js: JetStreamClient;
+  private readonly jsm: JetStreamManager;
   private readonly watch: ConnectionWatch;
   private readonly stream: string;
   private readonly timeoutMs: number;
 
-  constructor(connection: NatsConnection, config: NatsOutputConfig) {
-    this.connection = connection;
+  constructor(connection: NatsConnection, jsm: JetStreamManager, config: NatsOutputConfig) {
+    this.jsm = jsm;
     this.js = jetstream(connection);
     this.stream = config.stream;
     this.timeoutMs = config.connect_timeout_ms;
@@ -81,7 +81,7 @@ export class Publisher {
     for (;;) {
       if (this.watch.lost || this.watch.connected === false) return;
       try {
-        await (await jetstreamManager(this.connection)).streams.info(this.stream);
+        await this.jsm.streams.info(this.stream);
         break;
       } catch (error) {
         if (Date.now() > deadline) {
@@ -133,7 +133,7 @@ export class Publisher {
   /** Nobody took a publish: a subject no stream holds while the stream answers, else JetStream is away. */
   async #noResponders(publish: Publish, error: Error): Promise<void> {
     try {
-      await (await jetstreamManager(this.connection)).streams.info(this.stream);
+      await this.jsm.streams.info(this.stream);
     } catch {
       this.#ready = false;
       void this.#resendWhenReady();
