@@ -2,10 +2,10 @@
 // kafka -> file, each killed with -9 mid-stream (restart: everything at least once) and stopped
 // cleanly mid-stream (restart: everything exactly once); a broker that goes away fails the run.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { baseEnv, dstreamBinary, runDstream } from "../../helpers/binary.ts";
+import { dstreamBinary, runDstream } from "../../helpers/binary.ts";
+import { runUntil, taskFolders } from "../../helpers/run-task.ts";
 import {
   createTopic,
   messageCount,
@@ -16,45 +16,15 @@ import {
 } from "./kafka-helpers.ts";
 
 let broker = "";
-const folders: string[] = [];
+const folders = taskFolders("dstream-kafka-run-");
+const taskFolder = folders.make;
 beforeAll(async () => {
   broker = await startKafka();
   await dstreamBinary();
 }, 600_000);
 afterAll(() => {
-  for (const folder of folders) rmSync(folder, { recursive: true, force: true });
+  folders.removeAll();
 });
-
-function taskFolder(hcl: string): string {
-  const folder = mkdtempSync(join(tmpdir(), "dstream-kafka-run-"));
-  folders.push(folder);
-  writeFileSync(join(folder, "dstream.hcl"), hcl);
-  return folder;
-}
-
-/** Starts `dstream run`, waits until `progress()` reaches `target`, then sends `signal`. */
-async function runUntil(
-  folder: string,
-  progress: () => Promise<number>,
-  target: number,
-  signal: "SIGKILL" | "SIGTERM",
-) {
-  const child = Bun.spawn(
-    [await dstreamBinary(), "run", "t", "-c", join(folder, "dstream.hcl"), "--quiet"],
-    {
-      env: baseEnv(),
-      stdout: "pipe",
-      stderr: "pipe",
-    },
-  );
-  const deadline = Date.now() + 60_000;
-  while ((await progress()) < target && Date.now() < deadline) await Bun.sleep(100);
-  child.kill(signal);
-  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-  const [exitCode, stderr] = await Promise.all([child.exited, new Response(child.stderr).text()]);
-  clearTimeout(timer);
-  return { exitCode, stderr };
-}
 
 const COUNT = 3000;
 
@@ -168,10 +138,9 @@ describe("kafka -> file through dstream run", () => {
   test("a clean stop mid-stream, then a restart: every message exactly once", async () => {
     const topic = uniqueTopic("in-stop");
     await feed(topic);
-    const folder = mkdtempSync(join(tmpdir(), "dstream-kafka-in-"));
-    folders.push(folder);
+    const group = uniqueTopic("g");
+    const folder = taskFolder((made) => kafkaToFile(topic, group, join(made, "out.jsonl")));
     const path = join(folder, "out.jsonl");
-    writeFileSync(join(folder, "dstream.hcl"), kafkaToFile(topic, uniqueTopic("g"), path));
     const stopped = await runUntil(folder, () => lineCount(path), 1, "SIGTERM");
     expect(stopped.stderr).not.toContain("error");
     expect(stopped.exitCode).toBe(0);
@@ -187,10 +156,9 @@ describe("kafka -> file through dstream run", () => {
   test("kill -9 mid-stream, then a restart: every message at least once", async () => {
     const topic = uniqueTopic("in-kill");
     await feed(topic);
-    const folder = mkdtempSync(join(tmpdir(), "dstream-kafka-in-"));
-    folders.push(folder);
+    const group = uniqueTopic("g");
+    const folder = taskFolder((made) => kafkaToFile(topic, group, join(made, "out.jsonl")));
     const path = join(folder, "out.jsonl");
-    writeFileSync(join(folder, "dstream.hcl"), kafkaToFile(topic, uniqueTopic("g"), path));
     const killed = await runUntil(folder, () => lineCount(path), 1, "SIGKILL");
     expect(killed.exitCode).not.toBe(0);
     await Bun.sleep(500);

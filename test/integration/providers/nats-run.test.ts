@@ -2,10 +2,10 @@
 // and nats -> file, each killed with -9 mid-stream (restart: everything at least once) and stopped
 // cleanly mid-stream (restart: everything exactly once, nothing committed delivered again).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { baseEnv, dstreamBinary, runDstream } from "../../helpers/binary.ts";
+import { dstreamBinary, runDstream } from "../../helpers/binary.ts";
+import { runUntil, taskFolders } from "../../helpers/run-task.ts";
 import {
   consumerDetail,
   createStreamWithClient,
@@ -17,41 +17,15 @@ import {
 } from "./nats-helpers.ts";
 
 let server = "";
-const folders: string[] = [];
+const folders = taskFolders("dstream-nats-run-");
+const taskFolder = folders.make;
 beforeAll(async () => {
   server = startNats().url;
   await dstreamBinary();
 }, 600_000);
 afterAll(() => {
-  for (const folder of folders) rmSync(folder, { recursive: true, force: true });
+  folders.removeAll();
 });
-
-function taskFolder(hcl: string): string {
-  const folder = mkdtempSync(join(tmpdir(), "dstream-nats-run-"));
-  folders.push(folder);
-  writeFileSync(join(folder, "dstream.hcl"), hcl);
-  return folder;
-}
-
-/** Starts `dstream run`, waits until `progress()` reaches `target`, then sends `signal`. */
-async function runUntil(
-  folder: string,
-  progress: () => Promise<number>,
-  target: number,
-  signal: "SIGKILL" | "SIGTERM",
-) {
-  const child = Bun.spawn(
-    [await dstreamBinary(), "run", "t", "-c", join(folder, "dstream.hcl"), "--quiet"],
-    { env: baseEnv(), stdout: "pipe", stderr: "pipe" },
-  );
-  const deadline = Date.now() + 60_000;
-  while ((await progress()) < target && Date.now() < deadline) await Bun.sleep(100);
-  child.kill(signal);
-  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-  const [exitCode, stderr] = await Promise.all([child.exited, new Response(child.stderr).text()]);
-  clearTimeout(timer);
-  return { exitCode, stderr };
-}
 
 const COUNT = 3000;
 const oneTo = (count: number) => Array.from({ length: count }, (_, index) => index + 1);
