@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { relays } from "../helpers/binary.ts";
 import { createWorkspace, type Workspace } from "./helpers.ts";
 
 let workspace: Workspace;
@@ -26,11 +27,7 @@ function pipeline(file: string, input: string, output: string): string {
   );
 }
 
-// Both relays: raw pipes on the relay worker (Linux) and the portable Bun-streams path.
-describe.each([
-  ["raw pipes", {}],
-  ["streams", { DSTREAM_RELAY: "streams" }],
-] as [string, Record<string, string>][])("dstream run (%s relay)", (_relay, relayEnv) => {
+describe.each(relays)("dstream run (%s relay)", (_relay, relayEnv) => {
   const run = (
     args: string[],
     options: { env?: Record<string, string>; timeoutMs?: number } = {},

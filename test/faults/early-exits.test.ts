@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createWorkspace, type Workspace } from "../e2e/helpers.ts";
+import { streamsOnly } from "../helpers/binary.ts";
 import {
   recorded,
   relays,
@@ -196,9 +197,12 @@ describe.each(relays)("%s relay", (relay, relayEnv) => {
 });
 
 // An output that exits 0 without reading all it was sent: those lines were not delivered. Measured
-// on raw pipes (Linux), where dstream holds a second read end of the output's stdin.
-describe("an output that exits 0 before reading all it was sent (raw pipes relay)", () => {
-  const { pipeline, start } = faultPipelines(() => workspace, "raw pipes", {});
+// on raw pipes (Linux), where dstream holds a second read end of the output's stdin. The streams
+// relay (other platforms; the suite's second CI run) cannot see into the pipe: the documented limit
+// (docs/reliability.md) is asserted there instead, so a change either way shows.
+const pipesRelay = streamsOnly ? "streams" : "raw pipes";
+describe(`an output that exits 0 before reading all it was sent (${pipesRelay} relay)`, () => {
+  const { pipeline, start } = faultPipelines(() => workspace, pipesRelay, {});
 
   test.each([
     ["reads 3 lines of 1,000", "head -n 3 >/dev/null\n"],
@@ -220,6 +224,15 @@ describe("an output that exits 0 before reading all it was sent (raw pipes relay
         { path: output },
       );
       const result = await start(run, [], 30_000).finished;
+      if (streamsOnly) {
+        // Everything went into the pipe before the output exited: counted as relayed, unseen.
+        expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({
+          exitCode: 0,
+          stderr: "",
+        });
+        expect(await survivors(run)).toEqual([]);
+        return;
+      }
       expect(result.exitCode).toBe(1);
       expect(result.stderr).toMatch(
         /^error: task "t": output provider \S+ exited 0 without reading \d+ lines it was sent: they were not delivered \(1000 lines relayed, 0 in flight; the output had not read [\d.]+ (B|KiB) of its stdin\)\n$/,

@@ -47,11 +47,7 @@ export interface RunFolder {
   env: Record<string, string>;
 }
 
-/** Both relays: raw pipes on the relay worker (Linux's default) and the portable Bun-streams path. */
-export const relays: [string, Record<string, string>][] = [
-  ["raw pipes", {}],
-  ["streams", { DSTREAM_RELAY: "streams" }],
-];
+export { relays } from "../helpers/binary.ts";
 
 /** A run's folder; `extraEnv` (e.g. a relay choice) is added to dstream's environment. */
 export function runFolder(

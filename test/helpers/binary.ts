@@ -36,14 +36,29 @@ function testCacheHome(): string {
 }
 
 /**
+ * The relays a suite runs its cases on: raw pipes on the relay worker (Linux's default) and the
+ * portable Bun-streams path; only the streams path when the tests themselves run with
+ * DSTREAM_RELAY=streams (CI runs the e2e and fault suites a second time so, as other platforms
+ * have only that path).
+ */
+export const streamsOnly = process.env.DSTREAM_RELAY === "streams";
+export const relays: [string, Record<string, string>][] = streamsOnly
+  ? [["streams", { DSTREAM_RELAY: "streams" }]]
+  : [
+      ["raw pipes", {}],
+      ["streams", { DSTREAM_RELAY: "streams" }],
+    ];
+
+/**
  * PATH, HOME and a private XDG_CACHE_HOME only, so DSTREAM_* or NO_COLOR from the developer's
- * shell cannot change results.
+ * shell cannot change results; DSTREAM_RELAY=streams alone is passed on (see relays).
  */
 export function baseEnv(): Record<string, string> {
   return {
     PATH: process.env.PATH ?? "/usr/bin:/bin",
     HOME: process.env.HOME ?? tmpdir(),
     XDG_CACHE_HOME: testCacheHome(),
+    ...(streamsOnly ? { DSTREAM_RELAY: "streams" } : {}),
   };
 }
 
