@@ -2,10 +2,10 @@
 // keeps running): back within connect_timeout_ms, the run goes on and loses nothing; gone longer,
 // the run fails with one line naming the servers, and a rerun once it is back delivers everything.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { baseEnv, dstreamBinary, runDstream } from "../../helpers/binary.ts";
+import { taskFolders } from "../../helpers/run-task.ts";
 import {
   createStreamWithClient,
   natsService,
@@ -20,7 +20,8 @@ const PORT = "34232";
 const env = { DSTREAM_NATS_PORT: PORT };
 const url = `nats://127.0.0.1:${PORT}`;
 let monitor = "";
-const folders: string[] = [];
+const folders = taskFolders("dstream-nats-down-");
+const taskFolder = folders.make;
 
 beforeAll(async () => {
   startNats();
@@ -28,15 +29,8 @@ beforeAll(async () => {
 }, 600_000);
 afterAll(() => {
   natsService(env, "stop");
-  for (const folder of folders) rmSync(folder, { recursive: true, force: true });
+  folders.removeAll();
 });
-
-function taskFolder(hcl: (folder: string) => string): string {
-  const folder = mkdtempSync(join(tmpdir(), "dstream-nats-down-"));
-  folders.push(folder);
-  writeFileSync(join(folder, "dstream.hcl"), hcl(folder));
-  return folder;
-}
 
 const oneTo = (count: number) => Array.from({ length: count }, (_, index) => index + 1);
 
