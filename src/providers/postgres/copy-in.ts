@@ -26,6 +26,8 @@ class CopyIn {
   #resolve!: () => void;
   #reject!: (error: unknown) => void;
   #failed = false;
+  /** Whether the data went with the query (submit), not after the CopyInResponse. */
+  #sent = false;
 
   constructor(
     readonly text: string,
@@ -39,19 +41,30 @@ class CopyIn {
 
   submit(connection: CopyConnection): void {
     connection.query(this.text);
+    const stream = connection.stream;
+    if (!stream?.writable) return;
+    // The data goes right behind the query, not after the server's CopyInResponse: the server
+    // reads it as soon as COPY starts, and never waits for this process's event loop (busy
+    // converting the next batch) to answer. Should COPY fail to start, the protocol has the server
+    // drop the CopyData and CopyDone that follow. Header and data straight to the socket: the
+    // client's sendCopyFromChunk would copy the data into a message buffer first. (The data is not
+    // reused before the COPY completes.)
+    for (let start = 0; start < this.data.length; start += chunkBytes) {
+      const end = Math.min(start + chunkBytes, this.data.length);
+      stream.write(copyDataHeader(end - start));
+      stream.write(Buffer.from(this.data.buffer, this.data.byteOffset + start, end - start));
+    }
+    connection.endCopyFrom();
+    this.#sent = true;
   }
 
   handleCopyInResponse(connection: CopyConnection): void {
-    const stream = connection.stream;
+    if (this.#sent) return;
     for (let start = 0; start < this.data.length; start += chunkBytes) {
       const end = Math.min(start + chunkBytes, this.data.length);
-      const chunk = Buffer.from(this.data.buffer, this.data.byteOffset + start, end - start);
-      if (stream?.writable) {
-        // Header and data straight to the socket: the client's sendCopyFromChunk would copy the
-        // data into a message buffer first. (The data is not reused before the COPY completes.)
-        stream.write(copyDataHeader(chunk.length));
-        stream.write(chunk);
-      } else connection.sendCopyFromChunk(chunk);
+      connection.sendCopyFromChunk(
+        Buffer.from(this.data.buffer, this.data.byteOffset + start, end - start),
+      );
     }
     connection.endCopyFrom();
   }

@@ -23,18 +23,20 @@ function isSpace(byte: number | undefined): boolean {
   return byte === 0x20 || byte === TAB || byte === NEWLINE || byte === RETURN;
 }
 
-function skipSpace(line: Uint8Array, at: number): number {
+// Every scan stops at `limit`, the end of the line: a line may be a stretch of a bigger chunk.
+
+function skipSpace(line: Uint8Array, at: number, limit: number): number {
   let index = at;
-  while (isSpace(line[index])) index++;
+  while (index < limit && isSpace(line[index])) index++;
   return index;
 }
 
 /** The end (exclusive) of the string starting at `at` (its opening quote). */
-function stringEnd(line: Uint8Array, at: number): number {
+function stringEnd(line: Uint8Array, at: number, limit: number): number {
   let index = at + 1;
   for (;;) {
+    if (index >= limit) throw new UnscannableLine("unterminated string");
     const byte = line[index];
-    if (byte === undefined) throw new UnscannableLine("unterminated string");
     if (byte === BACKSLASH) index += 2;
     else if (byte === QUOTE) return index + 1;
     else index++;
@@ -42,17 +44,17 @@ function stringEnd(line: Uint8Array, at: number): number {
 }
 
 /** The end (exclusive) of the JSON value starting at `at`. */
-function valueEnd(line: Uint8Array, at: number): number {
+function valueEnd(line: Uint8Array, at: number, limit: number): number {
   const first = line[at];
-  if (first === QUOTE) return stringEnd(line, at);
+  if (first === QUOTE) return stringEnd(line, at, limit);
   if (first === OPEN_BRACE || first === OPEN_BRACKET) {
     let depth = 0;
     let index = at;
     for (;;) {
+      if (index >= limit) throw new UnscannableLine("unterminated object or array");
       const byte = line[index];
-      if (byte === undefined) throw new UnscannableLine("unterminated object or array");
       if (byte === QUOTE) {
-        index = stringEnd(line, index);
+        index = stringEnd(line, index, limit);
         continue;
       }
       if (byte === OPEN_BRACE || byte === OPEN_BRACKET) depth++;
@@ -64,7 +66,7 @@ function valueEnd(line: Uint8Array, at: number): number {
     }
   }
   let index = at;
-  while (index < line.length) {
+  while (index < limit) {
     const byte = line[index];
     if (byte === COMMA || byte === CLOSE_BRACE || byte === CLOSE_BRACKET || isSpace(byte)) break;
     index++;
@@ -76,7 +78,7 @@ function valueEnd(line: Uint8Array, at: number): number {
 const decoder = new TextDecoder();
 
 /** Member names seen before, by a hash of their bytes: rows of one table repeat the same few. */
-const knownKeys = new Map<number, { bytes: Uint8Array; name: string }>();
+const knownKeys = new Map<number, KnownKey>();
 
 function sameBytes(line: Uint8Array, start: number, end: number, bytes: Uint8Array): boolean {
   if (end - start !== bytes.length) return false;
@@ -86,18 +88,28 @@ function sameBytes(line: Uint8Array, start: number, end: number, bytes: Uint8Arr
   return true;
 }
 
-/** The name of the key string line[start, end) (quotes included). */
-function keyOf(line: Uint8Array, start: number, end: number): string {
+/** A member name as its bytes (quotes included), and as text. */
+interface KnownKey {
+  bytes: Uint8Array;
+  name: string;
+}
+
+/**
+ * The name of the key string line[start, end) (quotes included): first the name the previous row
+ * had at this place (`previous`), else by hash.
+ */
+function keyOf(line: Uint8Array, start: number, end: number, previous?: KnownKey): KnownKey {
+  if (previous && sameBytes(line, start, end, previous.bytes)) return previous;
   let hash = 0x811c9dc5;
   for (let index = start; index < end; index++) {
     hash = Math.imul(hash ^ (line[index] as number), 0x01000193);
   }
   const known = knownKeys.get(hash);
-  if (known && sameBytes(line, start, end, known.bytes)) return known.name;
+  if (known && sameBytes(line, start, end, known.bytes)) return known;
   const text = decoder.decode(line.subarray(start, end));
-  const name = JSON.parse(text) as string;
-  if (knownKeys.size < 10_000) knownKeys.set(hash, { bytes: line.slice(start, end), name });
-  return name;
+  const key = { bytes: line.slice(start, end), name: JSON.parse(text) as string };
+  if (knownKeys.size < 10_000) knownKeys.set(hash, key);
+  return key;
 }
 
 /** Whether line[start, end) is the key "data" (quotes included). */
@@ -121,32 +133,39 @@ function walkObject(
   at: number,
   row: ScannedRow | undefined,
   top: boolean,
+  limit: number,
 ): number {
-  if (line[at] !== OPEN_BRACE) throw new UnscannableLine("not an object");
-  let index = skipSpace(line, at + 1);
-  if (line[index] === CLOSE_BRACE) return index + 1;
+  // Past `limit` is the line's \n or nothing: neither matches a byte looked for below.
+  if (at >= limit || line[at] !== OPEN_BRACE) throw new UnscannableLine("not an object");
+  let index = skipSpace(line, at + 1, limit);
+  if (index < limit && line[index] === CLOSE_BRACE) return index + 1;
   for (;;) {
-    if (line[index] !== QUOTE) throw new UnscannableLine("expected a key");
+    if (index >= limit || line[index] !== QUOTE) throw new UnscannableLine("expected a key");
     const keyStart = index;
-    const keyEnd = stringEnd(line, index);
-    index = skipSpace(line, keyEnd);
-    if (line[index] !== COLON) throw new UnscannableLine("expected :");
-    const start = skipSpace(line, index + 1);
+    const keyEnd = stringEnd(line, index, limit);
+    index = skipSpace(line, keyEnd, limit);
+    if (index >= limit || line[index] !== COLON) throw new UnscannableLine("expected :");
+    const start = skipSpace(line, index + 1, limit);
     let end: number;
     if (top && row && isDataKey(line, keyStart, keyEnd)) {
       if (row.found) throw new UnscannableLine("data twice");
       row.found = true;
-      end = walkObject(line, start, row, false);
+      end = walkObject(line, start, row, false, limit);
     } else {
-      end = valueEnd(line, start);
+      if (start >= limit) throw new UnscannableLine("missing value");
+      end = valueEnd(line, start, limit);
       if (!top && row) {
-        row.names.push(keyOf(line, keyStart, keyEnd));
+        const field = row.names.length;
+        const key = keyOf(line, keyStart, keyEnd, row.keys[field]);
+        row.keys[field] = key;
+        row.names.push(key.name);
         row.starts.push(start);
         row.ends.push(end);
       }
     }
-    index = skipSpace(line, end);
-    if (line[index] === COMMA) index = skipSpace(line, index + 1);
+    index = skipSpace(line, end, limit);
+    if (index >= limit) throw new UnscannableLine("expected , or }");
+    if (line[index] === COMMA) index = skipSpace(line, index + 1, limit);
     else if (line[index] === CLOSE_BRACE) return index + 1;
     else throw new UnscannableLine("expected , or }");
   }
@@ -158,19 +177,26 @@ export interface ScannedRow {
   starts: number[];
   ends: number[];
   found?: boolean;
+  /** The names' keys, kept from row to row: the next row most likely has the same. */
+  keys: KnownKey[];
 }
 
-/** Fills `row` with the members of the line's `data` object (a row is reused from line to line). */
+/**
+ * Fills `row` with the members of the `data` object of the line line[start, end) (a row is reused
+ * from line to line); the spans it records are positions in `line`.
+ */
 export function scanData(
   line: Uint8Array,
-  row: ScannedRow = { names: [], starts: [], ends: [] },
+  row: ScannedRow = { names: [], starts: [], ends: [], keys: [] },
+  start = 0,
+  end = line.length,
 ): ScannedRow {
   row.names.length = 0;
   row.starts.length = 0;
   row.ends.length = 0;
   row.found = false;
-  const end = walkObject(line, skipSpace(line, 0), row, true);
-  if (!row.found || skipSpace(line, end) !== line.length) {
+  const objectEnd = walkObject(line, skipSpace(line, start, end), row, true, end);
+  if (!row.found || skipSpace(line, objectEnd, end) !== end) {
     throw new UnscannableLine("no data object");
   }
   return row;

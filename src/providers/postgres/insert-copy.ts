@@ -44,11 +44,98 @@ export class CopyBuffers {
 }
 
 /**
- * The batch as COPY runs, or undefined when a line needs the general path (odd JSON, an unknown
- * column, a key column missing). Values for the table's generated columns are left out. With
- * `numbered`, each row starts with its line's position in the batch (the stage's position column).
- * The runs' data are views into `out`: it must not be reused before they are written.
+ * Rows added one line at a time, as COPY runs (one per stretch of events with the same columns):
+ * what the insert and upsert fast paths send. Values for the table's generated columns are left
+ * out. With `numbered`, each row starts with its line's position in the batch (the stage's position
+ * column). The runs' data are views into `out`: it must not be reused before they are written.
  */
+export class CopyRunBuilder {
+  readonly #runs: CopyRun[] = [];
+  readonly #row: ScannedRow = { names: [], starts: [], ends: [], keys: [] };
+  #runStart: number;
+  #names: string[] | undefined;
+  #columns: string[] = [];
+  #kinds: (ColumnKind | undefined)[] = [];
+  #position = 0;
+  #failed = false;
+
+  constructor(
+    private readonly info: TableInfo,
+    private readonly key: readonly string[] = [],
+    private readonly numbered = false,
+    readonly out: ByteBuilder = new ByteBuilder(),
+  ) {
+    this.#runStart = out.length;
+  }
+
+  /**
+   * Adds the event line[start, end) as a row; false, from then on, once a line needs the general
+   * path (odd JSON, an unknown column, a key column missing): the batch is written the JSON way.
+   */
+  add(line: Uint8Array, start = 0, end = line.length): boolean {
+    if (this.#failed) return false;
+    try {
+      this.#add(line, start, end);
+      return true;
+    } catch {
+      // Whatever the scan refused (a string escape JSON.parse refuses too): the general path
+      // reads the line again and names what is wrong with it.
+      this.#failed = true;
+      return false;
+    }
+  }
+
+  /** The runs, or undefined when a line needs the general path. */
+  finish(): CopyRun[] | undefined {
+    if (this.#failed) return undefined;
+    if (this.#names) {
+      this.#runs.push({ columns: this.#columns, data: this.out.since(this.#runStart) });
+      this.#names = undefined;
+    }
+    return this.#runs;
+  }
+
+  #add(line: Uint8Array, start: number, end: number): void {
+    const { info, out } = this;
+    const row = this.#row;
+    scanData(line, row, start, end);
+    if (!this.#names || !sameNames(this.#names, row.names)) {
+      const written = row.names.filter((name) => !info.generated.has(name));
+      if (written.length === 0 || written.some((name) => !info.columns.has(name))) {
+        throw new UnscannableLine("unknown columns");
+      }
+      if (this.key.some((column) => !written.includes(column))) {
+        throw new UnscannableLine("a key column missing");
+      }
+      if (new Set(row.names).size !== row.names.length) throw new UnscannableLine("a name twice");
+      if (this.#names) this.#runs.push({ columns: this.#columns, data: out.since(this.#runStart) });
+      this.#runStart = out.length;
+      this.#names = [...row.names];
+      this.#columns = written;
+      // undefined: a generated column's value, skipped.
+      this.#kinds = this.#names.map((name) =>
+        info.generated.has(name) ? undefined : columnKind(info.columns.get(name)),
+      );
+    }
+    const kinds = this.#kinds;
+    let first = true;
+    if (this.numbered) {
+      out.decimal(this.#position);
+      first = false;
+    }
+    this.#position++;
+    for (let field = 0; field < row.names.length; field++) {
+      const kind = kinds[field];
+      if (kind === undefined) continue;
+      if (!first) out.push(0x09);
+      first = false;
+      appendField(out, line, row.starts[field] as number, row.ends[field] as number, kind);
+    }
+    out.push(0x0a);
+  }
+}
+
+/** The batch as COPY runs (see CopyRunBuilder), or undefined when a line needs the general path. */
 export function copyRuns(
   lines: readonly Uint8Array[],
   info: TableInfo,
@@ -56,53 +143,11 @@ export function copyRuns(
   numbered = false,
   out: ByteBuilder = new ByteBuilder(),
 ): CopyRun[] | undefined {
-  const runs: CopyRun[] = [];
-  let runStart = out.length;
-  const row: ScannedRow = { names: [], starts: [], ends: [] };
-  let names: string[] | undefined;
-  let columns: string[] = [];
-  let kinds: (ColumnKind | undefined)[] = [];
-  try {
-    for (let position = 0; position < lines.length; position++) {
-      const line = lines[position] as Uint8Array;
-      scanData(line, row);
-      if (!names || !sameNames(names, row.names)) {
-        const written = row.names.filter((name) => !info.generated.has(name));
-        if (written.length === 0 || written.some((name) => !info.columns.has(name))) {
-          return undefined;
-        }
-        if (key.some((column) => !written.includes(column))) return undefined;
-        if (new Set(row.names).size !== row.names.length) return undefined;
-        if (names) runs.push({ columns, data: out.since(runStart) });
-        runStart = out.length;
-        names = [...row.names];
-        columns = written;
-        // undefined: a generated column's value, skipped.
-        kinds = names.map((name) =>
-          info.generated.has(name) ? undefined : columnKind(info.columns.get(name)),
-        );
-      }
-      let first = true;
-      if (numbered) {
-        out.decimal(position);
-        first = false;
-      }
-      for (let field = 0; field < row.names.length; field++) {
-        const kind = kinds[field];
-        if (kind === undefined) continue;
-        if (!first) out.push(0x09);
-        first = false;
-        appendField(out, line, row.starts[field] as number, row.ends[field] as number, kind);
-      }
-      out.push(0x0a);
-    }
-  } catch (error) {
-    // A string escape JSON.parse refuses: the general path says which line is not JSON.
-    if (error instanceof UnscannableLine || error instanceof SyntaxError) return undefined;
-    throw error;
+  const builder = new CopyRunBuilder(info, key, numbered, out);
+  for (const line of lines) {
+    if (!builder.add(line)) return undefined;
   }
-  if (names) runs.push({ columns, data: out.since(runStart) });
-  return runs;
+  return builder.finish();
 }
 
 /** The stage's column holding each row's position in its batch: the last of a key wins. */

@@ -1,17 +1,17 @@
 // postgres output: each batch is one transaction (insert, upsert by key, or postgres-cdc events
-// replicated); write() resolves after COMMIT, so the SDK acknowledges a checkpoint only then.
+// replicated). The SDK acknowledges a checkpoint only once the lines before it are committed
+// (durableLines); it never has to wait for a flush meanwhile.
 import { type Batch, BatchLineError, defineOutput } from "../../sdk/index.ts";
-import { Committer } from "./committer.ts";
+import { Committer, RawCommitter } from "./committer.ts";
 import { compactRuns } from "./compact.ts";
 import { type Connection, connect } from "./connection.ts";
-import type { ByteBuilder } from "./copy-rows.ts";
 import { describeConnectionError, EventError, isConnectionLoss } from "./errors.ts";
 import { planRuns, readEvents } from "./events.ts";
 import {
   applyCopyRuns,
   CopyBuffers,
   type CopyRun,
-  copyRuns,
+  CopyRunBuilder,
   UpsertStages,
   upsertRunByCopy,
 } from "./insert-copy.ts";
@@ -30,12 +30,6 @@ function missingTableMessage(name: string, config: PostgresOutputConfig): string
     ? "run dstream init to create it from the columns setting"
     : 'create it, or declare columns { name = "type" } and run dstream init';
   return `postgres: table ${name} does not exist; ${fix}`;
-}
-
-/** A batch converted to COPY runs (undefined: it needs the general path), in its own buffer. */
-interface PreparedCopy {
-  runs: CopyRun[] | undefined;
-  buffer: ByteBuilder;
 }
 
 /** Looks tables up once per run: their columns, types and primary key. */
@@ -119,33 +113,6 @@ export const postgresOutput = defineOutput({
     }
     const stages = new UpsertStages();
     const buffers = new CopyBuffers();
-    /** Insert and upsert: the batch as COPY runs, built while the previous batch is written. */
-    const prepareCopy = (batch: Batch): PreparedCopy | undefined => {
-      if (config.mode === "replicate") return undefined;
-      const buffer = buffers.take();
-      try {
-        const { info, display } = catalog.get(config.table as string);
-        const key = config.mode === "upsert" ? keyOf(config)(info, display) : undefined;
-        return { runs: copyRuns(batch.lines, info, key, key !== undefined, buffer), buffer };
-      } catch {
-        // The general path finds the problem again and names it.
-        return { runs: undefined, buffer };
-      }
-    };
-    /** The COPY path of insert and upsert; false when the batch needs the general path. */
-    const writeByCopy = async (prepared: PreparedCopy | undefined): Promise<boolean> => {
-      if (!prepared?.runs) return false;
-      const { info, display } = catalog.get(config.table as string);
-      const upsert =
-        config.mode === "upsert" ? { stages, key: keyOf(config)(info, display) } : undefined;
-      try {
-        await applyCopyRuns(connection.client, info, prepared.runs, upsert);
-        return true;
-      } catch (error) {
-        if (isConnectionLoss(error)) throw error;
-        return false;
-      }
-    };
     const upsertByCopy: UpsertByCopy = (info, run, lines) =>
       upsertRunByCopy(
         connection.client,
@@ -155,42 +122,66 @@ export const postgresOutput = defineOutput({
         run.indexes.map((index) => lines[index] as Uint8Array),
         run.key,
       );
-    const committer = new Committer<PreparedCopy | undefined>(
+    /** The JSON way: every event read, each table's statements; it names a refused event. */
+    const writeEvents = async (batch: Batch): Promise<void> => {
+      const events = readEvents(batch, config.mode, config.table);
+      for (const name of new Set(events.map((event) => event.table))) await catalog.load(name);
+      const planned = planRuns(events, (name) => catalog.get(name), keyOf(config));
+      const runs = config.mode === "replicate" ? compactRuns(planned, events) : planned;
+      const plan = { runs, events, tables: catalog.infos(), lines: batch.lines };
+      try {
+        await applyBatch(connection.client, plan, upsertByCopy);
+      } catch (error) {
+        stages.forget();
+        throw error;
+      }
+    };
+    const closing = (committer: { flush(): Promise<void>; dispose(): void }) => async () => {
+      try {
+        await committer.flush();
+      } finally {
+        committer.dispose();
+        await connection.client.end().catch(() => {});
+      }
+    };
+    if (config.mode === "replicate") {
+      const committer = new Committer(config, (batch) => writeEvents(batch).catch(failWith));
+      return {
+        write: (batch: Batch) => committer.add(batch),
+        durableLines: () => committer.durableLines(),
+        close: closing(committer),
+      };
+    }
+    // Insert and upsert take stdin's chunks: each event becomes a COPY row as it comes.
+    const table = config.table as string;
+    const { info, display } = catalog.get(table);
+    const key = config.mode === "upsert" ? keyOf(config)(info, display) : undefined;
+    const upsert = key ? { stages, key } : undefined;
+    const committer = new RawCommitter<CopyRun[]>(
       config,
-      async (batch, prepared) => {
+      buffers,
+      (out) => new CopyRunBuilder(info, key, key !== undefined, out),
+      async (batch) => {
         try {
-          const copied = await writeByCopy(prepared).finally(() => {
-            if (prepared) buffers.give(prepared.buffer);
-          });
-          if (copied) return;
-          const events = readEvents(batch, config.mode, config.table);
-          for (const name of new Set(events.map((event) => event.table))) await catalog.load(name);
-          const planned = planRuns(events, (name) => catalog.get(name), keyOf(config));
-          const runs = config.mode === "replicate" ? compactRuns(planned, events) : planned;
-          const plan = { runs, events, tables: catalog.infos(), lines: batch.lines };
-          try {
-            await applyBatch(connection.client, plan, upsertByCopy);
-          } catch (error) {
-            stages.forget();
-            throw error;
+          if (batch.converted) {
+            try {
+              await applyCopyRuns(connection.client, info, batch.converted, upsert);
+              return;
+            } catch (error) {
+              // A refused row: the JSON way finds it again and names the event and column.
+              if (isConnectionLoss(error)) throw error;
+            }
           }
+          await writeEvents(batch.toBatch());
         } catch (error) {
           failWith(error);
         }
       },
-      prepareCopy,
     );
     return {
-      write: (batch: Batch) => committer.add(batch),
-      flush: () => committer.flush(),
-      async close() {
-        try {
-          await committer.flush();
-        } finally {
-          committer.dispose();
-          await connection.client.end().catch(() => {});
-        }
-      },
+      writeRaw: (chunk: Uint8Array) => committer.write(chunk),
+      durableLines: () => committer.durableLines(),
+      close: closing(committer),
     };
   },
 });

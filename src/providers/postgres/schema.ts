@@ -46,7 +46,7 @@ export const postgresOutputConfigSchema = v.pipe(
       ),
     ),
     /** Rows per transaction at most. */
-    batch_rows: v.optional(wholeNumberFrom(1), 5000),
+    batch_rows: v.optional(wholeNumberFrom(1), 20_000),
     /** Bytes of events per transaction at most (a longer event is a transaction alone). */
     batch_bytes: v.optional(wholeNumberFrom(1024), 4 * 1024 * 1024),
     /** How long a batch waits for more events once none are ready (ms); 0 writes at once. */

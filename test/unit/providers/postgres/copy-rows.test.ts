@@ -38,6 +38,23 @@ describe("scanData", () => {
   ])("%s is left to the general path", (line) => {
     expect(() => scanData(bytes(line))).toThrow(UnscannableLine);
   });
+
+  test("a line inside a chunk: spans are positions in the chunk, the scan stops at the line's end", () => {
+    const chunk = bytes('{"data":{"a":1}}\n{"data":{"b":"x"}}\n');
+    const row = scanData(chunk, undefined, 17, 35);
+    expect(row.names).toEqual(["b"]);
+    expect(text(chunk.subarray(row.starts[0], row.ends[0]))).toBe('"x"');
+  });
+
+  test.each([
+    '{"data":{"a":1}\n}',
+    '{"data":{"a":"x\n"}}',
+    '{"data":{"a":\n1}}',
+    '{"data":{"a":[1\n]}}',
+  ])("%s, cut at its first newline, is not completed by the next line", (line) => {
+    const chunk = bytes(`${line}\n`);
+    expect(() => scanData(chunk, undefined, 0, chunk.indexOf(10))).toThrow(UnscannableLine);
+  });
 });
 
 describe("appendField", () => {

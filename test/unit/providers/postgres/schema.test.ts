@@ -14,7 +14,7 @@ describe("postgres output settings", () => {
     expect(v.parse(postgresOutputConfigSchema, { table: "t" })).toEqual({
       table: "t",
       mode: "insert",
-      batch_rows: 5000,
+      batch_rows: 20_000,
       batch_bytes: 4 * 1024 * 1024,
       batch_wait_ms: 20,
       connect_timeout_ms: 10_000,
