@@ -17,7 +17,11 @@ function runsOf(first: Run, states: Map<string, KeyState>): Run[] {
   const upserts = new Map<string, number[]>();
   for (const state of states.values()) {
     if (state.kind === "delete") deletes.push(state.index);
-    else upserts.set(state.columns, [...(upserts.get(state.columns) ?? []), state.index]);
+    else {
+      const indexes = upserts.get(state.columns);
+      if (indexes) indexes.push(state.index);
+      else upserts.set(state.columns, [state.index]);
+    }
   }
   const base = { table: first.table, key: first.key, rekeys: [] };
   const runs: Run[] = [];
