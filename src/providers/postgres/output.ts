@@ -80,6 +80,19 @@ function keyOf(config: PostgresOutputConfig) {
   };
 }
 
+/** SET session_replication_role for the output's session, or one line with the fix. */
+async function setReplicationRole(connection: Connection, role: "origin" | "replica") {
+  try {
+    await connection.client.query(`SET session_replication_role = ${role}`);
+  } catch (error) {
+    if ((error as { code?: string }).code !== "42501") throw error;
+    const user = connection.target.user;
+    throw new EventError(
+      `postgres: role "${user}" may not set session_replication_role; connect as a superuser, or on PostgreSQL 15 and later run GRANT SET ON PARAMETER session_replication_role TO "${user}"`,
+    );
+  }
+}
+
 export const postgresOutput = defineOutput({
   schema: postgresOutputConfigSchema,
   // Batches are gathered again to the settings' limits (see Committer): the SDK hands them over
@@ -102,6 +115,9 @@ export const postgresOutput = defineOutput({
       });
     };
     try {
+      if (config.session_replication_role) {
+        await setReplicationRole(connection, config.session_replication_role);
+      }
       if (config.table) {
         await catalog.load(config.table);
         const { info, display } = catalog.get(config.table);

@@ -53,6 +53,10 @@ export const postgresOutputConfigSchema = v.pipe(
     batch_wait_ms: v.optional(wholeNumberFrom(0), 20),
     /** How long to wait for the server before failing with "cannot connect" (ms). */
     connect_timeout_ms: v.optional(wholeNumberFrom(100), 10_000),
+    /** "replica": the session applies changes as logical replication does (no FK checks, no triggers). */
+    session_replication_role: v.optional(
+      v.picklist(["origin", "replica"], 'must be "origin" or "replica"'),
+    ),
   }),
   v.check(
     (config) => config.mode === "replicate" || config.table !== undefined,

@@ -271,6 +271,66 @@ describe("postgres output: replicate (compiled binary, real server)", () => {
     }
   }, 120_000);
 
+  test('a replay meeting a foreign key: refused by default, applied with session_replication_role = "replica"', async () => {
+    const url = await database(
+      "replicate_fk_replay",
+      "CREATE TABLE parent (id int PRIMARY KEY); CREATE TABLE child (id int PRIMARY KEY, parent_id int NOT NULL REFERENCES parent (id))",
+    );
+    // A child moves from parent 1 to parent 2, then parent 1 goes (other tables' events between:
+    // no compaction joins the child's two changes).
+    const stream = [
+      cdc("public.parent", "insert", 1, { id: 1 }),
+      '{"checkpoint":{"lsn":"0/1"}}',
+      cdc("public.child", "insert", 2, { id: 10, parent_id: 1 }),
+      cdc("public.parent", "insert", 3, { id: 2 }),
+      cdc("public.child", "update", 4, { id: 10, parent_id: 2 }),
+      cdc("public.parent", "delete", 5, null, { id: 1 }),
+    ];
+    const config = { connection_string: url, mode: "replicate" };
+    const state =
+      "SELECT 'parent', id, NULL FROM parent UNION ALL SELECT 'child', id, parent_id FROM child";
+    expect((await runOutput(config, stream)).exitCode).toBe(0);
+    expect(await psqlRows(url, state)).toEqual(["parent|2|<null>", "child|10|2"]);
+    // A crash after the last line was applied, before its checkpoint was acknowledged: the events
+    // after the checkpoint come again, and the child's first parent is gone from the replica.
+    const replay = stream.slice(2);
+    const refused = await runOutput(config, replay);
+    expect(refused.exitCode).toBe(1);
+    expect(await psqlRows(url, state)).toEqual(["parent|2|<null>", "child|10|2"]);
+    expect(refused.stderr).toContain('foreign key constraint "child_parent_id_fkey"');
+    const applied = await runOutput({ ...config, session_replication_role: "replica" }, replay);
+    expect(applied.stderr).toBe("");
+    expect(applied.exitCode).toBe(0);
+    expect(await psqlRows(url, state)).toEqual(["parent|2|<null>", "child|10|2"]);
+  }, 60_000);
+
+  test("session_replication_role refused to the role: one line with the grant that allows it", async () => {
+    const url = await database("replicate_role", "CREATE TABLE t (id int PRIMARY KEY)");
+    const role = uniqueDatabaseName("role");
+    await psql(url, `CREATE ROLE ${role} LOGIN PASSWORD 'role-secret'; GRANT ALL ON t TO ${role}`);
+    try {
+      const asRole = new URL(url);
+      asRole.username = role;
+      asRole.password = "role-secret";
+      const result = await runOutput(
+        {
+          connection_string: asRole.toString(),
+          mode: "replicate",
+          session_replication_role: "replica",
+        },
+        [cdc("public.t", "insert", 1, { id: 1 })],
+      );
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr.trim()).toBe(
+        `error: postgres: role "${role}" may not set session_replication_role; connect as a superuser, or on PostgreSQL 15 and later run GRANT SET ON PARAMETER session_replication_role TO "${role}"`,
+      );
+      expect(result.stderr).not.toContain("role-secret");
+      expect(await psqlRows(url, "SELECT count(*) FROM t")).toEqual(["0"]);
+    } finally {
+      await psql(url, `DROP OWNED BY ${role}; DROP ROLE ${role}`);
+    }
+  }, 60_000);
+
   test("a value sent for a generated column is skipped: the replica computes its own", async () => {
     const url = await database(
       "replicate_generated",
