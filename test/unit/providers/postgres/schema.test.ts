@@ -38,8 +38,12 @@ describe("postgres output settings", () => {
       'columns.id: must be a PostgreSQL type such as "bigint" or "text[]"',
     ],
     [
+      { mode: "replicate", session_replication_role: "slave" },
+      'session_replication_role: must be "origin" or "replica"',
+    ],
+    [
       { table: "t", tabel: "t" },
-      "tabel: unknown setting (allowed: connection_string, mode, table, key, columns, batch_rows, batch_bytes, batch_wait_ms, connect_timeout_ms)",
+      "tabel: unknown setting (allowed: connection_string, mode, table, key, columns, batch_rows, batch_bytes, batch_wait_ms, connect_timeout_ms, session_replication_role)",
     ],
   ])("%j", (config, message) => {
     expect(problems(config)).toBe(message);
