@@ -59,10 +59,13 @@ class CommitQueue {
 
   /**
    * How many of the `given` lines are committed: all of them when none is gathered (`gathering`)
-   * or on its way; else those up to the last batch committed. Never more after a failure.
+   * or on its way; else those up to the last batch committed. Throws the failure of a commit.
    */
   durable(given: number, gathering: boolean): number {
-    if (!gathering && this.#queued === 0 && this.#failure === undefined) return given;
+    // A failed commit fails the run from here too: the SDK asks while checkpoints wait, so an idle
+    // input does not keep the failure unsaid.
+    this.check();
+    if (!gathering && this.#queued === 0) return given;
     return this.#committedThrough;
   }
 
@@ -211,6 +214,13 @@ export class RawCommitter<Converted> {
   #nextLineNumber = 1;
   /** Lines given so far, empty ones too. */
   #linesGiven = 0;
+  /**
+   * While write() runs, the batch_wait_ms timer only marks a cut as due: write() makes it at the
+   * next line boundary, once the bytes before it are in the batch (the timer may fire while
+   * write() waits for the event loop).
+   */
+  #writing = false;
+  #cutDue = false;
   readonly #queue = new CommitQueue();
 
   constructor(
@@ -224,6 +234,26 @@ export class RawCommitter<Converted> {
   /** Takes a chunk of whole lines; it is copied before this returns (or its promise settles). */
   async write(chunk: Uint8Array): Promise<void> {
     this.#queue.check();
+    this.#writing = true;
+    try {
+      await this.#write(chunk);
+    } finally {
+      this.#writing = false;
+    }
+    if (this.#cutDue) {
+      this.#cutDue = false;
+      await this.#enqueue("previous");
+    }
+    if (this.#lines > 0) this.#queue.arm(this.config.batch_wait_ms, () => this.#onTimer());
+  }
+
+  #onTimer(): Promise<void> {
+    if (!this.#writing) return this.#enqueue("all");
+    this.#cutDue = true;
+    return Promise.resolve();
+  }
+
+  async #write(chunk: Uint8Array): Promise<void> {
     let segment = 0;
     let at = 0;
     let sinceYield = 0;
@@ -233,6 +263,12 @@ export class RawCommitter<Converted> {
         // The commit in flight may have finished: let the client see it and start the next, so
         // the server is not left idle while this chunk is converted.
         await new Promise((resolve) => setImmediate(resolve));
+      }
+      if (this.#cutDue) {
+        this.#cutDue = false;
+        this.#rawBuilder().bytes(chunk, segment, at);
+        segment = at;
+        await this.#enqueue("previous");
       }
       const newline = chunk.indexOf(10, at);
       const end = newline === -1 ? chunk.length : newline;
@@ -254,7 +290,6 @@ export class RawCommitter<Converted> {
       at = next;
     }
     if (segment < chunk.length) this.#rawBuilder().bytes(chunk, segment, chunk.length);
-    if (this.#lines > 0) this.#queue.arm(this.config.batch_wait_ms, () => this.#enqueue("all"));
   }
 
   /** Commits what is gathered and waits for every commit: everything written is durable after it. */
@@ -313,12 +348,10 @@ export class RawCommitter<Converted> {
     this.#lines = 0;
     this.#bytes = 0;
     const commit = async () => {
-      try {
-        await this.commit(batch);
-      } finally {
-        this.buffers.give(raw);
-        if (converterBuffer) this.buffers.give(converterBuffer);
-      }
+      await this.commit(batch);
+      // Not after a failure: a socket write of the failed COPY may still hold the buffers.
+      this.buffers.give(raw);
+      if (converterBuffer) this.buffers.give(converterBuffer);
     };
     return this.#queue.enqueue(commit, this.#linesGiven, wait);
   }

@@ -456,6 +456,35 @@ describe("postgres output: errors are one line, name table, column and sequence,
     expect(await psqlRows(url, "SELECT count(*) FROM t")).toEqual(["0"]);
   }, 60_000);
 
+  for (const mode of ["insert", "replicate"] as const) {
+    test(`${mode}: a refused batch fails the task at once, while stdin stays open with nothing more`, async () => {
+      // insert: a duplicate key; replicate (upserts): a new row without its NOT NULL column.
+      const url = await database(
+        `refused_idle_${mode}`,
+        "CREATE TABLE t (id int PRIMARY KEY, note text NOT NULL); INSERT INTO t VALUES (1, 'x')",
+      );
+      const config =
+        mode === "insert"
+          ? { connection_string: url, table: "t" }
+          : { connection_string: url, mode: "replicate" };
+      const line =
+        mode === "insert"
+          ? event({ id: 1, note: "y" }, { sequence: 1 })
+          : cdc("public.t", "insert", 1, { id: 2 });
+      const firstLine = JSON.stringify({ command: "run", config, protocol: 2, checkpoint: null });
+      const provider = startProvider([binary, "__provider", "postgres"], {
+        role: "output",
+        firstLine,
+      });
+      provider.write(`${line}\n{"checkpoint":1}\n`);
+      // stdin is never closed: the failure alone must end the run.
+      const result = await provider.finish(10_000);
+      expect(result.exitCode).toBe(1);
+      expect(result.stdout).toBe(ready);
+      expect(result.stderr).toContain("event sequence 1");
+    }, 60_000);
+  }
+
   test("a duplicate key names the key's column; a value of the wrong type names its column", async () => {
     const url = await database(
       "type_error",

@@ -92,7 +92,8 @@ describe("Committer", () => {
     });
     await committer.add(batch(1, 4));
     await expect(committer.flush()).rejects.toThrow("refused");
-    expect(committer.durableLines()).toBe(3);
+    // The SDK asks while a checkpoint waits: the failure ends the run even with no more input.
+    expect(() => committer.durableLines()).toThrow("refused");
     committer.dispose();
   });
 
@@ -265,6 +266,33 @@ describe("RawCommitter", () => {
     await flushed;
     expect(committer.durableLines()).toBe(10);
     committer.dispose();
+  });
+
+  test("batch_wait_ms passing while a big chunk is taken cuts at a line: each batch holds its own lines", async () => {
+    for (const refused of [undefined, "line-1", "line-2500"]) {
+      const { seen, committer } = rawCommitter({
+        batch_rows: 100_000,
+        batch_bytes: 1 << 30,
+        batch_wait_ms: 0,
+      });
+      const lines = Array.from({ length: 6000 }, (_, index) =>
+        `line-${index}` === refused ? "refuse" : `line-${index}`,
+      );
+      // The first write arms the timer; it fires while the second waits for the event loop.
+      await committer.write(encoder.encode(`${lines[0]}\n`));
+      await committer.write(encoder.encode(`${lines.slice(1).join("\n")}\n`));
+      await committer.flush();
+      committer.dispose();
+      expect(seen.length).toBeGreaterThanOrEqual(2);
+      let next = 1;
+      for (const batch of seen) {
+        expect(batch.first).toBe(next);
+        expect(batch.lines).toEqual(lines.slice(next - 1, next - 1 + batch.size));
+        if (batch.converted) expect(batch.converted).toEqual(batch.lines);
+        next += batch.size;
+      }
+      expect(next).toBe(lines.length + 1);
+    }
   });
 
   test("batch_wait_ms commits a lone line on its own", async () => {
