@@ -1,9 +1,11 @@
 // kafka input: a consumer group member; its checkpoint is the next offset per partition, committed
 // to the group only in onCommit (never auto-commit). A restart resumes after the later of the
 // task's checkpoint and the group's committed offset, so a clean stop delivers nothing twice.
+// Messages are taken from the client as many as it holds at a time and written as one chunk of
+// event lines followed by their position: no promise and no object per message on dstream's side.
 import { Consumer, type Message, type MessagesStream } from "@platformatic/kafka";
 import { collapseWhitespace } from "../../one-line.ts";
-import { defineInput, type InputItem } from "../../sdk/index.ts";
+import { Checkpoint, defineInput, type InputItem } from "../../sdk/index.ts";
 import {
   brokerList,
   clientOptions,
@@ -12,7 +14,7 @@ import {
   within,
 } from "./connection.ts";
 import { inputLifecycle } from "./lifecycle.ts";
-import { OffsetsPosition, parseOffsetsCheckpoint } from "./offsets.ts";
+import { offsetsCheckpoint, parseOffsetsCheckpoint } from "./offsets.ts";
 import { type KafkaInputConfig, kafkaInputConfigSchema } from "./schema.ts";
 
 export { kafkaInputConfigSchema };
@@ -20,18 +22,47 @@ export { kafkaInputConfigSchema };
 /** The consumer of the running input, for onCommit (one input per process). */
 let running: Consumer | undefined;
 
-function decodeValue(message: Message, format: KafkaInputConfig["value"]): unknown {
+/** Messages taken from the client at most at once: one chunk of lines, one position after it. */
+const maxMessagesAtOnce = 4096;
+
+/**
+ * The message's value as the JSON text of the event's `data`. A JSON value keeps its own text, so
+ * every digit of a number passes as written (a double would round an int64); its raw newlines can
+ * only be whitespace (a JSON string escapes its own), so they become spaces: one line per event.
+ */
+function dataText(message: Message, format: KafkaInputConfig["value"]): string {
   const value = message.value as Buffer | undefined | null;
-  if (value === undefined || value === null) return null;
-  if (format === "string") return value.toString("utf8");
-  if (format === "base64") return value.toString("base64");
+  if (value === undefined || value === null) return "null";
+  if (format === "string") return JSON.stringify(value.toString("utf8"));
+  if (format === "base64") return `"${value.toString("base64")}"`;
+  const text = value.toString("utf8");
   try {
-    return JSON.parse(value.toString("utf8"));
+    JSON.parse(text);
   } catch {
     throw new Error(
       `kafka: the message at ${message.topic} partition ${message.partition} offset ${message.offset} is not JSON; set value = "string" or "base64" to read it as text or bytes`,
     );
   }
+  return text.includes("\n") ? text.replaceAll("\n", " ") : text;
+}
+
+/** `"topic":<name>` as JSON, by topic: a run reads a few topics many times. */
+const topicMembers = new Map<string, string>();
+
+function topicMember(topic: string): string {
+  let member = topicMembers.get(topic);
+  if (member === undefined) {
+    member = `"topic":${JSON.stringify(topic)}`;
+    topicMembers.set(topic, member);
+  }
+  return member;
+}
+
+/** The event's line: {"data", "metadata": {topic, partition, offset, key, timestamp, headers}}. */
+function eventLine(message: Message, format: KafkaInputConfig["value"]): string {
+  const key = message.key ? JSON.stringify(String(message.key)) : "null";
+  const headers = message.headers.size > 0 ? JSON.stringify(headersOf(message)) : "{}";
+  return `{"data":${dataText(message, format)},"metadata":{${topicMember(message.topic)},"partition":${message.partition},"offset":${message.offset},"key":${key},"timestamp":${message.timestamp},"headers":${headers}}}\n`;
 }
 
 function headersOf(message: Message): Record<string, string> {
@@ -91,15 +122,52 @@ async function openStream(
   }
 }
 
-/** The stream's messages; its failure (brokers gone past the retries) becomes one line. */
-async function* failingAs(
-  stream: AsyncIterable<Message>,
-  describe: (error: unknown) => string,
-): AsyncGenerator<Message> {
+/**
+ * The messages the stream holds, up to maxMessagesAtOnce at a time, read without waiting; waits
+ * only when it holds none. Ends when the stream ends, closes or fails (the caller looks at why).
+ */
+async function* messageBatches(
+  stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>,
+): AsyncGenerator<Message[]> {
+  // One listener each for the stream's life: taking the last "readable" listener off would stop
+  // the client fetching. `wake` is set only while this waits.
+  let wake: (() => void) | undefined;
+  let ended = false;
+  const onReadable = () => {
+    const resume = wake;
+    wake = undefined;
+    resume?.();
+  };
+  const onEnd = () => {
+    ended = true;
+    onReadable();
+  };
+  stream.on("readable", onReadable);
+  stream.on("end", onEnd);
+  stream.on("close", onEnd);
+  stream.on("error", onEnd);
   try {
-    yield* stream;
-  } catch (error) {
-    throw new Error(describe(error), { cause: error });
+    for (;;) {
+      const batch: Message[] = [];
+      for (let message = stream.read(); message !== null; message = stream.read()) {
+        batch.push(message as Message);
+        if (batch.length === maxMessagesAtOnce) break;
+      }
+      if (batch.length > 0) {
+        yield batch;
+        continue;
+      }
+      if (ended || stream.destroyed || stream.readableEnded) return;
+      // Set before anything can run: the stream's next event wakes this.
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+    }
+  } finally {
+    stream.off("readable", onReadable);
+    stream.off("end", onEnd);
+    stream.off("close", onEnd);
+    stream.off("error", onEnd);
   }
 }
 
@@ -137,30 +205,29 @@ export const kafkaInput = defineInput({
     const stop = () => void stream.close().catch(() => {});
     context.signal.addEventListener("abort", stop, { once: true });
     try {
-      // Every event carries its position: a stop between two events is covered exactly.
-      let position = OffsetsPosition.of(delivered);
-      const messages = failingAs(stream as AsyncIterable<Message>, (error) =>
-        describeKafkaError(error, config, `consume as group "${config.group_id}"`),
-      );
-      for await (const message of messages) {
-        const partitionKey = `${message.topic}:${message.partition}`;
-        if (owned !== undefined && !owned.has(partitionKey)) continue;
-        const floor = delivered.get(partitionKey);
-        if (floor !== undefined && message.offset < floor) continue;
-        delivered.set(partitionKey, message.offset + 1n);
-        position = position.next(partitionKey, message.offset + 1n);
-        yield {
-          data: decodeValue(message, config.value),
-          metadata: {
-            topic: message.topic,
-            partition: message.partition,
-            offset: Number(message.offset),
-            key: message.key ? String(message.key) : null,
-            timestamp: Number(message.timestamp),
-            headers: headersOf(message),
-          },
-          checkpoint: position,
-        };
+      for await (const batch of messageBatches(stream)) {
+        let lines = "";
+        let refused: unknown;
+        for (const message of batch) {
+          const partitionKey = `${message.topic}:${message.partition}`;
+          if (owned !== undefined && !owned.has(partitionKey)) continue;
+          const floor = delivered.get(partitionKey);
+          if (floor !== undefined && message.offset < floor) continue;
+          try {
+            lines += eventLine(message, config.value);
+          } catch (error) {
+            refused = error;
+            break;
+          }
+          delivered.set(partitionKey, message.offset + 1n);
+        }
+        if (lines !== "") {
+          yield Buffer.from(lines);
+          // The position after every line above: a stop between two chunks is covered exactly.
+          yield new Checkpoint(offsetsCheckpoint(delivered));
+        }
+        // The messages before a refused one went out first.
+        if (refused !== undefined) throw refused;
       }
       if (streamError && !context.signal.aborted) {
         throw new Error(

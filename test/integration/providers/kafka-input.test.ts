@@ -69,6 +69,25 @@ describe("kafka input (compiled binary, real broker, fed by kcat)", () => {
     expect(lastCheckpoint(lines)).toEqual({ offsets: { [topic]: { "0": 10 } } });
   }, 90_000);
 
+  test("a JSON value keeps its own text: every digit of its numbers, its newlines as spaces", async () => {
+    const topic = uniqueTopic("exact");
+    await createTopic(topic);
+    // Messages split on \x1e: the first spans lines, the second holds numbers no double can.
+    const pretty = '{\n  "pretty": [1,\n 2]\n}';
+    const exact = '{"id": 9007199254740993, "amount": 12345678901234567890.123456789}';
+    await produce(topic, [`${pretty}\x1e${exact}`], "none", ["-D", "\x1e"]);
+    const provider = startInput({ topics: [topic], group_id: uniqueTopic("g") });
+    const lines = await waitForEvents(provider, 2);
+    await stop(provider);
+    expect(lines.filter((line) => line.metadata).map((line) => line.data)).toEqual([
+      { pretty: [1, 2] },
+      { id: 9007199254740993, amount: 12345678901234567890.123456789 },
+    ]);
+    // The lines as written: kcat's own newline after the last message is whitespace too.
+    expect(provider.stdout).toContain('{"data":{   "pretty": [1,  2] },"metadata":{');
+    expect(provider.stdout).toContain(`{"data":${exact} ,"metadata":{`);
+  }, 60_000);
+
   test('value = "string" and "base64" read values that are not JSON', async () => {
     const topic = uniqueTopic("text");
     await createTopic(topic);

@@ -7,11 +7,7 @@ import {
   describeKafkaError,
 } from "../../../src/providers/kafka/connection.ts";
 import { messagesOf, topicFor } from "../../../src/providers/kafka/messages.ts";
-import {
-  OffsetsPosition,
-  offsetsCheckpoint,
-  parseOffsetsCheckpoint,
-} from "../../../src/providers/kafka/offsets.ts";
+import { offsetsCheckpoint, parseOffsetsCheckpoint } from "../../../src/providers/kafka/offsets.ts";
 import { Batch } from "../../../src/sdk/index.ts";
 
 const encoder = new TextEncoder();
@@ -46,17 +42,6 @@ describe("kafka checkpoint", () => {
     expect(() => parseOffsetsCheckpoint(checkpoint)).toThrow(
       `kafka: checkpoint ${JSON.stringify(checkpoint)} is not a kafka position ({"offsets": {"<topic>": {"<partition>": n}}}); reset it with dstream state reset`,
     );
-  });
-
-  test("a position stays what it was when made, across the flattening every 256 moves", () => {
-    let position = OffsetsPosition.of(new Map([["t:0", 5n]]));
-    const kept: { position: OffsetsPosition; expected: string }[] = [];
-    for (let index = 0; index < 1000; index++) {
-      position = position.next(`t:${index % 3}`, BigInt(index + 100));
-      if (index % 97 === 0) kept.push({ position, expected: JSON.stringify(position) });
-    }
-    for (const { position: old, expected } of kept) expect(JSON.stringify(old)).toBe(expected);
-    expect(position.toJSON()).toEqual({ offsets: { t: { "0": 1099, "1": 1097, "2": 1098 } } });
   });
 });
 
