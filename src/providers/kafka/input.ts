@@ -6,6 +6,7 @@
 import { Consumer, type Message, type MessagesStream } from "@platformatic/kafka";
 import { collapseWhitespace } from "../../one-line.ts";
 import { Checkpoint, defineInput, type InputItem } from "../../sdk/index.ts";
+import { oneLineJson } from "../../sdk/json-text.ts";
 import {
   brokerList,
   clientOptions,
@@ -25,25 +26,19 @@ let running: Consumer | undefined;
 /** Messages taken from the client at most at once: one chunk of lines, one position after it. */
 const maxMessagesAtOnce = 4096;
 
-/**
- * The message's value as the JSON text of the event's `data`. A JSON value keeps its own text, so
- * every digit of a number passes as written (a double would round an int64); its raw newlines can
- * only be whitespace (a JSON string escapes its own), so they become spaces: one line per event.
- */
+/** The message's value as the JSON text of the event's `data` (a JSON value as it was written). */
 function dataText(message: Message, format: KafkaInputConfig["value"]): string {
   const value = message.value as Buffer | undefined | null;
   if (value === undefined || value === null) return "null";
   if (format === "string") return JSON.stringify(value.toString("utf8"));
   if (format === "base64") return `"${value.toString("base64")}"`;
-  const text = value.toString("utf8");
-  try {
-    JSON.parse(text);
-  } catch {
+  const text = oneLineJson(value.toString("utf8"));
+  if (text === undefined) {
     throw new Error(
       `kafka: the message at ${message.topic} partition ${message.partition} offset ${message.offset} is not JSON; set value = "string" or "base64" to read it as text or bytes`,
     );
   }
-  return text.includes("\n") ? text.replaceAll("\n", " ") : text;
+  return text;
 }
 
 /** `"topic":<name>` as JSON, by topic: a run reads a few topics many times. */

@@ -11,7 +11,8 @@ import {
   jetstreamManager,
 } from "@nats-io/jetstream";
 import { type NatsConnection, nanos } from "@nats-io/transport-node";
-import { defineInput, type InputItem } from "../../sdk/index.ts";
+import { Checkpoint, defineInput, type InputItem } from "../../sdk/index.ts";
+import { oneLineJson } from "../../sdk/json-text.ts";
 import {
   closeWithin,
   connectNats,
@@ -55,17 +56,31 @@ function ackCommitted(state: Running, messages: JsMsg[]): void {
   );
 }
 
-function decodeValue(message: JsMsg, format: NatsInputConfig["value"]): unknown {
-  if (format === "string") return message.string();
-  if (format === "base64") return Buffer.from(message.data).toString("base64");
-  if (message.data.length === 0) return null;
-  try {
-    return message.json();
-  } catch {
+/** The message's value as the JSON text of the event's `data` (a JSON value as it was written). */
+function dataText(message: JsMsg, format: NatsInputConfig["value"]): string {
+  if (format === "string") return JSON.stringify(message.string());
+  if (format === "base64") return `"${Buffer.from(message.data).toString("base64")}"`;
+  if (message.data.length === 0) return "null";
+  const text = oneLineJson(message.string());
+  if (text === undefined) {
     throw new Error(
       `nats: message ${message.seq} of stream "${message.info.stream}" on "${message.subject}" is not JSON; set value = "string" or "base64" to read it as text or bytes`,
     );
   }
+  return text;
+}
+
+/** The event's line: {"data", "metadata": {stream, subject, sequence, timestamp, redelivered, headers}}. */
+function eventLine(message: JsMsg, config: NatsInputConfig): Buffer {
+  const metadata = JSON.stringify({
+    stream: config.stream,
+    subject: message.subject,
+    sequence: message.seq,
+    timestamp: Math.floor(message.info.timestampNanos / 1e6),
+    redelivered: message.redelivered,
+    headers: headersOf(message),
+  });
+  return Buffer.from(`{"data":${dataText(message, config.value)},"metadata":${metadata}}\n`);
 }
 
 function headersOf(message: JsMsg): Record<string, string> {
@@ -127,7 +142,6 @@ export const natsInput = defineInput({
       const consumer = await jetstream(connection).consumers.get(config.stream, config.durable);
       messages = await consumer.consume({ max_messages: 1000 });
       if (context.signal.aborted || watch.lost) stop();
-      // Every event carries its position: a stop between two events is covered exactly.
       const unacked = () => [...state.committed, ...state.held.keys()];
       let position = DeliveredPosition.of(config.stream, unacked());
       for await (const message of messages) {
@@ -141,18 +155,9 @@ export const natsInput = defineInput({
         state.held.set(message.seq, message);
         if (passedOn) continue;
         position = position.next(message.seq, unacked);
-        yield {
-          data: decodeValue(message, config.value),
-          metadata: {
-            stream: config.stream,
-            subject: message.subject,
-            sequence: message.seq,
-            timestamp: Math.floor(message.info.timestampNanos / 1e6),
-            redelivered: message.redelivered,
-            headers: headersOf(message),
-          },
-          checkpoint: position,
-        };
+        // The line, then the position after it: a stop between two events is covered exactly.
+        yield eventLine(message, config);
+        yield new Checkpoint(position);
       }
       // Only a stop ends a durable's messages: anything else is a failure, never a clean end.
       if (!context.signal.aborted) {
