@@ -11,6 +11,7 @@ import {
   type InputItem,
   type ProviderContext,
 } from "../../sdk/index.ts";
+import { oneLineJson } from "../../sdk/json-text.ts";
 import { LineSplitter, WholeLineCutter } from "../../sdk/line-splitter.ts";
 import { describeFileError } from "./file-errors.ts";
 import { FileHead, HEAD_BYTES, readAt } from "./fingerprint.ts";
@@ -31,6 +32,7 @@ type FileInputConfig = v.InferOutput<typeof fileInputConfigSchema>;
 type Context = ProviderContext<FileInputConfig>;
 
 const decoder = new TextDecoder();
+const encoder = new TextEncoder();
 const newline = Uint8Array.of(10);
 /** Raw files go out in ranges of about this size: a stop is honoured between two. */
 const RAW_RANGE_BYTES = 4 << 20;
@@ -189,37 +191,45 @@ async function* jsonLines(
     progress.current = { ...progress.current, offset: 0, line: 0 };
   };
   const ready: InputItem[] = [];
+  const fileMember = `"file":${JSON.stringify(path)}`;
+  // Event lines gathered from a chunk, and the position after the last of them.
+  let lines = "";
+  let position: unknown;
   const wrap = (line: Uint8Array, hasNewline = true) => {
-    const position = progress.current;
-    position.line++;
-    position.offset += line.length + (hasNewline ? 1 : 0);
+    const current = progress.current;
+    current.line++;
+    current.offset += line.length + (hasNewline ? 1 : 0);
     const text = decoder.decode(line).trim();
     if (text === "") return;
-    let data: unknown;
-    try {
-      data = JSON.parse(text);
-    } catch {
+    // Kept as written: a number no double holds keeps every digit.
+    const data = oneLineJson(text);
+    if (data === undefined) {
       throw new Error(
-        `${path}:${position.line}: not valid JSON (format "jsonl" needs one JSON value per line)`,
+        `${path}:${current.line}: not valid JSON (format "jsonl" needs one JSON value per line)`,
       );
     }
-    ready.push({
-      data,
-      metadata: { file: path, line: position.line },
-      checkpoint: checkpointOf(progress),
-    });
+    lines += `{"data":${data},"metadata":{${fileMember},"line":${current.line}}}\n`;
+    position = checkpointOf(progress);
+  };
+  /** The lines gathered go out, then their position. */
+  const release = () => {
+    if (lines !== "") {
+      ready.push(encoder.encode(lines), new Checkpoint(position));
+      lines = "";
+    }
+    return ready.splice(0);
   };
   for await (const chunk of chunksOf(path, context, progress, restart)) {
     try {
       splitter.push(chunk, wrap);
     } finally {
       // The lines before a bad one still go out, so the error is the last thing seen.
-      yield* ready.splice(0);
+      yield* release();
     }
   }
   const last = splitter.end();
   if (last && !context.config.follow) wrap(last, false);
-  yield* ready.splice(0);
+  yield* release();
 }
 
 /** Where a run starts in `path`: after the checkpoint's position for it, or at its start. */

@@ -45,6 +45,22 @@ describe.each(launchers)("file input ($label)", (launcher) => {
     );
   });
 
+  test("jsonl: a value keeps its own text, every digit of a number no double holds", async () => {
+    const path = join(folder, "exact.jsonl");
+    writeFileSync(
+      path,
+      '{"id": 9007199254740993, "price": 1.50, "big": 12345678901234567890.123}\n',
+    );
+    const result = await runToEnd(await launcher.command("file"), {
+      role: "input",
+      config: { path },
+    });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toBe(
+      `${ready}{"data":{"id": 9007199254740993, "price": 1.50, "big": 12345678901234567890.123},"metadata":{"file":${JSON.stringify(path)},"line":1}}\n`,
+    );
+  });
+
   test("jsonl: a line that is not JSON fails naming file and line, after the lines before it", async () => {
     const path = join(folder, "bad.jsonl");
     writeFileSync(path, "1\n{oops\n3\n");
