@@ -56,8 +56,14 @@ export async function pumpInput<C>(
   };
   // A checkpoint line is due; it goes out at the next line end (a raw chunk may end mid-line).
   let checkpointDue = false;
-  const takeDueCheckpoint = () => {
-    if (!checkpointDue || !atLineEnd || !schedule) return;
+  // Bytes went out whose position has not come yet (the Checkpoint the source gives after them):
+  // a due checkpoint waits for it, or an older position would follow bytes it does not cover.
+  let awaitingPosition = false;
+  // Whether the last item written was bytes: after a stop, the position after them is still taken.
+  let lastWasBytes = false;
+  let bytesSinceYield = 0;
+  const takeDueCheckpoint = (final = false) => {
+    if (!checkpointDue || !atLineEnd || !schedule || (awaitingPosition && !final)) return;
     checkpointDue = false;
     const line = schedule.take();
     if (line) pending += line;
@@ -79,18 +85,28 @@ export async function pumpInput<C>(
       })
     : undefined;
   const emit = async (item: InputItem) => {
+    lastWasBytes = item instanceof Uint8Array || item instanceof FileRange;
     if (item instanceof Checkpoint) {
+      awaitingPosition = false;
       if (schedule?.update(item.value)) checkpointDue = true;
       takeDueCheckpoint();
       return scheduleFlush();
     }
     if (item instanceof Uint8Array) {
+      if (item.length === 0) return;
+      awaitingPosition = true;
       await flushPending();
       await writeBytes(item);
+      bytesSinceYield += item.length;
+      if (bytesSinceYield < inputFlushBytes) return;
+      bytesSinceYield = 0;
+      // As for events: a source that never waits must still let SIGTERM through.
+      await yieldToEventLoop();
       return;
     }
     if (item instanceof FileRange) {
       if (item.end <= item.start) return;
+      awaitingPosition = true;
       await flushPending();
       // The kernel writes to stdout directly: nothing else may be written until it is done.
       atLineEnd = false;
@@ -101,6 +117,7 @@ export async function pumpInput<C>(
     if (!atLineEnd) await writeBytes(newlineBytes);
     if ("checkpoint" in item) {
       pending += `${JSON.stringify(withoutCheckpoint(item))}\n`;
+      awaitingPosition = false;
       if (schedule?.update(item.checkpoint)) checkpointDue = true;
     } else {
       pending += `${JSON.stringify(item)}\n`;
@@ -116,9 +133,10 @@ export async function pumpInput<C>(
   const finish = async () => {
     await flushPending();
     if (!atLineEnd) await writeBytes(newlineBytes);
-    // The final checkpoint: a restart resumes after everything written above.
+    // The final checkpoint: a restart resumes after everything written above (or, when bytes
+    // went out whose position never came, from the newest position given: they come again).
     checkpointDue = true;
-    takeDueCheckpoint();
+    takeDueCheckpoint(true);
     await flushPending();
     await stdout.flush();
   };
@@ -136,6 +154,12 @@ export async function pumpInput<C>(
     }
     if (signal.aborted && !atLineEnd)
       await waitAtMost(finishLine(step, iterator, writeBytes), inputStopGraceMs);
+    else if (signal.aborted && lastWasBytes && awaitingPosition) {
+      // Stopped after bytes went out whole (say, while their write waited on a full pipe): the
+      // source's next item is most likely their position; without it the final checkpoint would
+      // leave them to come again. Nothing else is written after the stop.
+      await waitAtMost(takePosition(step, iterator, emit), inputStopGraceMs);
+    }
   } catch (error) {
     // What the source produced before failing still goes out; the source's error is the one told.
     await finish().catch(() => {});
@@ -146,6 +170,16 @@ export async function pumpInput<C>(
     if (signal.aborted) await waitAtMost(Promise.resolve(iterator.return?.()), inputStopGraceMs);
   }
   await finish();
+}
+
+/** After a stop: the source's next item, when it is a position (the one after the bytes written). */
+async function takePosition(
+  pendingStep: Promise<IteratorResult<InputItem>> | undefined,
+  iterator: AsyncIterator<InputItem> | Iterator<InputItem>,
+  emit: (item: InputItem) => Promise<void>,
+): Promise<void> {
+  const result = await (pendingStep ?? iterator.next());
+  if (!result.done && result.value instanceof Checkpoint) await emit(result.value);
 }
 
 /** After a stop mid-line on the raw path: write up to the end of the current line. */
