@@ -199,6 +199,8 @@ export const kafkaInput = defineInput({
     });
     const stop = () => void stream.close().catch(() => {});
     context.signal.addEventListener("abort", stop, { once: true });
+    // A stop that came while the group was being joined.
+    if (context.signal.aborted) stop();
     try {
       for await (const batch of messageBatches(stream)) {
         let lines = "";
