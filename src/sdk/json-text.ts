@@ -16,3 +16,33 @@ export function oneLineJson(text: string): string | undefined {
   }
   return text.includes("\n") || text.includes("\r") ? text.replace(lineBreaks, " ") : text;
 }
+
+/** A number JSON.parse would not give back as written: JSON.stringify writes its own text again. */
+class WrittenNumber {
+  constructor(readonly text: string) {}
+
+  toJSON(): unknown {
+    return (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON(this.text);
+  }
+
+  toString(): string {
+    return this.text;
+  }
+}
+
+/** Digit runs a double cannot hold, or exponents past its range: what a plain parse may round. */
+const roundedNumbers = /\d{16}|[eE][+-]?\d{3}/;
+
+/**
+ * JSON.parse that keeps, when `text` may hold them, numbers a double would round: each such
+ * number becomes an object that JSON.stringify writes as its own text. Undefined when `text`
+ * holds none (the plain parse is then exact).
+ */
+export function parseKeepingNumbers(text: string): unknown | undefined {
+  if (!roundedNumbers.test(text)) return undefined;
+  const keep = (_key: string, value: unknown, context?: { source?: string }) =>
+    typeof value === "number" && context?.source !== undefined && String(value) !== context.source
+      ? new WrittenNumber(context.source)
+      : value;
+  return JSON.parse(text, keep as (key: string, value: unknown) => unknown);
+}

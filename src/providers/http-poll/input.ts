@@ -1,6 +1,7 @@
 // http-poll input: polls a JSON API, page after page, every poll_interval; each record becomes an
 // event, and its checkpoint is the sequence, the highest cursor_field value, and the page it is on.
 import { Checkpoint, defineInput, type InputItem, type ProviderContext } from "../../sdk/index.ts";
+import { parseKeepingNumbers } from "../../sdk/json-text.ts";
 import {
   bodySnippet,
   type HttpAnswer,
@@ -132,6 +133,9 @@ class Poller {
       const body = parseBody(answer, where);
       if (url.href === first.href) validator = this.#validatorOf(answer, url);
       const records = this.#records(body, where);
+      // What goes out: the same records, with any number a double would round kept as written.
+      const exact = parseKeepingNumbers(decoder.decode(answer.body));
+      const sent = exact === undefined ? records : this.#records(exact, where);
       const fingerprint = Bun.hash(answer.body);
       if (records.length > 0 && fingerprint === previousBody) {
         throw new HttpError(
@@ -149,7 +153,7 @@ class Poller {
         if (tracker && !tracker.accept(record)) continue;
         this.position.sequence++;
         yield {
-          data: record,
+          data: sent[index],
           metadata: {
             url: shownUrl,
             status: answer.status,

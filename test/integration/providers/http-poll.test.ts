@@ -64,6 +64,11 @@ function route(request: Request): Response | Promise<Response> {
       return Response.json(items(1, 2));
     case "/single":
       return Response.json({ status: "ok", version: 3 });
+    case "/exact":
+      return new Response(
+        '{"items": [{"id": 12345678901234567890, "price": 1.50, "n": 3}, {"id": 7}], "total": 2}',
+        { headers: { "content-type": "application/json" } },
+      );
     case "/changes": {
       const since = param("updated_at");
       const rows = changes.filter((row) => since === null || row.updated_at >= since);
@@ -269,6 +274,24 @@ describe("pagination", () => {
     const result = await poll({ endpoint: `${base}/loop` });
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toBe(`error: GET ${base}/loop: pagination loops back to ${base}/loop\n`);
+  });
+
+  test("a number no double holds keeps every digit it was sent with", async () => {
+    const provider = await startHttp("http-poll", {
+      endpoint: `${base}/exact`,
+      records: "items",
+      poll_interval: 0,
+    });
+    const result = await provider.finish(20_000);
+    expect(result.exitCode).toBe(0);
+    const data = result.stdout
+      .split("\n")
+      .filter((line) => line.startsWith('{"data":'))
+      .map((line) => line.slice(0, line.indexOf(',"metadata"')));
+    expect(data).toEqual([
+      '{"data":{"id":12345678901234567890,"price":1.50,"n":3}',
+      '{"data":{"id":7}',
+    ]);
   });
 
   test("an object body is one record; query, method and a JSON body are sent", async () => {

@@ -1,7 +1,7 @@
 // The input pump with sources that write their own lines (bytes) and give the position after them
 // (a Checkpoint item), as the kafka, nats and file inputs do: under backpressure, a checkpoint line
 // never follows bytes its position does not cover, and a stop keeps the position after the last.
-// Also oneLineJson, which those inputs make their lines with.
+// Also oneLineJson, which those inputs make their lines with, and parseKeepingNumbers (http-poll).
 import { describe, expect, test } from "bun:test";
 import {
   Checkpoint,
@@ -10,7 +10,7 @@ import {
   type StdoutWriter,
 } from "../../../src/sdk/index.ts";
 import { pumpInput } from "../../../src/sdk/input.ts";
-import { oneLineJson } from "../../../src/sdk/json-text.ts";
+import { oneLineJson, parseKeepingNumbers } from "../../../src/sdk/json-text.ts";
 
 /** A stdout whose byte writes wait `slowMs` each (a full pipe); strings go at once. */
 function slowStdout(slowMs: number, onWrite: (written: number) => void = () => {}) {
@@ -105,5 +105,18 @@ describe("oneLineJson", () => {
     );
     for (const text of ["", "{oops", "\uFEFF1", '"a\nb"'])
       expect(oneLineJson(text)).toBeUndefined();
+  });
+});
+
+describe("parseKeepingNumbers", () => {
+  test("numbers a double would round are written back as sent; a text without them: undefined", () => {
+    const parsed = parseKeepingNumbers(
+      '{"id": 12345678901234567890, "v": 1.50, "n": 3, "huge": 1e400, "s": "12345678901234567"}',
+    ) as Record<string, unknown>;
+    expect(JSON.stringify(parsed)).toBe(
+      '{"id":12345678901234567890,"v":1.50,"n":3,"huge":1e400,"s":"12345678901234567"}',
+    );
+    expect(String(parsed.id)).toBe("12345678901234567890");
+    expect(parseKeepingNumbers('{"id": 123456789012345, "v": 1.5}')).toBeUndefined();
   });
 });
