@@ -59,8 +59,6 @@ export async function pumpInput<C>(
   // Bytes went out whose position has not come yet (the Checkpoint the source gives after them):
   // a due checkpoint waits for it, or an older position would follow bytes it does not cover.
   let awaitingPosition = false;
-  // Whether the last item written was bytes: after a stop, the position after them is still taken.
-  let lastWasBytes = false;
   let bytesSinceYield = 0;
   const takeDueCheckpoint = (final = false) => {
     if (!checkpointDue || !atLineEnd || !schedule || (awaitingPosition && !final)) return;
@@ -85,7 +83,6 @@ export async function pumpInput<C>(
       })
     : undefined;
   const emit = async (item: InputItem) => {
-    lastWasBytes = item instanceof Uint8Array || item instanceof FileRange;
     if (item instanceof Checkpoint) {
       awaitingPosition = false;
       if (schedule?.update(item.value)) checkpointDue = true;
@@ -154,7 +151,7 @@ export async function pumpInput<C>(
     }
     if (signal.aborted && !atLineEnd)
       await waitAtMost(finishLine(step, iterator, writeBytes), inputStopGraceMs);
-    else if (signal.aborted && lastWasBytes && awaitingPosition) {
+    else if (signal.aborted && awaitingPosition) {
       // Stopped after bytes went out whole (say, while their write waited on a full pipe): the
       // source's next item is most likely their position; without it the final checkpoint would
       // leave them to come again. Nothing else is written after the stop.

@@ -4,6 +4,21 @@
 const lineBreaks = /[\n\r]/g;
 
 /**
+ * A message's value as the JSON text of an event's `data`: with "json" its own text (oneLineJson;
+ * undefined when it is not JSON), with "string" its UTF-8 text as a JSON string, with "base64" its
+ * bytes in base64.
+ */
+export function valueText(
+  value: Uint8Array,
+  format: "json" | "string" | "base64",
+): string | undefined {
+  const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  if (format === "string") return JSON.stringify(bytes.toString("utf8"));
+  if (format === "base64") return `"${bytes.toString("base64")}"`;
+  return oneLineJson(bytes.toString("utf8"));
+}
+
+/**
  * `text` as one line of JSON, or undefined when it is not JSON. Its raw line feeds and carriage
  * returns can only be whitespace (a JSON string escapes its own), so they become spaces: readers
  * that also end lines at a carriage return see one line too.

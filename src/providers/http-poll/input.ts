@@ -40,10 +40,9 @@ export function secretsOf(config: HttpPollConfig): Secrets {
 }
 
 /** The body as JSON; HTML or other text where JSON was expected is a one-line error. */
-function parseBody(answer: HttpAnswer, where: string): unknown {
+function parseBody(answer: HttpAnswer, where: string, text = decoder.decode(answer.body)): unknown {
   if (answer.status === 204 || answer.body.length === 0) return null;
   const type = answer.headers.get("content-type") ?? "";
-  const text = decoder.decode(answer.body);
   const html = /html/i.test(type) || /^\s*</.test(text);
   if (!html) {
     try {
@@ -130,11 +129,12 @@ class Poller {
         break;
       }
       const fetchedAt = new Date().toISOString();
-      const body = parseBody(answer, where);
+      const text = decoder.decode(answer.body);
+      const body = parseBody(answer, where, text);
       if (url.href === first.href) validator = this.#validatorOf(answer, url);
       const records = this.#records(body, where);
       // What goes out: the same records, with any number a double would round kept as written.
-      const exact = parseKeepingNumbers(decoder.decode(answer.body));
+      const exact = parseKeepingNumbers(text);
       const sent = exact === undefined ? records : this.#records(exact, where);
       const fingerprint = Bun.hash(answer.body);
       if (records.length > 0 && fingerprint === previousBody) {

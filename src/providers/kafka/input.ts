@@ -6,7 +6,7 @@
 import { Consumer, type Message, type MessagesStream } from "@platformatic/kafka";
 import { collapseWhitespace } from "../../one-line.ts";
 import { Checkpoint, defineInput, type InputItem } from "../../sdk/index.ts";
-import { oneLineJson } from "../../sdk/json-text.ts";
+import { valueText } from "../../sdk/json-text.ts";
 import {
   brokerList,
   clientOptions,
@@ -30,9 +30,7 @@ const maxMessagesAtOnce = 4096;
 function dataText(message: Message, format: KafkaInputConfig["value"]): string {
   const value = message.value as Buffer | undefined | null;
   if (value === undefined || value === null) return "null";
-  if (format === "string") return JSON.stringify(value.toString("utf8"));
-  if (format === "base64") return `"${value.toString("base64")}"`;
-  const text = oneLineJson(value.toString("utf8"));
+  const text = valueText(value, format);
   if (text === undefined) {
     throw new Error(
       `kafka: the message at ${message.topic} partition ${message.partition} offset ${message.offset} is not JSON; set value = "string" or "base64" to read it as text or bytes`,

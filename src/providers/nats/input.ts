@@ -12,7 +12,7 @@ import {
 } from "@nats-io/jetstream";
 import { type NatsConnection, nanos } from "@nats-io/transport-node";
 import { Checkpoint, defineInput, type InputItem } from "../../sdk/index.ts";
-import { oneLineJson } from "../../sdk/json-text.ts";
+import { valueText } from "../../sdk/json-text.ts";
 import {
   closeWithin,
   connectNats,
@@ -58,10 +58,8 @@ function ackCommitted(state: Running, messages: JsMsg[]): void {
 
 /** The message's value as the JSON text of the event's `data` (a JSON value as it was written). */
 function dataText(message: JsMsg, format: NatsInputConfig["value"]): string {
-  if (format === "string") return JSON.stringify(message.string());
-  if (format === "base64") return `"${Buffer.from(message.data).toString("base64")}"`;
-  if (message.data.length === 0) return "null";
-  const text = oneLineJson(message.string());
+  if (format === "json" && message.data.length === 0) return "null";
+  const text = valueText(message.data, format);
   if (text === undefined) {
     throw new Error(
       `nats: message ${message.seq} of stream "${message.info.stream}" on "${message.subject}" is not JSON; set value = "string" or "base64" to read it as text or bytes`,

@@ -1,6 +1,7 @@
 // Batches gathered to the postgres output's limits (rows, bytes, wait) and committed one at a time:
 // from the SDK's batches of lines (replicate), or straight from stdin's chunks (insert, upsert).
 import { Batch } from "../../sdk/index.ts";
+import { LineSplitter } from "../../sdk/line-splitter.ts";
 import type { ByteBuilder } from "./copy-rows.ts";
 import type { PostgresOutputConfig } from "./schema.ts";
 
@@ -180,12 +181,13 @@ export class RawBatch<Converted> {
   /** The lines as the SDK's batch (views into `bytes`, empty lines skipped): the general path. */
   toBatch(): Batch {
     const lines: Uint8Array[] = [];
-    let start = 0;
-    for (let end = this.bytes.indexOf(10); end !== -1; end = this.bytes.indexOf(10, start)) {
-      if (end > start) lines.push(this.bytes.subarray(start, end));
-      start = end + 1;
-    }
-    if (start < this.bytes.length) lines.push(this.bytes.subarray(start));
+    const keep = (line: Uint8Array) => {
+      if (line.length > 0) lines.push(line);
+    };
+    const splitter = new LineSplitter();
+    splitter.push(this.bytes, keep);
+    const last = splitter.end();
+    if (last) keep(last);
     return new Batch(lines, this.firstLineNumber, this.lineBytes);
   }
 }
